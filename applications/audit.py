@@ -1,0 +1,15 @@
+"""Audit trail: every change to these models is logged with its actor (django-auditlog)."""
+
+from auditlog.registry import auditlog
+
+from applications import models
+
+auditlog.register(models.Institution)
+auditlog.register(models.Membership)
+auditlog.register(models.Call)
+auditlog.register(models.RequiredAttachment)
+auditlog.register(models.Bid, m2m_fields={"partners"})
+auditlog.register(models.BidSection, exclude_fields=["updated_at"])
+auditlog.register(models.BudgetLine)
+auditlog.register(models.Attachment)
+auditlog.register(models.BidVersion)

@@ -1,0 +1,469 @@
+"""Calls, institutions, memberships, bids and everything an institution submits.
+
+Models stay thin: fields, constraints, cheap properties and QuerySet filters. Writes that
+span several rows live in ``applications/services.py``.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from applications.validators import validate_siren, validate_uai
+
+
+class Institution(models.Model):
+    class Kind(models.TextChoices):
+        UNIVERSITY = "university", _("University")
+        ECOLE = "ecole", _("Grande école")
+        RESEARCH_ORGANISATION = "research", _("Research organisation")
+
+    class IdentifierType(models.TextChoices):
+        UAI = "uai", _("UAI")
+        SIREN = "siren", _("SIREN")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    city = models.CharField(_("city"), max_length=100)
+    identifier_type = models.CharField(
+        _("identifier type"), max_length=5, choices=IdentifierType.choices
+    )
+    identifier = models.CharField(_("official identifier"), max_length=20)
+    email_domain = models.CharField(
+        _("e-mail domain"),
+        max_length=100,
+        blank=True,
+        help_text=_("Used to detect jurors' conflicts of interest, e.g. univ-example.fr."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identifier_type", "identifier"], name="unique_institution_identifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.identifier = (self.identifier or "").replace(" ", "").upper()
+        validator = validate_uai if self.identifier_type == self.IdentifierType.UAI else validate_siren
+        try:
+            validator(self.identifier)
+        except ValidationError as error:
+            raise ValidationError({"identifier": error.messages}) from error
+        self.email_domain = (self.email_domain or "").strip().lower().lstrip("@")
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Coordinator")
+        EDITOR = "editor", _("Editor")
+        READER = "reader", _("Reader")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution"], name="unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.institution} ({self.get_role_display()})"
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Invitation(models.Model):
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.institution}"
+
+
+class CallQuerySet(models.QuerySet["Call"]):
+    def visible_to_applicants(self) -> "CallQuerySet":
+        return self.exclude(status=Call.Status.DRAFT)
+
+
+class Call(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        UNDER_REVIEW = "under_review", _("Under review")
+        DECIDED = "decided", _("Decided")
+        PUBLISHED = "published", _("Published")
+
+    class JuryVisibility(models.TextChoices):
+        NEVER = "never", _("Never")
+        AFTER_OWN_REVIEW = "after_own_review", _("After the juror's own review is submitted")
+
+    slug = models.SlugField(unique=True)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_fr = models.CharField(_("title (French)"), max_length=200)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    envelope = models.PositiveBigIntegerField(_("total envelope (€)"))
+    min_winners = models.PositiveSmallIntegerField(_("minimum number of winners"), default=5)
+    max_winners = models.PositiveSmallIntegerField(_("maximum number of winners"), default=10)
+    min_amount = models.PositiveBigIntegerField(_("minimum amount per bid (€)"), default=0)
+    max_amount = models.PositiveBigIntegerField(_("maximum amount per bid (€)"))
+    budget_years = models.PositiveSmallIntegerField(
+        _("years in the budget table"), default=5, validators=[MinValueValidator(1)]
+    )
+    max_attachment_bytes = models.PositiveIntegerField(
+        _("maximum attachment size (bytes)"), default=10 * 1024 * 1024
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    # Jury settings (used by the review app).
+    review_deadline = models.DateTimeField(_("review deadline"), null=True, blank=True)
+    jurors_per_bid = models.PositiveSmallIntegerField(_("jurors per bid"), default=3)
+    jury_visibility = models.CharField(
+        _("jurors see other reviews"),
+        max_length=20,
+        choices=JuryVisibility.choices,
+        default=JuryVisibility.AFTER_OWN_REVIEW,
+    )
+    overall_threshold = models.DecimalField(
+        _("overall threshold"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("call for projects")
+        verbose_name_plural = _("calls for projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_winners__gte=models.F("min_winners")),
+                name="call_max_winners_gte_min",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_amount__gte=models.F("min_amount")),
+                name="call_max_amount_gte_min",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.title_fr if (get_language() or "en").startswith("fr") else self.title_en
+
+    @property
+    def description(self) -> str:
+        if (get_language() or "en").startswith("fr"):
+            return self.description_fr
+        return self.description_en
+
+    def clean(self) -> None:
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("The call must close after it opens.")
+        if self.max_winners < self.min_winners:
+            errors["max_winners"] = _("The maximum number of winners is below the minimum.")
+        if self.max_amount is not None and self.max_amount < self.min_amount:
+            errors["max_amount"] = _("The maximum amount per bid is below the minimum.")
+        if errors:
+            raise ValidationError(errors)
+
+    def is_accepting_submissions(self, *, at=None) -> bool:
+        """Writes are accepted while the call is open and before ``closes_at`` (to the second)."""
+        now = at or timezone.now()
+        return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+
+
+class RequiredAttachment(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="required_attachments")
+    code = models.SlugField(max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    max_pages = models.PositiveIntegerField(_("maximum pages"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("required attachment")
+        verbose_name_plural = _("required attachments")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "code"], name="unique_required_attachment")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_fr if (get_language() or "en").startswith("fr") else self.name_en
+
+
+class BidQuerySet(models.QuerySet["Bid"]):
+    def visible_to(self, user) -> "BidQuerySet":
+        """Bids an institution member may see: those led by or partnered with their institution."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        institutions = Membership.objects.filter(user=user).values("institution")
+        return self.filter(
+            Q(lead_institution__in=institutions) | Q(partners__in=institutions)
+        ).distinct()
+
+    def submitted(self) -> "BidQuerySet":
+        return self.filter(status=Bid.Status.SUBMITTED)
+
+
+class Bid(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Eligibility(models.TextChoices):
+        PENDING = "pending", _("Not yet screened")
+        ELIGIBLE = "eligible", _("Eligible")
+        INELIGIBLE = "ineligible", _("Ineligible")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
+    lead_institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="led_bids"
+    )
+    partners = models.ManyToManyField(
+        Institution, blank=True, related_name="partner_bids", verbose_name=_("partners")
+    )
+    acronym = models.CharField(_("acronym"), max_length=30)
+    title = models.CharField(_("title"), max_length=250)
+    requested_amount = models.PositiveBigIntegerField(_("requested amount (€)"), default=0)
+    minimum_amount = models.PositiveBigIntegerField(
+        _("minimum viable amount (€)"),
+        default=0,
+        help_text=_("The smallest award with which the project can still be carried out."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    # Version check for the consortium/header fields edited together.
+    consortium_version = models.PositiveIntegerField(default=1, editable=False)
+    budget_version = models.PositiveIntegerField(default=1, editable=False)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    eligibility = models.CharField(
+        _("eligibility"),
+        max_length=20,
+        choices=Eligibility.choices,
+        default=Eligibility.PENDING,
+        editable=False,
+    )
+    eligibility_reason = models.TextField(_("eligibility reason"), blank=True, editable=False)
+    eligibility_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    eligibility_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BidQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["call", "acronym"]
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "lead_institution"], name="one_bid_per_lead_per_call"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_amount__lte=models.F("requested_amount")),
+                name="bid_minimum_lte_requested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.acronym} — {self.lead_institution}"
+
+    @property
+    def latest_version(self) -> "BidVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class BidSection(models.Model):
+    """One free-text section of the bid form, saved (and version-checked) on its own."""
+
+    class Key(models.TextChoices):
+        SUMMARY = "summary", _("Project summary")
+        RESEARCH = "research", _("Research excellence")
+        TRAINING = "training", _("Training offer")
+        ATTRACTIVENESS = "attractiveness", _("International attractiveness of talent")
+        TRANSFER = "transfer", _("Transfer and partnerships with companies")
+        GOVERNANCE = "governance", _("Governance")
+        INDICATORS = "indicators", _("Key indicators")
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="sections")
+    key = models.CharField(max_length=20, choices=Key.choices)
+    content = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["bid", "key"]
+        verbose_name = _("bid section")
+        verbose_name_plural = _("bid sections")
+        constraints = [models.UniqueConstraint(fields=["bid", "key"], name="unique_bid_section")]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym}: {self.get_key_display()}"
+
+
+class BudgetLine(models.Model):
+    """One cell of the budget table: a year × a category, requested and co-funded euros."""
+
+    class Category(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        EQUIPMENT = "equipment", _("Equipment and computing")
+        OPERATING = "operating", _("Operating costs")
+        SCHOLARSHIPS = "scholarships", _("Scholarships and mobility")
+        OTHER = "other", _("Other")
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="budget_lines")
+    year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    category = models.CharField(max_length=20, choices=Category.choices)
+    requested = models.PositiveBigIntegerField(_("requested (€)"), default=0)
+    cofunding = models.PositiveBigIntegerField(_("co-funding (€)"), default=0)
+
+    class Meta:
+        ordering = ["bid", "year", "category"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "year", "category"], name="unique_budget_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym} Y{self.year} {self.category}"
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name is random: the user's file name never reaches the file system.
+    return f"attachments/{instance.bid.call_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Attachment(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="attachments")
+    required_attachment = models.ForeignKey(
+        RequiredAttachment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("document type"),
+    )
+    file = models.FileField(upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bid", "required_attachment__order", "uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class BidVersion(models.Model):
+    """An immutable snapshot of exactly what was submitted, with its receipt."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    receipt_pdf = models.FileField(upload_to="receipts/", max_length=200)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["bid", "-number"]
+        verbose_name = _("submitted version")
+        verbose_name_plural = _("submitted versions")
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "number"], name="unique_bid_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym} v{self.number}"

@@ -1,0 +1,19 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from applications.models import Bid, Call
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    bids = Bid.objects.visible_to(request.user).select_related("call", "lead_institution")
+    return render(request, "applications/dashboard.html", {"bids": bids})
+
+
+@login_required
+def admin_dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "applications/admin_dashboard.html", {"calls": Call.objects.all()})

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make test`: static checks, then the whole pytest suite (unit, request, Celery worker on
+# Redis, Playwright in Debian's Chromium) on SQLite; in CI once more on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+BIN="$VENV/bin"
+
+bash scripts/provision.sh
+
+echo "== ruff"
+"$BIN/ruff" check .
+"$BIN/ruff" format --check .
+echo "== mypy"
+"$BIN/mypy" .
+echo "== import contracts"
+"$BIN/lint-imports"
+echo "== migrations and deploy checks"
+"$BIN/python" manage.py makemigrations --check --dry-run >/dev/null
+DJANGO_DEBUG=0 DJANGO_SECRET_KEY="check-deploy-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz" \
+  DJANGO_ALLOWED_HOSTS=portal.example.org \
+  "$BIN/python" manage.py check --deploy --fail-level WARNING
+echo "== translation catalogs"
+for po in locale/*/LC_MESSAGES/*.po; do
+  msgfmt --check-format -o /dev/null "$po"
+done
+
+echo "== pytest (SQLite)"
+"$BIN/pytest" "$@"
+
+if [ "${CI:-}" = "true" ] || [ "${PORTAL_TEST_POSTGRES:-}" = "1" ]; then
+  bash scripts/test_postgres.sh "$@"
+fi
