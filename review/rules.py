@@ -1,0 +1,73 @@
+"""Who may see and do what in the jury: django-rules predicates.
+
+A juror reaches a bid only through an assignment, and loses it entirely once a conflict is
+confirmed (by an administrator) or declared (by the juror). Beyond the title and summary,
+a juror must first declare "no conflict". Jurors and administrators must have TOTP enabled
+(``mfa_satisfied``) unless the local demo relaxes it (never in production: see settings).
+"""
+
+import rules
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+
+from applications.models import Bid
+from applications.rules import is_administrator, is_juror
+from review.models import Assignment, Conflict, ConflictDeclaration
+
+
+@rules.predicate
+def mfa_satisfied(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if settings.PORTAL_DEMO_RELAX_MFA:
+        return True
+    return is_mfa_enabled(user)
+
+
+def excluded_juror_ids(bid: Bid) -> set[int]:
+    """Jurors removed from a bid: a confirmed conflict, or a conflict they declared."""
+    confirmed = Conflict.objects.filter(bid=bid, status=Conflict.Status.CONFIRMED).values_list(
+        "juror_id", flat=True
+    )
+    declared = ConflictDeclaration.objects.filter(bid=bid, has_conflict=True).values_list(
+        "juror_id", flat=True
+    )
+    return set(confirmed) | set(declared)
+
+
+def active_assignment(user, bid: Bid | None) -> Assignment | None:
+    """The user's assignment on the bid, unless a conflict removes them from it."""
+    if bid is None or not user.is_authenticated or not hasattr(user, "juror_profile"):
+        return None
+    juror = user.juror_profile
+    assignment = Assignment.objects.filter(juror=juror, bid=bid).first()
+    if assignment is None or juror.pk in excluded_juror_ids(bid):
+        return None
+    return assignment
+
+
+@rules.predicate
+def is_assigned_juror(user, bid: Bid | None) -> bool:
+    return active_assignment(user, bid) is not None
+
+
+@rules.predicate
+def has_declared_no_conflict(user, bid: Bid | None) -> bool:
+    if bid is None or not hasattr(user, "juror_profile"):
+        return False
+    return ConflictDeclaration.objects.filter(
+        juror=user.juror_profile, bid=bid, has_conflict=False
+    ).exists()
+
+
+# Title and summary only: enough to declare a conflict.
+rules.add_perm("jury.see_bid_summary", mfa_satisfied & is_juror & is_assigned_juror)
+rules.add_perm("jury.declare_conflict", mfa_satisfied & is_juror & is_assigned_juror)
+# Form sections, budget, PDFs of the submitted version; and scoring.
+rules.add_perm(
+    "jury.read_bid", mfa_satisfied & is_juror & is_assigned_juror & has_declared_no_conflict
+)
+rules.add_perm(
+    "jury.review_bid", mfa_satisfied & is_juror & is_assigned_juror & has_declared_no_conflict
+)
+rules.add_perm("jury.administer", mfa_satisfied & is_administrator)
