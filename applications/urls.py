@@ -1,10 +1,11 @@
 from django.urls import path
 
-from applications import views
+from applications.views import bids, programme
 
 app_name = "applications"
 
+# Institution-side pages (bids, institutions) and programme administration.
 urlpatterns = [
-    path("bids/", views.dashboard, name="dashboard"),
-    path("programme/", views.admin_dashboard, name="admin_dashboard"),
+    path("bids/", bids.dashboard, name="dashboard"),
+    path("programme/", programme.admin_dashboard, name="admin_dashboard"),
 ]

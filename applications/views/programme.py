@@ -3,13 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from applications.models import Bid, Call
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    bids = Bid.objects.visible_to(request.user).select_related("call", "lead_institution")
-    return render(request, "applications/dashboard.html", {"bids": bids})
+from applications.models import Call
 
 
 @login_required
