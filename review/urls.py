@@ -1,9 +1,9 @@
 from django.urls import path
 
-from review import views
+from review.views import dashboard
 
 app_name = "review"
 
 urlpatterns = [
-    path("", views.juror_dashboard, name="juror_dashboard"),
+    path("", dashboard.juror_dashboard, name="juror_dashboard"),
 ]
