@@ -19,3 +19,6 @@ def _english_and_fast_hashing(settings):
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+from tests.celery_worker import celery_worker_process, redis_url  # noqa: E402, F401 - fixtures

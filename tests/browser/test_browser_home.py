@@ -1,0 +1,16 @@
+import pytest
+
+from tests.factories import CallFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_home_shows_call_and_switches_to_french(page):
+    CallFactory(title_en="AI clusters", title_fr="Clusters IA")
+
+    page.goto("/")
+    assert page.locator("h2").first.inner_text() == "AI clusters"
+    page.select_option("#language-switcher select", "fr")
+    page.wait_for_url("**/")
+
+    assert page.locator("h2").first.inner_text() == "Clusters IA"
