@@ -322,7 +322,11 @@ def _connect(
     best, current, rounds = first, first, 1
     while True:
         if rounds > max_rounds:
-            return best, rounds, [f"Jurors still not linked after {max_rounds} solver rounds."]
+            return (
+                best,
+                rounds,
+                [f"Jurors still not linked after {max_rounds} extra solver round(s), the limit."],
+            )
         if remaining() <= 0:
             return best, rounds, ["Jurors still not linked when the time limit was reached."]
         programme.add_cuts(current)
