@@ -1,0 +1,44 @@
+"""Pure ranking engine: numbers in, numbers out. No Django, no Celery, no project imports.
+
+Typical use (the Django side builds the same dict as the JSON contract in docs/ranking.md):
+
+    params = parse_params(data)              # raises RankingInputError naming the field
+    result = solve(params)                   # raises RankingError (e.g. disconnected jury)
+    result.to_json()                         # canonical, byte-identical for equal input
+
+Distributed bootstrap: `compute_bootstrap_chunk(params, start=..., count=...)` for each
+`plan_chunks(samples, chunk_size)` entry, then `solve(params, bootstrap_chunks=chunks)`.
+"""
+
+from review.ranking.engine import (
+    ENGINE_VERSION,
+    BidOutcome,
+    Result,
+    compute_bootstrap_chunk,
+    solve,
+)
+from review.ranking.errors import DisconnectedJuryError, RankingError, RankingInputError
+from review.ranking.model import Params, parse_params
+from review.ranking.robustness import (
+    lottery_priority,
+    merge_chunks,
+    plan_chunks,
+    seed_commitment,
+)
+
+__all__ = [
+    "ENGINE_VERSION",
+    "BidOutcome",
+    "DisconnectedJuryError",
+    "Params",
+    "RankingError",
+    "RankingInputError",
+    "Result",
+    "compute_bootstrap_chunk",
+    "lottery_priority",
+    "merge_chunks",
+    "parse_params",
+    "plan_chunks",
+    "seed_commitment",
+    "solve",
+]

@@ -1,0 +1,169 @@
+"""The prepared problem: input turned into arrays once, then evaluated and selected.
+
+`evaluate` and `select` are shared by the main result and every bootstrap resample, so
+the published ranking and its robustness figures can never disagree on the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from review.ranking import aggregate, selection
+from review.ranking.calibration import CalibrationResult, Observations, calibrate
+from review.ranking.model import BidId, JurorId, Params
+from review.ranking.selection import Selection
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Problem:
+    params: Params
+    fingerprint: str  # SHA-256 of the canonical input; ties bootstrap chunks to it
+    bid_ids: list[BidId]
+    juror_ids: list[JurorId]
+    raw: aggregate.ScoreCube
+    calibrated: FloatArray  # same shape as raw.values
+    calibration: CalibrationResult
+    weights: FloatArray
+    thresholds: FloatArray  # -inf where a criterion has no threshold
+    tiebreak: IntArray  # criterion indices
+    id_rank: IntArray  # position of each bid id in sorted order
+    requested: IntArray
+    minimum: IntArray
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    criterion_scores: FloatArray  # (bids, criteria)
+    scores: FloatArray
+    eligible: BoolArray
+    order: IntArray  # bid indices, best first
+    ranks: IntArray  # 1-based rank per bid
+
+
+def fingerprint(params: Params) -> str:
+    """SHA-256 of the parameters in canonical JSON: equal inputs give equal fingerprints."""
+    canonical = json.dumps(asdict(params), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def prepare(params: Params) -> Problem:
+    """Index the input and calibrate the jurors (raises `DisconnectedJuryError`)."""
+    bid_ids = [bid.id for bid in params.bids]
+    bid_index = {bid_id: index for index, bid_id in enumerate(bid_ids)}
+    juror_ids: list[JurorId] = sorted({score.juror for score in params.scores})  # type: ignore[type-var]  # ids are all str or all int (checked by the parser)
+    juror_index = {juror: index for index, juror in enumerate(juror_ids)}
+    codes = [criterion.code for criterion in params.criteria]
+    criterion_index = {code: index for index, code in enumerate(codes)}
+    observations = Observations(
+        bid=np.array([bid_index[s.bid] for s in params.scores], dtype=np.int64),
+        juror=np.array([juror_index[s.juror] for s in params.scores], dtype=np.int64),
+        criterion=np.array([criterion_index[s.criterion] for s in params.scores], dtype=np.int64),
+        value=np.array([s.value for s in params.scores], dtype=np.float64),
+        n_bids=len(bid_ids),
+        n_jurors=len(juror_ids),
+        n_criteria=len(codes),
+    )
+    calibration = calibrate(
+        observations,
+        method=params.calibration,
+        regularisation=params.regularisation,
+        juror_ids=juror_ids,
+        criterion_codes=codes,
+    )
+    raw = _cube(observations, observations.value)
+    calibrated = _cube(observations, calibration.values).values
+    sorted_ids = sorted(bid_ids)  # type: ignore[type-var]  # homogeneous, checked by the parser
+    id_position = {bid_id: index for index, bid_id in enumerate(sorted_ids)}
+    return Problem(
+        params=params,
+        fingerprint=fingerprint(params),
+        bid_ids=bid_ids,
+        juror_ids=juror_ids,
+        raw=raw,
+        calibrated=calibrated,
+        calibration=calibration,
+        weights=np.array([c.weight for c in params.criteria], dtype=np.float64),
+        thresholds=np.array(
+            [-np.inf if c.threshold is None else c.threshold for c in params.criteria]
+        ),
+        tiebreak=np.array([criterion_index[code] for code in params.tiebreak_order], np.int64),
+        id_rank=np.array([id_position[bid_id] for bid_id in bid_ids], dtype=np.int64),
+        requested=np.array([bid.requested for bid in params.bids], dtype=np.int64),
+        minimum=np.array([bid.minimum for bid in params.bids], dtype=np.int64),
+    )
+
+
+def _cube(observations: Observations, values: FloatArray) -> aggregate.ScoreCube:
+    return aggregate.build_cube(
+        observations.bid,
+        observations.juror,
+        observations.criterion,
+        values,
+        n_bids=observations.n_bids,
+        n_criteria=observations.n_criteria,
+        n_jurors=observations.n_jurors,
+    )
+
+
+def evaluate(problem: Problem, values: FloatArray) -> Evaluation:
+    """Aggregate a cube of (possibly resampled) scores, check thresholds and rank."""
+    criterion_scores = aggregate.aggregate_criteria(values, problem.params.aggregate)
+    scores = aggregate.weighted_scores(criterion_scores, problem.weights)
+    eligible = aggregate.eligible_mask(
+        criterion_scores, scores, problem.thresholds, problem.params.overall_threshold
+    )
+    order = aggregate.rank_order(scores, criterion_scores, problem.tiebreak, problem.id_rank)
+    return Evaluation(
+        criterion_scores=criterion_scores,
+        scores=scores,
+        eligible=eligible,
+        order=order,
+        ranks=aggregate.ranks_from_order(order),
+    )
+
+
+def select(problem: Problem, evaluation: Evaluation) -> Selection:
+    """Apply the run's rule; positions in the result index `evaluation.order`."""
+    params = problem.params
+    order = evaluation.order
+    eligible = evaluation.eligible[order]
+    if params.rule == "merit_order":
+        return selection.merit_order(
+            problem.requested[order],
+            eligible,
+            budget=params.budget,
+            min_winners=params.min_winners,
+            max_winners=params.max_winners,
+            overflow=params.overflow,
+        )
+    costs = problem.requested if params.rule == "optimal" else problem.minimum
+    return selection.optimal(
+        costs[order],
+        aggregate.score_units(evaluation.scores[order]),
+        eligible,
+        budget=params.budget,
+        min_winners=params.min_winners,
+        max_winners=params.max_winners,
+    )
+
+
+def grants(problem: Problem, evaluation: Evaluation, chosen: Selection) -> list[int]:
+    """Amount granted to each winner, in the order of `chosen.positions`."""
+    order = evaluation.order
+    if problem.params.rule == "partial":
+        return selection.top_up(
+            chosen.positions,
+            problem.minimum[order],
+            problem.requested[order],
+            budget=problem.params.budget,
+        )
+    return [int(problem.requested[order[position]]) for position in chosen.positions]

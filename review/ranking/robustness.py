@@ -1,0 +1,235 @@
+"""How fragile is the funding line? Bootstrap over jurors, and a verifiable lottery.
+
+Bootstrap: for each bid, draw its jurors with replacement (as many as it had), re-aggregate
+the already calibrated scores, re-check thresholds, re-rank and re-select with the run's
+rule. Calibration is fitted once on all the scores: it corrects jurors, while the
+bootstrap asks how much a bid's result depends on which jurors happened to read it.
+
+Sample i draws from its own generator seeded with (seed, i), so a chunk of samples
+(start, count) can be computed anywhere and merged: the chunk results are integer
+counts, JSON-serialisable, and merging them gives the same result for any chunking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from review.ranking.errors import RankingInputError
+from review.ranking.model import BidId, LotteryParams
+from review.ranking.problem import Evaluation, Problem, evaluate, select
+from review.ranking.selection import top_up
+
+BootstrapChunk = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BidRobustness:
+    p_selected: float
+    rank_interval_50: tuple[int, int]
+    rank_interval_90: tuple[int, int]
+    grey_zone: bool
+
+
+@dataclass(frozen=True)
+class BootstrapSummary:
+    samples: int
+    per_bid: tuple[BidRobustness, ...]  # input order
+
+
+@dataclass(frozen=True)
+class LotteryOutcome:
+    commitment: str
+    seed: str
+    funded_without_draw: tuple[BidId, ...]
+    pool: tuple[BidId, ...]  # grey-zone bids in draw order
+    winners: tuple[BidId, ...]  # rank order
+    granted: dict[BidId, int]
+    reached_min_winners: bool
+
+
+def plan_chunks(samples: int, chunk_size: int) -> list[tuple[int, int]]:
+    """(start, count) pairs covering samples 0..samples-1, for distributing the work."""
+    return [(start, min(chunk_size, samples - start)) for start in range(0, samples, chunk_size)]
+
+
+def bootstrap_chunk(problem: Problem, *, start: int, count: int) -> BootstrapChunk:
+    """Compute samples start..start+count-1; the result is plain JSON-serialisable data."""
+    settings = problem.params.bootstrap
+    if settings is None:
+        raise RankingInputError("bootstrap", "the run has no bootstrap settings")
+    if start < 0 or count < 1 or start + count > settings.samples:
+        raise RankingInputError(
+            "bootstrap", f"chunk ({start}, {count}) is outside 0..{settings.samples - 1}"
+        )
+    n_bids = len(problem.bid_ids)
+    selected = np.zeros(n_bids, dtype=np.int64)
+    ranks = np.empty((count, n_bids), dtype=np.int64)
+    for offset in range(count):
+        evaluation = _resampled_evaluation(problem, settings.seed, start + offset)
+        chosen = select(problem, evaluation)
+        selected[evaluation.order[list(chosen.positions)]] += 1
+        ranks[offset] = evaluation.ranks
+    return {
+        "fingerprint": problem.fingerprint,
+        "start": start,
+        "count": count,
+        "selected": selected.tolist(),
+        "rank_counts": [_histogram(ranks[:, bid]) for bid in range(n_bids)],
+    }
+
+
+def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
+    """Add up chunks that together cover 0..N-1 exactly once (in any order)."""
+    if not chunks:
+        raise RankingInputError("bootstrap", "no chunks to merge")
+    ordered = sorted(chunks, key=lambda chunk: int(chunk["start"]))
+    expected_start = 0
+    selected = np.zeros(len(ordered[0]["selected"]), dtype=np.int64)
+    rank_counts: list[dict[int, int]] = [{} for _ in ordered[0]["rank_counts"]]
+    for chunk in ordered:
+        if chunk["fingerprint"] != ordered[0]["fingerprint"]:
+            raise RankingInputError("bootstrap", "chunks come from different inputs")
+        if int(chunk["start"]) != expected_start:
+            raise RankingInputError(
+                "bootstrap", f"chunks leave a gap or overlap at sample {expected_start}"
+            )
+        expected_start += int(chunk["count"])
+        selected += np.asarray(chunk["selected"], dtype=np.int64)
+        for counts, pairs in zip(rank_counts, chunk["rank_counts"], strict=True):
+            for rank, number in pairs:
+                counts[rank] = counts.get(rank, 0) + number
+    return {
+        "fingerprint": ordered[0]["fingerprint"],
+        "start": 0,
+        "count": expected_start,
+        "selected": selected.tolist(),
+        "rank_counts": [sorted(counts.items()) for counts in rank_counts],
+    }
+
+
+def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
+    """Per-bid probability of selection, rank intervals and grey-zone flag."""
+    settings = problem.params.bootstrap
+    if settings is None:
+        raise RankingInputError("bootstrap", "the run has no bootstrap settings")
+    if merged["fingerprint"] != problem.fingerprint:
+        raise RankingInputError("bootstrap", "the chunks were computed for another input")
+    if merged["start"] != 0 or merged["count"] != settings.samples:
+        raise RankingInputError(
+            "bootstrap", f"chunks cover {merged['count']} samples, not {settings.samples}"
+        )
+    samples = settings.samples
+    per_bid = []
+    for times_selected, pairs in zip(merged["selected"], merged["rank_counts"], strict=True):
+        share = times_selected / samples
+        per_bid.append(
+            BidRobustness(
+                p_selected=round(share, 9),
+                rank_interval_50=(_quantile(pairs, samples, 25), _quantile(pairs, samples, 75)),
+                rank_interval_90=(_quantile(pairs, samples, 5), _quantile(pairs, samples, 95)),
+                grey_zone=settings.grey_zone < share < 1 - settings.grey_zone,
+            )
+        )
+    return BootstrapSummary(samples=samples, per_bid=tuple(per_bid))
+
+
+def run_bootstrap(problem: Problem) -> BootstrapSummary:
+    """All samples in one process (the Celery task distributes `bootstrap_chunk` instead)."""
+    assert problem.params.bootstrap is not None  # noqa: S101 - callers check first
+    chunk = bootstrap_chunk(problem, start=0, count=problem.params.bootstrap.samples)
+    return summarise(problem, merge_chunks([chunk]))
+
+
+def _resampled_evaluation(problem: Problem, seed: int, sample: int) -> Evaluation:
+    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sample])))
+    counts = problem.raw.slot_counts
+    n_bids, width = problem.raw.slot_jurors.shape
+    # Uniform doubles (a stable stream) scaled to each bid's juror count.
+    draws = np.floor(generator.random((n_bids, width)) * counts[:, None]).astype(np.int64)
+    values = problem.calibrated[np.arange(n_bids)[:, None], draws]
+    values[np.arange(width)[None, :] >= counts[:, None]] = np.nan
+    return evaluate(problem, values)
+
+
+def _histogram(ranks: np.ndarray) -> list[list[int]]:
+    values, counts = np.unique(ranks, return_counts=True)
+    return [[int(value), int(count)] for value, count in zip(values, counts, strict=True)]
+
+
+def _quantile(pairs: Sequence[Sequence[int]], samples: int, percent: int) -> int:
+    """Smallest rank whose cumulative count reaches percent% of the samples (exact)."""
+    cumulative = 0
+    for rank, count in pairs:
+        cumulative += count
+        if cumulative * 100 >= percent * samples:
+            return int(rank)
+    return int(pairs[-1][0])
+
+
+# --- lottery ----------------------------------------------------------------------------
+
+
+def seed_commitment(seed: str) -> str:
+    """What to publish before the draw: the SHA-256 of the seed, in hex."""
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+def lottery_priority(seed: str, bid_id: BidId) -> str:
+    """A bid's place in the draw: lower comes first. Reproducible with any SHA-256 tool."""
+    return hashlib.sha256(f"{seed}:{bid_id}".encode()).hexdigest()
+
+
+def draw_lottery(
+    problem: Problem,
+    evaluation: Evaluation,
+    summary: BootstrapSummary,
+    lottery: LotteryParams,
+) -> LotteryOutcome:
+    """Fund the clear winners, then draw lots among grey-zone bids within the envelope.
+
+    Clear winners are eligible bids selected in at least (1 - grey_zone) of the resamples;
+    they are funded first in rank order. Grey-zone bids then come in order of their
+    priority (SHA-256 of seed:id) and are funded when they fit the remaining envelope and
+    a winner slot is left. Costs follow the rule: the minimum under `partial` (then topped
+    up in rank order), the request otherwise.
+    """
+    commitment = seed_commitment(lottery.seed)
+    if lottery.commitment is not None and lottery.commitment.lower() != commitment:
+        raise RankingInputError("lottery.commitment", "does not match the SHA-256 of the seed")
+    params = problem.params
+    assert params.bootstrap is not None  # noqa: S101 - the parser requires it
+    costs = problem.minimum if params.rule == "partial" else problem.requested
+    ranked = [int(bid) for bid in evaluation.order if evaluation.eligible[bid]]
+    clear_line = 1 - params.bootstrap.grey_zone
+    clear = [bid for bid in ranked if summary.per_bid[bid].p_selected >= clear_line]
+    pool = sorted(
+        (bid for bid in ranked if summary.per_bid[bid].grey_zone),
+        key=lambda bid: lottery_priority(lottery.seed, problem.bid_ids[bid]),
+    )
+    winners: list[int] = []
+    remaining = params.budget
+    for bid in clear + pool:
+        if len(winners) < params.max_winners and costs[bid] <= remaining:
+            winners.append(bid)
+            remaining -= int(costs[bid])
+    winners.sort(key=lambda bid: int(evaluation.ranks[bid]))
+    amounts = (
+        top_up(winners, problem.minimum, problem.requested, budget=params.budget)
+        if params.rule == "partial"
+        else [int(problem.requested[bid]) for bid in winners]
+    )
+    ids = problem.bid_ids
+    return LotteryOutcome(
+        commitment=commitment,
+        seed=lottery.seed,
+        funded_without_draw=tuple(ids[bid] for bid in clear if bid in winners),
+        pool=tuple(ids[bid] for bid in pool),
+        winners=tuple(ids[bid] for bid in winners),
+        granted={ids[bid]: amount for bid, amount in zip(winners, amounts, strict=True)},
+        reached_min_winners=len(winners) >= params.min_winners,
+    )
