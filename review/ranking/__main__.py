@@ -47,7 +47,7 @@ def _solve(path: str) -> int:
         return _fail(f"input: not valid JSON (line {error.lineno}, column {error.colno})")
     except RankingError as error:
         return _fail(str(error))
-    except Exception as error:  # noqa: BLE001 - a bug must still not show users a traceback
+    except Exception as error:  # a bug must still not show users a traceback
         print(f"internal error (please report): {error!r}", file=sys.stderr)
         return EXIT_INTERNAL
     sys.stdout.write(result.to_json() + "\n")

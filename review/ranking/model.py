@@ -116,8 +116,17 @@ TOP_LEVEL_KEYS = {
     "lottery",
     "regularisation",
 }
-REQUIRED_KEYS = ("budget", "min_winners", "max_winners", "criteria", "calibration")
-REQUIRED_KEYS += ("aggregate", "rule", "bids", "scores")
+REQUIRED_KEYS: tuple[str, ...] = (
+    "budget",
+    "min_winners",
+    "max_winners",
+    "criteria",
+    "calibration",
+    "aggregate",
+    "rule",
+    "bids",
+    "scores",
+)
 
 
 def parse_params(data: Any) -> Params:

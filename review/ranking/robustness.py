@@ -140,7 +140,7 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
 
 def run_bootstrap(problem: Problem) -> BootstrapSummary:
     """All samples in one process (the Celery task distributes `bootstrap_chunk` instead)."""
-    assert problem.params.bootstrap is not None  # noqa: S101 - callers check first
+    assert problem.params.bootstrap is not None  # callers check first
     chunk = bootstrap_chunk(problem, start=0, count=problem.params.bootstrap.samples)
     return summarise(problem, merge_chunks([chunk]))
 
@@ -202,7 +202,7 @@ def draw_lottery(
     if lottery.commitment is not None and lottery.commitment.lower() != commitment:
         raise RankingInputError("lottery.commitment", "does not match the SHA-256 of the seed")
     params = problem.params
-    assert params.bootstrap is not None  # noqa: S101 - the parser requires it
+    assert params.bootstrap is not None  # the parser requires it
     costs = problem.minimum if params.rule == "partial" else problem.requested
     ranked = [int(bid) for bid in evaluation.order if evaluation.eligible[bid]]
     clear_line = 1 - params.bootstrap.grey_zone

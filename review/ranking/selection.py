@@ -296,7 +296,8 @@ class _Search:
         self.costs, self.units = costs, units
         self.multiplier, self.budget = multiplier, budget
         self.min_winners, self.max_winners = min_winners, max_winners
-        self.best_value, self.best_set = best_value, None
+        self.best_value = best_value
+        self.best_set: tuple[int, ...] | None = None
         self.chosen: list[int] = []
         n = len(costs)
         # Scores are non-increasing in rank order, so the best r scores after a position
