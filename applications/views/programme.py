@@ -1,13 +1,192 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Programme administrators' pages: calls, their status, their bids, eligibility screening."""
 
-from applications.models import Call
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rules.contrib.views import permission_required
+
+from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
+from applications.models import Bid, BidVersion, Call
+from applications.services.calls import allowed_transitions, transition_call
+from applications.services.eligibility import check_screening_open, screen_bid
+
+
+def calls_with_bid_counts():
+    """Calls with their number of bids per status and per eligibility, in one query."""
+    submitted = Q(bids__status=Bid.Status.SUBMITTED)
+    return Call.objects.annotate(
+        bids_total=Count("bids"),
+        bids_draft=Count("bids", filter=Q(bids__status=Bid.Status.DRAFT)),
+        bids_submitted=Count("bids", filter=submitted),
+        bids_withdrawn=Count("bids", filter=Q(bids__status=Bid.Status.WITHDRAWN)),
+        bids_eligible=Count(
+            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.ELIGIBLE)
+        ),
+        bids_ineligible=Count(
+            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.INELIGIBLE)
+        ),
+    ).order_by("-opens_at")
+
+
+def bids_for_programme(*, call: Call):
+    """A call's bids for the administrators' list, one row per bid, in one query."""
+    latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
+    partners = (
+        Bid.partners.through.objects.filter(bid=OuterRef("pk"))
+        .order_by()
+        .values("bid")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Bid.objects.filter(call=call)
+        .select_related("lead_institution", "eligibility_decided_by")
+        .annotate(
+            partners_count=Subquery(partners),
+            latest_version_number=Subquery(latest_version.values("number")[:1]),
+            latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
+        )
+        .order_by("acronym")
+    )
+
+
+def _get_call(request: HttpRequest, slug: str, **kwargs) -> Call:
+    return get_object_or_404(Call, slug=slug)
 
 
 @login_required
+@permission_required("calls.manage", raise_exception=True)
 def admin_dashboard(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
-        raise PermissionDenied
-    return render(request, "applications/admin_dashboard.html", {"calls": Call.objects.all()})
+    return render(request, "applications/admin_dashboard.html", {"calls": calls_with_bid_counts()})
+
+
+@login_required
+@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    call = get_object_or_404(calls_with_bid_counts(), slug=slug)
+    transitions = [(status, Call.Status(status).label) for status in allowed_transitions(call=call)]
+    return render(
+        request,
+        "applications/programme/call_detail.html",
+        {
+            "call": call,
+            "transitions": transitions,
+            "required_attachments": call.required_attachments.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _get_call(request, slug)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid status."))
+        return redirect("applications:programme_call", slug=slug)
+    try:
+        transition_call(call=call, to_status=form.cleaned_data["to_status"], by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        # The page shows why; the status code tells a script the change was refused.
+        return render(
+            request,
+            "applications/programme/call_detail.html",
+            {
+                "call": get_object_or_404(calls_with_bid_counts(), slug=slug),
+                "transitions": [
+                    (status, Call.Status(status).label) for status in allowed_transitions(call=call)
+                ],
+                "required_attachments": call.required_attachments.all(),
+            },
+            status=409,
+        )
+    messages.success(
+        request, _("The call is now “%(status)s”.") % {"status": call.get_status_display()}
+    )
+    return redirect("applications:programme_call", slug=slug)
+
+
+@login_required
+@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _get_call(request, slug)
+    filters = BidFilterForm(request.GET or None)
+    bids = bids_for_programme(call=call)
+    if filters.is_valid():
+        if filters.cleaned_data["status"]:
+            bids = bids.filter(status=filters.cleaned_data["status"])
+        if filters.cleaned_data["eligibility"]:
+            bids = bids.filter(eligibility=filters.cleaned_data["eligibility"])
+    try:
+        check_screening_open(call=call)
+        screening_open = True
+    except ValidationError:
+        screening_open = False
+    return render(
+        request,
+        "applications/programme/call_bids.html",
+        {"call": call, "bids": bids, "filters": filters, "screening_open": screening_open},
+    )
+
+
+def _get_bid(request: HttpRequest, slug: str, public_id, **kwargs) -> Bid:
+    return get_object_or_404(
+        Bid.objects.select_related("call", "lead_institution", "eligibility_decided_by"),
+        call__slug=slug,
+        public_id=public_id,
+    )
+
+
+@login_required
+@permission_required("bids.screen", fn=_get_bid, raise_exception=True)
+def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
+    bid = _get_bid(request, slug, public_id)
+    initial = {}
+    if bid.eligibility != Bid.Eligibility.PENDING:
+        initial = {
+            "eligible": "yes" if bid.eligibility == Bid.Eligibility.ELIGIBLE else "no",
+            "reason": bid.eligibility_reason,
+        }
+    form = ScreeningForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            screen_bid(
+                bid=bid,
+                eligible=form.cleaned_data["eligible"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+                # Screening is closed or the bid is not submitted: a refused write.
+                status = 409
+        else:
+            messages.success(
+                request, _("Eligibility of %(acronym)s recorded.") % {"acronym": bid.acronym}
+            )
+            return redirect("applications:programme_call_bids", slug=slug)
+    try:
+        check_screening_open(call=bid.call)
+        screening_open = bid.status == Bid.Status.SUBMITTED
+    except ValidationError as error:
+        screening_open = False
+        if request.method == "GET":
+            messages.warning(request, " ".join(error.messages))
+    return render(
+        request,
+        "applications/programme/screen.html",
+        {"bid": bid, "form": form, "screening_open": screening_open},
+        status=status,
+    )

@@ -1,0 +1,51 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Bid, Call
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Call.Status.choices)
+
+
+class BidFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("status"),
+        required=False,
+        choices=[("", _("All"))] + Bid.Status.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    eligibility = forms.ChoiceField(
+        label=_("eligibility"),
+        required=False,
+        choices=[("", _("All"))] + Bid.Eligibility.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class ScreeningForm(forms.Form):
+    eligible = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("yes", _("Eligible")), ("no", _("Ineligible"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required when the bid is ineligible; the institution reads it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Record the decision")))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("eligible") is False and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason why the bid is ineligible."))
+        return cleaned

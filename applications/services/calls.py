@@ -1,0 +1,103 @@
+"""The life of a call: draft → open → closed → under review → decided → published.
+
+``Call.status`` is not editable by hand (``editable=False``); every change goes through
+``transition_call`` so the graph and its preconditions hold whoever asks (a programme page,
+an admin action, a management command).
+
+Rules beyond the plain graph:
+- closing (open → closed) is refused before ``closes_at``: applicants were promised that
+  deadline to the second. To close early, first move ``closes_at`` in the call's settings.
+- reopening (closed → open) is the only step back. It is allowed only while
+  ``now < closes_at``, i.e. after an administrator has moved the deadline later: reopening
+  a call whose deadline has passed would accept nothing and confuse everyone.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Call
+
+logger = logging.getLogger(__name__)
+
+S = Call.Status
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.OPEN}),
+    S.OPEN: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset({S.OPEN, S.UNDER_REVIEW}),
+    S.UNDER_REVIEW: frozenset({S.DECIDED}),
+    S.DECIDED: frozenset({S.PUBLISHED}),
+    S.PUBLISHED: frozenset(),
+}
+
+
+def allowed_transitions(*, call: Call, at=None) -> list[str]:
+    """The statuses ``call`` may move to now, in the graph's order (for buttons)."""
+    result = []
+    for status in S.values:
+        if status in ALLOWED_TRANSITIONS[call.status]:
+            try:
+                check_transition(call=call, to_status=status, at=at)
+            except ValidationError:
+                continue
+            result.append(status)
+    return result
+
+
+def check_transition(*, call: Call, to_status: str, at=None) -> None:
+    """Raise ``ValidationError`` with the reason if ``call`` cannot move to ``to_status``."""
+    now = at or timezone.now()
+    if to_status not in S.values:
+        raise ValidationError(_("Unknown status “%(status)s”.") % {"status": to_status})
+    if to_status not in ALLOWED_TRANSITIONS[call.status]:
+        raise ValidationError(
+            _("A call cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": S(call.status).label, "to": S(to_status).label}
+        )
+    paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
+    if call.status == S.OPEN and to_status == S.CLOSED and now < call.closes_at:
+        raise ValidationError(
+            _(
+                "The call's deadline (%(deadline)s, Europe/Paris) has not passed yet. To close "
+                "it early, move its closing time first."
+            )
+            % {"deadline": paris}
+        )
+    if call.status == S.CLOSED and to_status == S.OPEN and now >= call.closes_at:
+        raise ValidationError(
+            _(
+                "The deadline (%(deadline)s, Europe/Paris) has passed: set a later closing "
+                "time before reopening the call."
+            )
+            % {"deadline": paris}
+        )
+
+
+def transition_call(*, call: Call, to_status: str, by) -> Call:
+    """Move ``call`` to ``to_status`` if the graph allows it now; log who did it.
+
+    django-auditlog records the change of ``status`` with the request's actor; the log line
+    names the actor for changes made outside a request.
+    """
+    with transaction.atomic():
+        # Lock the row so two administrators clicking at once cannot skip a step.
+        locked = Call.objects.select_for_update().get(pk=call.pk)
+        check_transition(call=locked, to_status=to_status)
+        from_status = locked.status
+        locked.status = to_status
+        locked.full_clean()
+        locked.save(update_fields=["status"])
+    logger.info(
+        "Call %s (%s) moved from %s to %s by user %s",
+        locked.pk,
+        locked.slug,
+        from_status,
+        to_status,
+        getattr(by, "pk", None),
+    )
+    call.status = to_status
+    return locked

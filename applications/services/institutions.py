@@ -1,0 +1,208 @@
+"""Institutions, their members and e-mail invitations to join them.
+
+Invitations: a coordinator invites an e-mail address with a role; the e-mail carries a
+one-time link (``Invitation.token``). The link is accepted only by a signed-in user whose
+account e-mail (any of their verified addresses) matches the invited address,
+case-insensitively, so a forwarded or leaked link cannot make someone else a member. A link
+works once and expires ``INVITATION_VALIDITY`` after it was sent.
+"""
+
+import logging
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Institution, Invitation, Membership
+
+logger = logging.getLogger(__name__)
+
+INVITATION_VALIDITY = timedelta(days=14)
+
+
+def register_institution(
+    *,
+    by,
+    name: str,
+    kind: str,
+    city: str,
+    identifier_type: str,
+    identifier: str,
+    email_domain: str = "",
+) -> Institution:
+    """Create an institution whose first coordinator is ``by``.
+
+    A user registers at most one institution this way: someone who already belongs to one
+    joins others by invitation.
+    """
+    if Membership.objects.filter(user=by).exists():
+        raise ValidationError(
+            _("You already belong to an institution; ask its coordinator to invite colleagues.")
+        )
+    institution = Institution(
+        name=name.strip(),
+        kind=kind,
+        city=city.strip(),
+        identifier_type=identifier_type,
+        identifier=identifier,
+        email_domain=email_domain,
+    )
+    institution.full_clean()
+    with transaction.atomic():
+        institution.save()
+        Membership.objects.create(
+            user=by, institution=institution, role=Membership.Role.COORDINATOR
+        )
+    logger.info("User %s registered institution %s", by.pk, institution.pk)
+    return institution
+
+
+def invite_member(
+    *, institution: Institution, email: str, role: str, by, accept_url_builder
+) -> Invitation:
+    """Record an invitation and e-mail its one-time link.
+
+    ``accept_url_builder(token) -> str`` turns the token into an absolute URL (the view
+    knows the host). The e-mail is sent after the transaction commits.
+    """
+    email = email.strip()
+    if Membership.objects.filter(institution=institution, user__email__iexact=email).exists():
+        raise ValidationError(
+            {"email": _("%(email)s is already a member of this institution.") % {"email": email}}
+        )
+    if (
+        Invitation.objects.filter(institution=institution, email__iexact=email, accepted_at=None)
+        .filter(created_at__gt=timezone.now() - INVITATION_VALIDITY)
+        .exists()
+    ):
+        raise ValidationError(
+            {"email": _("An invitation to %(email)s is already pending.") % {"email": email}}
+        )
+    invitation = Invitation(institution=institution, email=email, role=role, invited_by=by)
+    invitation.full_clean()
+    with transaction.atomic():
+        invitation.save()
+        url = accept_url_builder(invitation.token)
+        context = {
+            "institution": institution,
+            "invitation": invitation,
+            "url": url,
+            "inviter": by,
+            "expires_at": invitation.created_at + INVITATION_VALIDITY,
+        }
+        subject = _("Invitation to join %(institution)s on the IA-cluster portal") % {
+            "institution": institution.name
+        }
+        body = render_to_string("applications/institutions/invitation_email.txt", context)
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+        )
+    logger.info("User %s invited %s to institution %s", by.pk, email, institution.pk)
+    return invitation
+
+
+def check_invitation_usable(*, invitation: Invitation, at=None) -> None:
+    """Raise ``ValidationError`` if the invitation was used or has expired."""
+    now = at or timezone.now()
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been used."), code="used")
+    if now >= invitation.created_at + INVITATION_VALIDITY:
+        raise ValidationError(
+            _("This invitation has expired. Ask the coordinator to send a new one."),
+            code="expired",
+        )
+
+
+def _user_emails(user) -> set[str]:
+    """The user's verified addresses; a user created outside allauth (``createsuperuser``,
+    the admin) has no ``EmailAddress`` row and is trusted with their account e-mail."""
+    addresses = list(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    if not addresses:
+        return {user.email.lower()} if user.email else set()
+    return {email.lower() for email, verified in addresses if verified}
+
+
+def accept_invitation(*, invitation: Invitation, by) -> Membership:
+    """Make ``by`` a member with the invited role; the link then stops working."""
+    with transaction.atomic():
+        # Lock the row: two clicks on the same link must not both succeed.
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        check_invitation_usable(invitation=invitation)
+        if invitation.email.lower() not in _user_emails(by):
+            raise ValidationError(
+                _(
+                    "This invitation was sent to %(email)s, but you are signed in as "
+                    "%(current)s. Sign in with the invited address (or add and verify it "
+                    "in your account) to accept it."
+                )
+                % {"email": invitation.email, "current": by.email},
+                code="wrong_email",
+            )
+        if Membership.objects.filter(user=by, institution=invitation.institution).exists():
+            raise ValidationError(
+                _("You are already a member of this institution."), code="already_member"
+            )
+        try:
+            membership = Membership.objects.create(
+                user=by, institution=invitation.institution, role=invitation.role
+            )
+        except IntegrityError as error:  # pragma: no cover - raced with another accept
+            raise ValidationError(_("You are already a member of this institution.")) from error
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = by
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    logger.info("User %s accepted invitation %s", by.pk, invitation.pk)
+    return membership
+
+
+def revoke_invitation(*, invitation: Invitation, by) -> None:
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been accepted."))
+    logger.info("User %s revoked invitation %s (%s)", by.pk, invitation.pk, invitation.email)
+    invitation.delete()
+
+
+def _check_keeps_a_coordinator(*, membership: Membership) -> None:
+    """Precondition: called inside ``transaction.atomic()`` before demoting/removing."""
+    coordinators = (
+        Membership.objects.select_for_update()
+        .filter(institution_id=membership.institution_id, role=Membership.Role.COORDINATOR)
+        .exclude(pk=membership.pk)
+    )
+    if not list(coordinators):
+        raise ValidationError(
+            _(
+                "An institution needs at least one coordinator: appoint another coordinator "
+                "before changing this one."
+            )
+        )
+
+
+def change_member_role(*, membership: Membership, role: str, by) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose a valid role.")})
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Membership.Role.COORDINATOR and role != Membership.Role.COORDINATOR:
+            _check_keeps_a_coordinator(membership=membership)
+        membership.role = role
+        membership.full_clean()
+        membership.save(update_fields=["role"])
+    logger.info("User %s set membership %s to role %s", by.pk, membership.pk, role)
+    return membership
+
+
+def remove_member(*, membership: Membership, by) -> None:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Membership.Role.COORDINATOR:
+            _check_keeps_a_coordinator(membership=membership)
+        membership_pk = membership.pk
+        membership.delete()
+    logger.info("User %s removed membership %s", by.pk, membership_pk)

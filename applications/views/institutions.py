@@ -1,0 +1,241 @@
+"""Institution pages: registration, members, invitations."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rules.contrib.views import permission_required
+
+from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
+from applications.models import Institution, Invitation, Membership
+from applications.services import institutions as services
+
+
+def _get_institution(request: HttpRequest, pk: int, **kwargs) -> Institution:
+    return get_object_or_404(Institution, pk=pk)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def my_institution(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's institution, or the registration form if they have none."""
+    membership = Membership.objects.filter(user=request.user).order_by("joined_at", "pk").first()
+    if membership is None:
+        return redirect("applications:institution_register")
+    return redirect("applications:institution_detail", pk=membership.institution_id)
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    if Membership.objects.filter(user=request.user).exists():
+        messages.info(
+            request,
+            _("You already belong to an institution; ask its coordinator to invite colleagues."),
+        )
+        return redirect("applications:my_institution")
+    form = InstitutionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            institution = services.register_institution(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Institution registered: you are its coordinator."))
+            return redirect("applications:institution_detail", pk=institution.pk)
+    return render(request, "applications/institutions/register.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, institution: Institution, invite_form=None) -> dict:
+    members = (
+        Membership.objects.filter(institution=institution)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+    pending = Invitation.objects.filter(institution=institution, accepted_at=None).select_related(
+        "invited_by"
+    )
+    can_manage = request.user.has_perm("institutions.manage", institution)
+    now = timezone.now()
+    return {
+        "institution": institution,
+        "members": members,
+        "invitations": [
+            (invitation, invitation.created_at + services.INVITATION_VALIDITY <= now)
+            for invitation in pending
+        ]
+        if can_manage
+        else [],
+        "can_manage": can_manage,
+        "invite_form": invite_form or InvitationForm(),
+        "roles": Membership.Role.choices,
+    }
+
+
+@login_required
+@permission_required("institutions.view", fn=_get_institution, raise_exception=True)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = _get_institution(request, pk)
+    return render(
+        request, "applications/institutions/detail.html", _detail_context(request, institution)
+    )
+
+
+@login_required
+@require_POST
+@permission_required("institutions.manage", fn=_get_institution, raise_exception=True)
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = _get_institution(request, pk)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invite_member(
+                institution=institution,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=request.user,
+                accept_url_builder=lambda token: request.build_absolute_uri(
+                    reverse("applications:invitation_accept", kwargs={"token": token})
+                ),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("applications:institution_detail", pk=institution.pk)
+    return render(
+        request,
+        "applications/institutions/detail.html",
+        _detail_context(request, institution, invite_form=form),
+    )
+
+
+def _get_membership(request: HttpRequest, pk: int, membership_pk: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("institution", "user"),
+        pk=membership_pk,
+        institution_id=pk,
+    )
+
+
+def _membership_institution(request: HttpRequest, pk: int, membership_pk: int) -> Institution:
+    return _get_membership(request, pk, membership_pk).institution
+
+
+@login_required
+@require_POST
+@permission_required("institutions.manage", fn=_membership_institution, raise_exception=True)
+def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _get_membership(request, pk, membership_pk)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+    else:
+        try:
+            services.change_member_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {
+                    "email": membership.user.email,
+                    "role": Membership.Role(form.cleaned_data["role"]).label,
+                },
+            )
+    return redirect("applications:institution_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("institutions.manage", fn=_membership_institution, raise_exception=True)
+def remove_member(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _get_membership(request, pk, membership_pk)
+    try:
+        services.remove_member(membership=membership, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("applications:institution_detail", pk=pk)
+    messages.success(
+        request, _("%(email)s was removed from the institution.") % {"email": membership.user.email}
+    )
+    if membership.user_id == request.user.pk:
+        return redirect("applications:dashboard")
+    return redirect("applications:institution_detail", pk=pk)
+
+
+def _invitation_institution(request: HttpRequest, pk: int, invitation_pk: int) -> Institution:
+    return get_object_or_404(Institution, pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("institutions.manage", fn=_invitation_institution, raise_exception=True)
+def revoke_invitation(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_pk, institution_id=pk)
+    try:
+        services.revoke_invitation(invitation=invitation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Invitation to %(email)s revoked.") % {"email": invitation.email}
+        )
+    return redirect("applications:institution_detail", pk=pk)
+
+
+# A refused acceptance: wrong account → 403, link already used → 409, expired → 410.
+_ACCEPT_ERROR_STATUS = {"wrong_email": 403, "used": 409, "already_member": 409, "expired": 410}
+
+
+@login_required
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Anyone signed in may open a link; only the invited address can accept it.
+
+    The token is the capability: an unknown token is a 404. A used or expired one shows why.
+    """
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("institution", "invited_by"), token=token
+    )
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            services.accept_invitation(invitation=invitation, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+            status = _ACCEPT_ERROR_STATUS.get(exc.code or "", 400)
+        else:
+            messages.success(
+                request,
+                _("Welcome: you are now a member of %(institution)s.")
+                % {"institution": invitation.institution.name},
+            )
+            return redirect("applications:institution_detail", pk=invitation.institution_id)
+    else:
+        try:
+            services.check_invitation_usable(invitation=invitation)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    return render(
+        request,
+        "applications/institutions/accept_invitation.html",
+        {"invitation": invitation, "error": error},
+        status=status,
+    )
