@@ -236,21 +236,48 @@ def _heuristic_value(
     min_winners: int,
     max_winners: int,
 ) -> int | None:
-    """Best total among greedy walks (rank order, then reduced-score order); a lower bound."""
+    """A lower bound: greedy walks (rank order, reduced-score order) improved by swaps.
+
+    The tighter this bound, the more bids `_fix_by_reduced_cost` can discard.
+    """
     reduced = np.asarray(units, dtype=np.float64) - multiplier * np.asarray(costs, np.float64)
     orders = [range(len(units)), np.argsort(-reduced, kind="stable").tolist()]
     best: int | None = None
     for order in orders:
-        value, count, remaining = 0, 0, budget
+        chosen: list[int] = []
+        remaining = budget
         for index in order:
-            if count == max_winners:
+            if len(chosen) == max_winners:
                 break
             # Greedy walks only add bids that help, once the minimum count is reached.
-            if costs[index] <= remaining and (units[index] > 0 or count < min_winners):
-                value, count, remaining = value + units[index], count + 1, remaining - costs[index]
-        if count >= min_winners and (best is None or value > best):
-            best = value
+            if costs[index] <= remaining and (units[index] > 0 or len(chosen) < min_winners):
+                chosen.append(index)
+                remaining -= costs[index]
+        if len(chosen) >= min_winners:
+            value = _improve_by_swaps(chosen, units, costs, budget)
+            best = value if best is None else max(best, value)
     return best
+
+
+def _improve_by_swaps(chosen: list[int], units: list[int], costs: list[int], budget: int) -> int:
+    """Replace one chosen bid by an unchosen one while that raises the total and fits."""
+    s = np.asarray(units, dtype=np.int64)
+    c = np.asarray(costs, dtype=np.int64)
+    members = np.zeros(s.size, dtype=bool)
+    members[chosen] = True
+    for _ in range(2 * len(chosen)):
+        inside, outside = np.flatnonzero(members), np.flatnonzero(~members)
+        if inside.size == 0 or outside.size == 0:
+            break
+        left = budget - int(c[inside].sum())
+        gain = s[outside][None, :] - s[inside][:, None]
+        fits = c[outside][None, :] - c[inside][:, None] <= left
+        gain = np.where(fits, gain, 0)
+        row, column = np.unravel_index(int(np.argmax(gain)), gain.shape)
+        if gain[row, column] <= 0:
+            break
+        members[inside[row]], members[outside[column]] = False, True
+    return int(s[members].sum())
 
 
 def _fix_by_reduced_cost(
@@ -306,6 +333,7 @@ class _Search:
         for unit in units:
             self.positive_prefix.append(self.positive_prefix[-1] + max(unit, 0))
         self.reduced_top = self._suffix_top_reduced(n)
+        self.cheapest = self._suffix_cheapest(n)
         self.tolerance = 1e-7 * (sum(abs(u) for u in units) + multiplier * budget + 1.0) + 2.0
 
     def _suffix_top_reduced(self, n: int) -> list[list[float]]:
@@ -327,6 +355,23 @@ class _Search:
                 row[r] = total
         return table
 
+    def _suffix_cheapest(self, n: int) -> list[list[int]]:
+        """For each position, prefix sums of the cheapest costs after it (0, c1, c1+c2...).
+
+        Bounds how many more bids a remaining budget can buy, which is what prunes the
+        search when many bids tie on score.
+        """
+        table: list[list[int]] = [[0] for _ in range(n + 1)]
+        cheapest: list[int] = []  # ascending, at most max_winners values
+        for position in range(n - 1, -1, -1):
+            bisect.insort(cheapest, self.costs[position])
+            if len(cheapest) > self.max_winners:
+                cheapest.pop()
+            sums = table[position]
+            for item_cost in cheapest:
+                sums.append(sums[-1] + item_cost)
+        return table
+
     def visit(self, position: int, count: int, cost: int, value: int) -> None:
         n = len(self.costs)
         if count + (n - position) < self.min_winners:
@@ -345,6 +390,17 @@ class _Search:
                 )
                 if self.best_value is not None and exact_bound <= self.best_value:
                     break  # later bids score no more, so their bound is no higher
+                # At most `affordable` more bids fit in what this one leaves.
+                affordable = min(
+                    bisect.bisect_right(self.cheapest[index + 1], remaining - item_cost) - 1, slots
+                )
+                if count + 1 + affordable < self.min_winners:
+                    continue
+                affordable_end = index + 1 + affordable
+                budget_bound = value + gain + self.positive_prefix[affordable_end]
+                budget_bound -= self.positive_prefix[index + 1]
+                if self.best_value is not None and budget_bound <= self.best_value:
+                    continue
                 lagrange_bound = (
                     value
                     + gain
