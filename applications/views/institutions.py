@@ -1,7 +1,10 @@
 """Institution pages: registration, members, invitations."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +17,11 @@ from rules.contrib.views import permission_required
 from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
 from applications.models import Institution, Invitation, Membership
 from applications.services import institutions as services
+
+
+def _signed_in(request: HttpRequest) -> User:
+    """The user of a ``login_required`` view (never anonymous there)."""
+    return cast(User, request.user)
 
 
 def _get_institution(request: HttpRequest, pk: int, **kwargs) -> Institution:
@@ -31,7 +39,9 @@ def _add_errors(form, error: ValidationError) -> None:
 @login_required
 def my_institution(request: HttpRequest) -> HttpResponse:
     """The signed-in user's institution, or the registration form if they have none."""
-    membership = Membership.objects.filter(user=request.user).order_by("joined_at", "pk").first()
+    membership = (
+        Membership.objects.filter(user=_signed_in(request)).order_by("joined_at", "pk").first()
+    )
     if membership is None:
         return redirect("applications:institution_register")
     return redirect("applications:institution_detail", pk=membership.institution_id)
@@ -39,7 +49,7 @@ def my_institution(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
-    if Membership.objects.filter(user=request.user).exists():
+    if Membership.objects.filter(user=_signed_in(request)).exists():
         messages.info(
             request,
             _("You already belong to an institution; ask its coordinator to invite colleagues."),

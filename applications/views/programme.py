@@ -34,20 +34,17 @@ def calls_with_bid_counts():
 
 
 def bids_for_programme(*, call: Call):
-    """A call's bids for the administrators' list, one row per bid, in one query."""
+    """A call's bids for the administrators' list, one row per bid, in one query.
+
+    ``partners`` is the only multi-valued join (versions come from subqueries), so the
+    count needs no ``distinct``.
+    """
     latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
-    partners = (
-        Bid.partners.through.objects.filter(bid=OuterRef("pk"))
-        .order_by()
-        .values("bid")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         Bid.objects.filter(call=call)
         .select_related("lead_institution", "eligibility_decided_by")
         .annotate(
-            partners_count=Subquery(partners),
+            partners_count=Count("partners"),
             latest_version_number=Subquery(latest_version.values("number")[:1]),
             latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
         )
