@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReviewConfig(AppConfig):
     name = "review"
     verbose_name = _("Jury, scoring and ranking")
+
+    def ready(self) -> None:
+        from review import audit  # noqa: F401 - registers models with auditlog

@@ -1,9 +1,61 @@
 from django.urls import path
 
-from review.views import dashboard
+from review.views import assignments, conflicts, dashboard, jurors
 
 app_name = "review"
 
 urlpatterns = [
     path("", dashboard.juror_dashboard, name="juror_dashboard"),
+    # Jurors (issue 3): invitations and profiles.
+    path("profile/", jurors.own_profile, name="juror_profile"),
+    path("admin/jurors/", jurors.juror_list, name="juror_list"),
+    path("admin/jurors/invite/", jurors.juror_invite, name="juror_invite"),
+    path("admin/jurors/<int:pk>/", jurors.juror_edit, name="juror_edit"),
+    # Conflicts of interest.
+    path("admin/calls/<slug:slug>/conflicts/", conflicts.conflict_list, name="conflict_list"),
+    path(
+        "admin/calls/<slug:slug>/conflicts/detect/",
+        conflicts.conflict_detect,
+        name="conflict_detect",
+    ),
+    path("admin/conflicts/<int:pk>/decide/", conflicts.conflict_decide, name="conflict_decide"),
+    path("bids/<uuid:public_id>/declaration/", conflicts.declare, name="declare_conflict"),
+    path(
+        "bids/<uuid:public_id>/institution-conflicts/",
+        conflicts.institution_declare,
+        name="institution_declare",
+    ),
+    # Assignment.
+    path(
+        "admin/calls/<slug:slug>/assignments/",
+        assignments.assignment_list,
+        name="assignment_list",
+    ),
+    path(
+        "admin/calls/<slug:slug>/assignments/add/",
+        assignments.assignment_add,
+        name="assignment_add",
+    ),
+    path(
+        "admin/assignments/<int:pk>/remove/",
+        assignments.assignment_remove,
+        name="assignment_remove",
+    ),
+    path(
+        "admin/assignments/<int:pk>/rapporteur/",
+        assignments.assignment_rapporteur,
+        name="assignment_rapporteur",
+    ),
+    path(
+        "admin/calls/<slug:slug>/assignments/proposals/",
+        assignments.proposal_create,
+        name="proposal_create",
+    ),
+    path("admin/proposals/<int:pk>/", assignments.proposal_detail, name="proposal_detail"),
+    path(
+        "admin/proposals/<int:pk>/progress/",
+        assignments.proposal_progress,
+        name="proposal_progress",
+    ),
+    path("admin/proposals/<int:pk>/save/", assignments.proposal_save, name="proposal_save"),
 ]

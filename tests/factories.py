@@ -184,3 +184,43 @@ class ReviewFactory(factory.django.DjangoModelFactory):
         model = Review
 
     assignment = factory.SubFactory(AssignmentFactory)
+
+
+# Jury (issue 3): affiliations, conflicts, declarations, TOTP.
+def enable_totp(user):
+    """Give the user a TOTP authenticator, as if they had activated an authenticator app."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    return TOTP.activate(user, generate_totp_secret()).instance
+
+
+class AffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "review.Affiliation"
+
+    juror = factory.SubFactory(JurorProfileFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    organisation_name = factory.LazyAttribute(lambda o: o.institution.name if o.institution else "")
+    start_year = 2015
+    end_year = None
+
+
+class ConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "review.Conflict"
+
+    juror = factory.SubFactory(JurorProfileFactory)
+    bid = factory.SubFactory(BidFactory)
+    source = "detected"
+    kind = "affiliation"
+    reason = "Current affiliation with the lead institution"
+    status = "suggested"
+
+
+class ConflictDeclarationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "review.ConflictDeclaration"
+
+    juror = factory.SubFactory(JurorProfileFactory)
+    bid = factory.SubFactory(BidFactory)
+    has_conflict = False

@@ -1,0 +1,192 @@
+"""Django admin of the jury.
+
+Criteria are configured here per call (list filtered by call: the Call admin lives in the
+applications app, which never imports review). Conflicts are decided through the same
+services as the jury pages. Reviews, proposals and ranking runs are read-only here: they
+change only through their services.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from review import models
+from review.services.conflicts import confirm_conflict, dismiss_conflict, set_conflict_pinned
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "call", "order", "weight", "threshold", "scale_max"]
+    list_filter = ["call"]
+    list_select_related = ["call"]
+    search_fields = ["code", "name_en", "name_fr"]
+    ordering = ["call", "order", "code"]
+
+
+class AffiliationInline(admin.TabularInline):
+    model = models.Affiliation
+    extra = 1
+    autocomplete_fields: list[str] = []
+    fields = ["institution", "organisation_name", "start_year", "end_year"]
+
+
+@admin.register(models.JurorProfile)
+class JurorProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "country", "languages"]
+    list_filter = ["calls", "country"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__email", "keywords", "expertise"]
+    filter_horizontal = ["calls"]
+    raw_id_fields = ["user"]
+    inlines = [AffiliationInline]
+
+
+def _apply(request: HttpRequest, queryset: QuerySet, action, **kwargs) -> None:
+    done = 0
+    for conflict in queryset:
+        try:
+            action(conflict=conflict, by=request.user, **kwargs)
+        except ValidationError as error:
+            messages.error(request, f"{conflict}: {' '.join(error.messages)}")
+        else:
+            done += 1
+    messages.success(request, _("%(count)s conflicts updated.") % {"count": done})
+
+
+@admin.action(description=_("Confirm the selected conflicts (removes the jurors' assignments)"))
+def confirm_conflicts(modeladmin, request, queryset) -> None:
+    _apply(request, queryset, confirm_conflict)
+
+
+@admin.action(description=_("Dismiss the selected conflicts"))
+def dismiss_conflicts(modeladmin, request, queryset) -> None:
+    _apply(request, queryset, dismiss_conflict)
+
+
+@admin.action(description=_("Pin the decisions (kept when detection runs again)"))
+def pin_conflicts(modeladmin, request, queryset) -> None:
+    _apply(request, queryset, set_conflict_pinned, pinned=True)
+
+
+@admin.action(description=_("Unpin the decisions"))
+def unpin_conflicts(modeladmin, request, queryset) -> None:
+    _apply(request, queryset, set_conflict_pinned, pinned=False)
+
+
+@admin.register(models.Conflict)
+class ConflictAdmin(admin.ModelAdmin):
+    list_display = [
+        "bid",
+        "juror",
+        "source",
+        "kind",
+        "status",
+        "pinned",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "source", "kind", "pinned", "bid__call"]
+    list_select_related = ["bid__lead_institution", "juror", "decided_by"]
+    search_fields = ["juror__display_name", "bid__acronym", "reason"]
+    raw_id_fields = ["juror", "bid"]
+    readonly_fields = ["status", "decided_by", "decided_at", "created_at"]
+    actions = [confirm_conflicts, dismiss_conflicts, pin_conflicts, unpin_conflicts]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Conflicts added by hand here are the administrator's, and start as suggestions.
+        if not change:
+            obj.source = obj.source or models.Conflict.Source.ADMINISTRATOR
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(models.ConflictDeclaration)
+class ConflictDeclarationAdmin(ReadOnlyAdmin):
+    list_display = ["bid", "juror", "has_conflict", "kind", "declared_at"]
+    list_filter = ["has_conflict", "bid__call"]
+    list_select_related = ["bid__lead_institution", "juror"]
+
+
+@admin.register(models.Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    """Listing only: assign through the jury's assignment page, which refuses conflicts."""
+
+    list_display = ["bid", "juror", "is_rapporteur", "similarity", "assigned_by", "created_at"]
+    list_filter = ["is_rapporteur", "bid__call"]
+    list_select_related = ["bid__lead_institution", "juror", "assigned_by"]
+    search_fields = ["juror__display_name", "bid__acronym"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.AssignmentProposal)
+class AssignmentProposalAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "call", "jurors_per_bid", "min_load", "max_load", "status", "created_at"]
+    list_filter = ["status", "call"]
+    list_select_related = ["call"]
+    exclude = ["result"]
+
+
+class CriterionScoreInline(admin.TabularInline):
+    model = models.CriterionScore
+    extra = 0
+    can_delete = False
+    readonly_fields = ["criterion", "value", "comment"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "status", "confidence", "updated_at", "submitted_at"]
+    list_filter = ["status", "assignment__bid__call"]
+    list_select_related = ["assignment__juror", "assignment__bid__lead_institution"]
+    inlines = [CriterionScoreInline]
+
+
+@admin.register(models.ReviewReopening)
+class ReviewReopeningAdmin(ReadOnlyAdmin):
+    list_display = ["review", "reopened_by", "reopened_at"]
+    list_select_related = ["review__assignment__juror", "review__assignment__bid", "reopened_by"]
+
+
+@admin.register(models.ReminderEmail)
+class ReminderEmailAdmin(ReadOnlyAdmin):
+    list_display = ["juror", "call", "kind", "unfinished_reviews", "sent_at"]
+    list_filter = ["kind", "call"]
+    list_select_related = ["juror", "call"]
+
+
+@admin.register(models.ConsensusReport)
+class ConsensusReportAdmin(ReadOnlyAdmin):
+    list_display = ["bid", "rapporteur", "status", "approved_by", "approved_at"]
+    list_filter = ["status", "bid__call"]
+    list_select_related = ["bid__lead_institution", "rapporteur", "approved_by"]
+
+
+@admin.register(models.RankingRun)
+class RankingRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "call", "status", "engine_version", "created_at", "finished_at"]
+    list_filter = ["status", "call"]
+    list_select_related = ["call"]
+    exclude = ["result"]

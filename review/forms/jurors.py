@@ -1,0 +1,126 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Call, Institution
+from review.models import JurorProfile
+from review.services.jurors import AffiliationData
+
+
+class JurorProfileAdminForm(forms.Form):
+    """What an administrator sets for a juror (the e-mail is only asked at invitation)."""
+
+    display_name = forms.CharField(label=_("Name"), max_length=200)
+    country = forms.CharField(label=_("Country"), max_length=100)
+    expertise = forms.CharField(
+        label=_("Expertise statement"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    keywords = forms.CharField(
+        label=_("Keywords"),
+        max_length=500,
+        required=False,
+        help_text=_("Comma-separated, e.g. machine learning, robotics, AI ethics."),
+    )
+    languages = forms.CharField(
+        label=_("Languages"), max_length=200, required=False, help_text=_("e.g. English, French")
+    )
+    calls = forms.ModelMultipleChoiceField(
+        label=_("Calls"),
+        queryset=Call.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The calls whose jury this person sits on."),
+    )
+
+
+class JurorInviteForm(JurorProfileAdminForm):
+    email = forms.EmailField(label=_("E-mail"))
+    field_order = [
+        "email",
+        "display_name",
+        "country",
+        "expertise",
+        "keywords",
+        "languages",
+        "calls",
+    ]
+
+
+class AffiliationForm(forms.Form):
+    institution = forms.ModelChoiceField(
+        label=_("Institution"),
+        queryset=Institution.objects.all(),
+        required=False,
+        help_text=_(
+            "Link the institution when it is registered on the portal: conflicts are detected from it."
+        ),
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        required=False,
+        help_text=_("Name of the organisation if it is not a registered institution."),
+    )
+    start_year = forms.IntegerField(
+        label=_("From (year)"), min_value=1900, max_value=2100, required=False
+    )
+    end_year = forms.IntegerField(
+        label=_("Until (year)"),
+        min_value=1900,
+        max_value=2100,
+        required=False,
+        help_text=_("Leave empty for a current affiliation."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("institution") and not (cleaned.get("organisation_name") or "").strip():
+            raise forms.ValidationError(_("Choose an institution or type the organisation's name."))
+        start, end = cleaned.get("start_year"), cleaned.get("end_year")
+        if start is not None and end is not None and end < start:
+            self.add_error("end_year", _("The affiliation cannot end before it starts."))
+        return cleaned
+
+
+class BaseAffiliationFormSet(forms.BaseFormSet):
+    def affiliations(self) -> list[AffiliationData]:
+        """The filled-in rows (call after ``is_valid()``), deleted rows left out."""
+        rows = []
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or (self.can_delete and data.get("DELETE")):
+                continue
+            rows.append(
+                AffiliationData(
+                    institution=data.get("institution"),
+                    organisation_name=data.get("organisation_name") or "",
+                    start_year=data.get("start_year"),
+                    end_year=data.get("end_year"),
+                )
+            )
+        return rows
+
+
+AffiliationFormSet = forms.formset_factory(
+    AffiliationForm, formset=BaseAffiliationFormSet, extra=2, can_delete=True
+)
+
+
+def affiliation_initial(juror: JurorProfile) -> list[dict]:
+    return [
+        {
+            "institution": affiliation.institution,
+            "organisation_name": affiliation.organisation_name,
+            "start_year": affiliation.start_year,
+            "end_year": affiliation.end_year,
+        }
+        for affiliation in juror.affiliations.select_related("institution")
+    ]
+
+
+class JurorOwnProfileForm(forms.ModelForm):
+    """What jurors edit themselves; affiliations are set by the administrators."""
+
+    class Meta:
+        model = JurorProfile
+        fields = ["expertise", "keywords", "languages"]
+        widgets = {"expertise": forms.Textarea(attrs={"rows": 6})}

@@ -1,0 +1,511 @@
+"""Who reviews which bid: manual assignment, rapporteurs, and automatic proposals.
+
+The automatic assignment is computed by the pure optimiser in ``review.assignment``
+(integer programme on HiGHS, TF-IDF similarity between the jurors' expertise and the
+bids' summaries, connectivity of the jurors through shared bids). A proposal is computed
+in a Celery task (``review.tasks.task_compute_assignment``), previewed, then saved: saving
+replaces the call's assignments, keeping the pairs (and their reviews) that stay.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from applications.models import Bid, BidSection, Call
+from review.assignment import (
+    AssignmentResult,
+    AssignmentSolverError,
+    BidInput,
+    InfeasibleAssignmentError,
+    JurorInput,
+    assign_jurors,
+)
+from review.models import (
+    Assignment,
+    AssignmentProposal,
+    Conflict,
+    ConflictDeclaration,
+    JurorProfile,
+)
+
+logger = logging.getLogger(__name__)
+
+SOLVER_TIME_LIMIT_SECONDS = 120.0
+
+
+def assignable_bids(*, call: Call):
+    """Bids the jury assesses: submitted, not withdrawn, not found ineligible."""
+    return Bid.objects.filter(call=call, status=Bid.Status.SUBMITTED).exclude(
+        eligibility=Bid.Eligibility.INELIGIBLE
+    )
+
+
+def blocked_pairs(*, call: Call) -> dict[tuple[int, int], str]:
+    """(juror id, bid id) → why the pair may not be assigned.
+
+    Confirmed conflicts and conflicts a juror declared block for good; suggested ones block
+    until an administrator dismisses them.
+    """
+    blocked: dict[tuple[int, int], str] = {}
+    for juror_id, bid_id, status in Conflict.objects.filter(
+        bid__call=call,
+        status__in=[Conflict.Status.CONFIRMED, Conflict.Status.SUGGESTED],
+    ).values_list("juror_id", "bid_id", "status"):
+        if status == Conflict.Status.CONFIRMED:
+            blocked[(juror_id, bid_id)] = _("a confirmed conflict of interest")
+        else:
+            blocked.setdefault(
+                (juror_id, bid_id),
+                _("a suggested conflict of interest (confirm or dismiss it first)"),
+            )
+    for juror_id, bid_id in ConflictDeclaration.objects.filter(
+        bid__call=call, has_conflict=True
+    ).values_list("juror_id", "bid_id"):
+        blocked[(juror_id, bid_id)] = _("a conflict of interest the juror declared")
+    return blocked
+
+
+def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by) -> None:
+    """Remove the juror's assignment on the bid (and its review, by cascade).
+
+    Precondition: inside ``transaction.atomic()``, called by the service that records the
+    conflict. The deletion is logged here and in the audit trail.
+    """
+    assignment = Assignment.objects.select_for_update().filter(juror=juror, bid=bid).first()
+    if assignment is None:
+        return
+    review = getattr(assignment, "review", None)
+    logger.warning(
+        "Conflict: user %s removed assignment %s (juror %s, bid %s)%s",
+        getattr(by, "pk", None),
+        assignment.pk,
+        juror.pk,
+        bid.pk,
+        f" and its {review.status} review {review.pk}" if review is not None else "",
+    )
+    assignment.delete()
+
+
+def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
+    if not assignable_bids(call=bid.call).filter(pk=bid.pk).exists():
+        raise ValidationError(
+            _("%(bid)s cannot be assigned: only submitted bids not found ineligible are.")
+            % {"bid": bid.acronym}
+        )
+    if not juror.calls.filter(pk=bid.call_id).exists():
+        raise ValidationError(
+            _("%(juror)s is not on this call's jury; add the call to their profile first.")
+            % {"juror": juror.display_name}
+        )
+    reason = blocked_pairs(call=bid.call).get((juror.pk, bid.pk))
+    if reason is not None:
+        raise ValidationError(
+            _("%(juror)s cannot review %(bid)s: %(reason)s.")
+            % {"juror": juror.display_name, "bid": bid.acronym, "reason": reason}
+        )
+
+
+def assign_juror(*, bid: Bid, juror: JurorProfile, by) -> Assignment:
+    """Assign one juror to one bid by hand; refused for conflicted pairs."""
+    with transaction.atomic():
+        _check_assignable(bid=bid, juror=juror)
+        if Assignment.objects.filter(bid=bid, juror=juror).exists():
+            raise ValidationError(
+                _("%(juror)s is already assigned to %(bid)s.")
+                % {"juror": juror.display_name, "bid": bid.acronym}
+            )
+        assignment = Assignment(bid=bid, juror=juror, assigned_by=by)
+        assignment.full_clean()
+        assignment.save()
+    logger.info("User %s assigned juror %s to bid %s", by.pk, juror.pk, bid.pk)
+    return assignment
+
+
+def unassign_juror(*, assignment: Assignment, by) -> None:
+    """Remove a juror from a bid; refused once they have submitted their review."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        review = getattr(assignment, "review", None)
+        if review is not None and review.status == review.Status.SUBMITTED:
+            raise ValidationError(
+                _(
+                    "%(juror)s has submitted a review of %(bid)s; removing them would "
+                    "discard it. Reopen the review first if it must go."
+                )
+                % {"juror": assignment.juror.display_name, "bid": assignment.bid.acronym}
+            )
+        assignment.delete()
+    logger.info(
+        "User %s removed juror %s from bid %s", by.pk, assignment.juror_id, assignment.bid_id
+    )
+
+
+def set_rapporteur(*, assignment: Assignment, by) -> Assignment:
+    """Make this assigned juror the bid's rapporteur (one per bid: the previous one steps down)."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        others = Assignment.objects.select_for_update().filter(
+            bid_id=assignment.bid_id, is_rapporteur=True
+        )
+        others.exclude(pk=assignment.pk).update(is_rapporteur=False)
+        assignment.is_rapporteur = True
+        assignment.save(update_fields=["is_rapporteur"])
+    logger.info("User %s made assignment %s the rapporteur", by.pk, assignment.pk)
+    return assignment
+
+
+# Automatic assignment ---------------------------------------------------------------
+
+
+def request_assignment_proposal(
+    *, call: Call, jurors_per_bid: int, min_load: int, max_load: int, by
+) -> AssignmentProposal:
+    """Record a proposal to compute; the caller enqueues ``task_compute_assignment``."""
+    proposal = AssignmentProposal(
+        call=call,
+        jurors_per_bid=jurors_per_bid,
+        min_load=min_load,
+        max_load=max_load,
+        created_by=by,
+    )
+    if min_load > max_load:
+        raise ValidationError({"min_load": _("The minimum load is above the maximum load.")})
+    if jurors_per_bid < 1:
+        raise ValidationError({"jurors_per_bid": _("Each bid needs at least one juror.")})
+    proposal.full_clean()
+    proposal.save()
+    logger.info("User %s requested assignment proposal %s", by.pk, proposal.pk)
+    return proposal
+
+
+def _set_progress(proposal: AssignmentProposal, *, status: str, progress: int) -> None:
+    proposal.status = status
+    proposal.progress = progress
+    # Written outside any transaction so that the preview page sees it while the task runs.
+    AssignmentProposal.objects.filter(pk=proposal.pk).update(status=status, progress=progress)
+
+
+def _result_json(result: AssignmentResult) -> dict[str, Any]:
+    return {
+        "pairs": [
+            {
+                "juror": pair.juror_id,
+                "bid": pair.bid_id,
+                "similarity": round(pair.similarity, 6),
+                "pinned": pair.pinned,
+            }
+            for pair in result.pairs
+        ],
+        "mean_similarity": result.mean_similarity,
+        "total_similarity": result.total_similarity,
+        "load": {str(juror_id): load for juror_id, load in result.load.items()},
+        "connected": result.connected,
+        "juror_components": [list(group) for group in result.juror_components],
+        "idle_jurors": list(result.idle_jurors),
+        "notes": list(result.notes),
+        "solver_rounds": result.solver_rounds,
+    }
+
+
+def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentProposal:
+    """Run the optimiser for a pending proposal and store its result (or why it failed).
+
+    Safe to run twice: a proposal already computed is left alone; one left *running* by a
+    worker that died is computed again from scratch.
+    """
+    if proposal.status not in (
+        AssignmentProposal.Status.PENDING,
+        AssignmentProposal.Status.RUNNING,
+    ):
+        return proposal
+    _set_progress(proposal, status=AssignmentProposal.Status.RUNNING, progress=10)
+    call = proposal.call
+    bids = list(assignable_bids(call=call).select_related("lead_institution").order_by("pk"))
+    summaries = dict(
+        BidSection.objects.filter(bid__in=bids, key=BidSection.Key.SUMMARY).values_list(
+            "bid_id", "content"
+        )
+    )
+    jurors = list(JurorProfile.objects.filter(calls=call).order_by("pk"))
+    bid_ids = {bid.pk for bid in bids}
+    juror_ids = {juror.pk for juror in jurors}
+    # Work already started is kept: pairs whose review exists are pinned.
+    pinned = [
+        pair
+        for pair in Assignment.objects.filter(bid__call=call, review__isnull=False).values_list(
+            "juror_id", "bid_id"
+        )
+        if pair[0] in juror_ids and pair[1] in bid_ids
+    ]
+    conflicts = list(blocked_pairs(call=call))
+    _set_progress(proposal, status=AssignmentProposal.Status.RUNNING, progress=30)
+
+    error = ""
+    result_json: dict[str, Any] | None
+    if not bids or not jurors:
+        error = _(
+            "There is nothing to assign: the call has %(bids)s bids and %(jurors)s jurors."
+        ) % {
+            "bids": len(bids),
+            "jurors": len(jurors),
+        }
+        result_json = {"infeasible": [{"code": "empty", "message": error, "params": {}}]}
+    else:
+        try:
+            result = assign_jurors(
+                bids=[
+                    BidInput(
+                        id=bid.pk,
+                        text=f"{bid.title}\n{summaries.get(bid.pk, '')}",
+                        label=bid.acronym,
+                    )
+                    for bid in bids
+                ],
+                jurors=[
+                    JurorInput(
+                        id=juror.pk,
+                        expertise=f"{juror.expertise}\n{juror.keywords}",
+                        min_load=proposal.min_load,
+                        max_load=proposal.max_load,
+                        label=juror.display_name,
+                    )
+                    for juror in jurors
+                ],
+                conflicts=conflicts,
+                pinned=pinned,
+                jurors_per_bid=proposal.jurors_per_bid,
+                time_limit_seconds=SOLVER_TIME_LIMIT_SECONDS,
+            )
+        except InfeasibleAssignmentError as infeasible:
+            error = str(infeasible)
+            result_json = {
+                "infeasible": [
+                    {"code": reason.code, "message": reason.message, "params": reason.params}
+                    for reason in infeasible.reasons
+                ]
+            }
+        except AssignmentSolverError as solver_error:
+            error = str(solver_error)
+            result_json = None
+        else:
+            result_json = _result_json(result)
+    proposal.result = result_json
+    proposal.error = error
+    proposal.status = AssignmentProposal.Status.FAILED if error else AssignmentProposal.Status.READY
+    proposal.progress = 100
+    proposal.save(update_fields=["result", "error", "status", "progress"])
+    logger.info("Assignment proposal %s computed: %s", proposal.pk, proposal.status)
+    return proposal
+
+
+@dataclass
+class PreviewBid:
+    bid: Bid
+    pairs: list[tuple[JurorProfile, float, bool]] = field(default_factory=list)
+
+
+@dataclass
+class PreviewJuror:
+    juror: JurorProfile
+    load: int
+    mean_similarity: float
+
+
+@dataclass
+class ProposalPreview:
+    bids: list[PreviewBid]
+    jurors: list[PreviewJuror]
+    mean_similarity: float
+    connected: bool
+    groups: int
+    idle_jurors: list[JurorProfile]
+    notes: list[str]
+    infeasible: list[str]
+    pinned_count: int
+
+
+def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
+    """Names and figures for the preview page (two queries); None until a result exists."""
+    result = proposal.result
+    if not result:
+        return None
+    if "infeasible" in result:
+        return ProposalPreview(
+            bids=[],
+            jurors=[],
+            mean_similarity=0.0,
+            connected=False,
+            groups=0,
+            idle_jurors=[],
+            notes=[],
+            infeasible=[reason["message"] for reason in result["infeasible"]],
+            pinned_count=0,
+        )
+    pairs = result["pairs"]
+    bids = Bid.objects.in_bulk({pair["bid"] for pair in pairs})
+    juror_ids = {int(juror_id) for juror_id in result["load"]}
+    jurors = JurorProfile.objects.in_bulk(juror_ids)
+    by_bid: dict[int, PreviewBid] = {}
+    similarities: dict[int, list[float]] = defaultdict(list)
+    for pair in pairs:
+        bid, juror = bids.get(pair["bid"]), jurors.get(pair["juror"])
+        if bid is None or juror is None:
+            continue  # deleted since the computation; saving will say so
+        by_bid.setdefault(bid.pk, PreviewBid(bid=bid)).pairs.append(
+            (juror, pair["similarity"], pair["pinned"])
+        )
+        similarities[juror.pk].append(pair["similarity"])
+    preview_jurors = [
+        PreviewJuror(
+            juror=jurors[int(juror_id)],
+            load=load,
+            mean_similarity=(
+                sum(similarities[int(juror_id)]) / len(similarities[int(juror_id)])
+                if similarities[int(juror_id)]
+                else 0.0
+            ),
+        )
+        for juror_id, load in result["load"].items()
+        if int(juror_id) in jurors
+    ]
+    return ProposalPreview(
+        bids=sorted(by_bid.values(), key=lambda row: row.bid.acronym),
+        jurors=sorted(preview_jurors, key=lambda row: row.juror.display_name),
+        mean_similarity=result["mean_similarity"],
+        connected=result["connected"],
+        groups=len(result["juror_components"]),
+        idle_jurors=[jurors[j] for j in result["idle_jurors"] if j in jurors],
+        notes=list(result["notes"]),
+        infeasible=[],
+        pinned_count=sum(1 for pair in pairs if pair["pinned"]),
+    )
+
+
+def save_assignment_proposal(
+    *, proposal: AssignmentProposal, by, dashboard_url: str
+) -> list[Assignment]:
+    """Replace the call's assignments by the proposal's and e-mail each juror their list.
+
+    Pairs present before and after keep their assignment (rapporteur flag, review). The
+    e-mails leave after the transaction commits.
+    """
+    with transaction.atomic():
+        proposal = (
+            AssignmentProposal.objects.select_for_update()
+            .select_related("call")
+            .get(pk=proposal.pk)
+        )
+        if proposal.status != AssignmentProposal.Status.READY or not proposal.result:
+            raise ValidationError(
+                _("Only a computed proposal that was not saved yet can be saved.")
+            )
+        call = proposal.call
+        wanted = {
+            (pair["juror"], pair["bid"]): pair["similarity"] for pair in proposal.result["pairs"]
+        }
+        bid_ids = set(assignable_bids(call=call).values_list("pk", flat=True))
+        juror_ids = set(JurorProfile.objects.filter(calls=call).values_list("pk", flat=True))
+        blocked = blocked_pairs(call=call)
+        stale = [
+            pair
+            for pair in wanted
+            if pair in blocked or pair[0] not in juror_ids or pair[1] not in bid_ids
+        ]
+        if stale:
+            raise ValidationError(
+                _(
+                    "Conflicts, jurors or bids changed since this proposal was computed "
+                    "(%(count)s pairs are no longer possible). Compute a new proposal."
+                )
+                % {"count": len(stale)}
+            )
+        existing = {
+            (assignment.juror_id, assignment.bid_id): assignment
+            for assignment in Assignment.objects.select_for_update()
+            .filter(bid__call=call)
+            .select_related("review")
+        }
+        started = [
+            assignment
+            for pair, assignment in existing.items()
+            if pair not in wanted and hasattr(assignment, "review")
+        ]
+        if started:
+            raise ValidationError(
+                _(
+                    "%(count)s reviews were started since this proposal was computed and it "
+                    "would discard them. Compute a new proposal."
+                )
+                % {"count": len(started)}
+            )
+        Assignment.objects.filter(
+            pk__in=[a.pk for pair, a in existing.items() if pair not in wanted]
+        ).delete()
+        kept = []
+        for pair, assignment in existing.items():
+            if pair in wanted and assignment.similarity != wanted[pair]:
+                assignment.similarity = wanted[pair]
+                kept.append(assignment)
+        Assignment.objects.bulk_update(kept, ["similarity"])
+        created = Assignment.objects.bulk_create(
+            [
+                Assignment(juror_id=j, bid_id=b, similarity=similarity, assigned_by=by)
+                for (j, b), similarity in wanted.items()
+                if (j, b) not in existing
+            ]
+        )
+        proposal.status = AssignmentProposal.Status.SAVED
+        proposal.save(update_fields=["status"])
+        _email_jurors_their_lists(call=call, dashboard_url=dashboard_url)
+    logger.info(
+        "User %s saved assignment proposal %s: %s pairs (%s new)",
+        by.pk,
+        proposal.pk,
+        len(wanted),
+        len(created),
+    )
+    return list(Assignment.objects.filter(bid__call=call))
+
+
+def _email_jurors_their_lists(*, call: Call, dashboard_url: str) -> None:
+    """Queue one e-mail per juror of the call with their bids (sent after commit)."""
+    lists: dict[int, list[Assignment]] = defaultdict(list)
+    jurors: dict[int, JurorProfile] = {}
+    for assignment in (
+        Assignment.objects.filter(bid__call=call)
+        .select_related("bid", "juror__user")
+        .order_by("bid__acronym")
+    ):
+        lists[assignment.juror_id].append(assignment)
+        jurors[assignment.juror_id] = assignment.juror
+    messages: list[tuple[str, str, str]] = []
+    for juror_id, assignments in lists.items():
+        juror = jurors[juror_id]
+        # The jury works in English, whatever the administrator's language.
+        with translation.override("en"):
+            subject = _("Your bids to review for %(call)s") % {"call": call.title_en}
+            body = render_to_string(
+                "review/assignments/assignment_email.txt",
+                {
+                    "juror": juror,
+                    "call": call,
+                    "assignments": assignments,
+                    "dashboard_url": dashboard_url,
+                },
+            )
+        messages.append((subject, body, juror.user.email))
+
+    def send() -> None:
+        for subject, body, email in messages:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+
+    transaction.on_commit(send)

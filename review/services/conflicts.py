@@ -1,0 +1,303 @@
+"""Conflicts of interest: detection, declarations by jurors and institutions, decisions.
+
+Sources of a ``Conflict``:
+- detected (``detect_conflicts``): a juror affiliated with the lead or a partner
+  institution of a bid, now or with an affiliation that ended within the last
+  ``RECENT_AFFILIATION_YEARS`` years; or a juror whose e-mail domain is (a subdomain of) an
+  institution's ``email_domain``. Always *suggested*: an administrator decides.
+- declared by the juror (``declare_conflict``): before opening a bid beyond its title and
+  summary. A declared conflict is authoritative: the juror is removed at once.
+- declared by the institution (``declare_institution_conflict``): the bid's coordinator or
+  an editor names a person by e-mail; institutions must not learn who the jurors are, so
+  the answer is the same whether or not that person is a juror.
+- set by an administrator in the Django admin.
+
+A confirmed conflict removes the juror from the bid everywhere: ``review.rules`` excludes
+them, and their assignment (with its review) is deleted in the same transaction.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Bid, Call, Institution
+from review.models import Affiliation, Conflict, ConflictDeclaration, JurorProfile
+from review.services.assignments import assignable_bids, delete_assignment_for_conflict
+
+logger = logging.getLogger(__name__)
+
+RECENT_AFFILIATION_YEARS = 3
+
+# Conflicts that keep a juror off a bid when assigning: confirmed ones, and suggested ones
+# until an administrator dismisses them (better a gap than a conflicted review).
+BLOCKING_STATUSES = (Conflict.Status.CONFIRMED, Conflict.Status.SUGGESTED)
+
+
+@dataclass(frozen=True)
+class DetectionSummary:
+    created: int
+    updated: int
+    removed: int
+    kept_pinned: int
+
+
+def _email_domains(juror: JurorProfile) -> set[str]:
+    emails = {juror.user.email} | {address.email for address in juror.user.emailaddress_set.all()}
+    return {email.rsplit("@", 1)[1].lower() for email in emails if "@" in email}
+
+
+def _domain_matches(domain: str, institution_domain: str) -> bool:
+    return bool(institution_domain) and (
+        domain == institution_domain or domain.endswith("." + institution_domain)
+    )
+
+
+def _affiliation_matches(affiliation: Affiliation, institution: Institution) -> bool:
+    if affiliation.institution_id is not None:
+        return affiliation.institution_id == institution.pk
+    # An affiliation typed as free text still counts when it names the institution exactly.
+    return affiliation.organisation_name.strip().lower() == institution.name.strip().lower()
+
+
+def _findings(*, call: Call, now: datetime) -> dict[tuple[int, int, str], str]:
+    """(juror id, bid id, kind) → reason, for every conflict the data suggests."""
+    oldest_recent_year = now.year - RECENT_AFFILIATION_YEARS
+    jurors = list(
+        JurorProfile.objects.filter(calls=call)
+        .select_related("user")
+        .prefetch_related(
+            "user__emailaddress_set",
+            "affiliations",
+        )
+    )
+    bids = list(
+        assignable_bids(call=call).select_related("lead_institution").prefetch_related("partners")
+    )
+    findings: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+    for juror in jurors:
+        recent = [
+            affiliation
+            for affiliation in juror.affiliations.all()
+            if affiliation.end_year is None or affiliation.end_year >= oldest_recent_year
+        ]
+        domains = _email_domains(juror)
+        for bid in bids:
+            roles = [(bid.lead_institution, _("lead institution"))] + [
+                (partner, _("partner")) for partner in bid.partners.all()
+            ]
+            for institution, role in roles:
+                for affiliation in recent:
+                    if _affiliation_matches(affiliation, institution):
+                        period = (
+                            _("current affiliation")
+                            if affiliation.end_year is None
+                            else _("affiliation until %(year)s") % {"year": affiliation.end_year}
+                        )
+                        findings[(juror.pk, bid.pk, Conflict.Kind.AFFILIATION)].append(
+                            _("%(period)s with %(institution)s (%(role)s)")
+                            % {"period": period, "institution": institution.name, "role": role}
+                        )
+                for domain in sorted(domains):
+                    if _domain_matches(domain, institution.email_domain):
+                        findings[(juror.pk, bid.pk, Conflict.Kind.EMAIL_DOMAIN)].append(
+                            _("e-mail domain %(domain)s of %(institution)s (%(role)s)")
+                            % {"domain": domain, "institution": institution.name, "role": role}
+                        )
+    return {key: "; ".join(reasons) for key, reasons in findings.items()}
+
+
+def detect_conflicts(*, call: Call, now: datetime | None = None) -> DetectionSummary:
+    """Suggest conflicts from affiliations and e-mail domains; safe to run any number of times.
+
+    - A pinned conflict is never touched.
+    - A detection still found keeps its status; if its reason changed (the facts changed),
+      it goes back to *suggested* for a new decision.
+    - A detection no longer found is removed, unless it was confirmed (a confirmed
+      conflict is only lifted by an administrator, never silently).
+    """
+    now = now or timezone.now()
+    findings = _findings(call=call, now=now)
+    created = updated = removed = kept_pinned = 0
+    with transaction.atomic():
+        existing = {
+            (conflict.juror_id, conflict.bid_id, conflict.kind): conflict
+            for conflict in Conflict.objects.select_for_update().filter(
+                bid__call=call, source=Conflict.Source.DETECTED
+            )
+        }
+        for key, reason in findings.items():
+            conflict = existing.get(key)
+            if conflict is None:
+                juror_id, bid_id, kind = key
+                Conflict.objects.create(
+                    juror_id=juror_id,
+                    bid_id=bid_id,
+                    kind=kind,
+                    source=Conflict.Source.DETECTED,
+                    reason=reason,
+                    status=Conflict.Status.SUGGESTED,
+                )
+                created += 1
+            elif conflict.pinned:
+                kept_pinned += 1
+            elif conflict.reason != reason:
+                conflict.reason = reason
+                conflict.status = Conflict.Status.SUGGESTED
+                conflict.decided_by = None
+                conflict.decided_at = None
+                conflict.save(update_fields=["reason", "status", "decided_by", "decided_at"])
+                updated += 1
+        for key, conflict in existing.items():
+            if key in findings:
+                continue
+            if conflict.pinned:
+                kept_pinned += 1
+            elif conflict.status != Conflict.Status.CONFIRMED:
+                conflict.delete()
+                removed += 1
+    logger.info(
+        "Conflict detection on call %s: %s created, %s updated, %s removed, %s pinned kept",
+        call.pk,
+        created,
+        updated,
+        removed,
+        kept_pinned,
+    )
+    return DetectionSummary(
+        created=created, updated=updated, removed=removed, kept_pinned=kept_pinned
+    )
+
+
+def _lock(conflict: Conflict) -> Conflict:
+    """Precondition: inside ``transaction.atomic()``."""
+    return Conflict.objects.select_for_update().select_related("bid", "juror").get(pk=conflict.pk)
+
+
+def confirm_conflict(*, conflict: Conflict, by) -> Conflict:
+    """Confirm: the juror leaves the bid; their assignment and review go in the same step."""
+    with transaction.atomic():
+        conflict = _lock(conflict)
+        conflict.status = Conflict.Status.CONFIRMED
+        conflict.decided_by = by
+        conflict.decided_at = timezone.now()
+        conflict.save(update_fields=["status", "decided_by", "decided_at"])
+        delete_assignment_for_conflict(juror=conflict.juror, bid=conflict.bid, by=by)
+    logger.info("User %s confirmed conflict %s", by.pk, conflict.pk)
+    return conflict
+
+
+def dismiss_conflict(*, conflict: Conflict, by) -> Conflict:
+    with transaction.atomic():
+        conflict = _lock(conflict)
+        conflict.status = Conflict.Status.DISMISSED
+        conflict.decided_by = by
+        conflict.decided_at = timezone.now()
+        conflict.save(update_fields=["status", "decided_by", "decided_at"])
+    logger.info("User %s dismissed conflict %s", by.pk, conflict.pk)
+    return conflict
+
+
+def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by) -> Conflict:
+    """Pin (or unpin) a decision so that detection running again leaves it as it is."""
+    with transaction.atomic():
+        conflict = _lock(conflict)
+        if pinned and conflict.status == Conflict.Status.SUGGESTED:
+            raise ValidationError(
+                _("Confirm or dismiss this conflict before pinning the decision.")
+            )
+        conflict.pinned = pinned
+        conflict.decided_by = by
+        conflict.decided_at = timezone.now()
+        conflict.save(update_fields=["pinned", "decided_by", "decided_at"])
+    logger.info("User %s set conflict %s pinned=%s", by.pk, conflict.pk, pinned)
+    return conflict
+
+
+def declare_conflict(
+    *, juror: JurorProfile, bid: Bid, has_conflict: bool, kind: str = "", reason: str = ""
+) -> ConflictDeclaration:
+    """Record a juror's declaration on a bid.
+
+    "No conflict" may later be changed into a conflict (the juror discovers one while
+    reading); a declared conflict is final. Declaring a conflict removes the juror from
+    the bid: a confirmed ``Conflict`` (source juror) is recorded for the administrators,
+    and the assignment and its review are deleted.
+    """
+    reason = reason.strip()
+    if has_conflict:
+        if kind not in Conflict.Kind.values:
+            raise ValidationError({"kind": _("Choose the type of conflict.")})
+        if not reason:
+            raise ValidationError({"reason": _("Explain the conflict in a few words.")})
+    else:
+        kind, reason = "", ""
+    with transaction.atomic():
+        previous = (
+            ConflictDeclaration.objects.select_for_update().filter(juror=juror, bid=bid).first()
+        )
+        if previous is not None and (previous.has_conflict or not has_conflict):
+            raise ValidationError(_("You have already declared your position on this bid."))
+        declaration = previous or ConflictDeclaration(juror=juror, bid=bid)
+        declaration.has_conflict = has_conflict
+        declaration.kind = kind
+        declaration.reason = reason
+        declaration.full_clean()
+        declaration.save()
+        if has_conflict:
+            Conflict.objects.update_or_create(
+                juror=juror,
+                bid=bid,
+                source=Conflict.Source.JUROR,
+                kind=kind,
+                defaults={
+                    "reason": reason,
+                    "status": Conflict.Status.CONFIRMED,
+                    "decided_by": juror.user,
+                    "decided_at": timezone.now(),
+                },
+            )
+            delete_assignment_for_conflict(juror=juror, bid=bid, by=juror.user)
+    logger.info(
+        "Juror %s declared %s on bid %s",
+        juror.pk,
+        "a conflict" if has_conflict else "no conflict",
+        bid.pk,
+    )
+    return declaration
+
+
+def declare_institution_conflict(*, bid: Bid, email: str, reason: str, by) -> None:
+    """The bid's institution names someone it considers conflicted, by e-mail.
+
+    If the address belongs to a juror (of this call or not yet), a suggested conflict is
+    recorded for the administrators. Nothing tells the caller whether it matched: institutions must not
+    learn who the jurors are.
+    """
+    email = email.strip()
+    reason = reason.strip()
+    if not email or not reason:
+        raise ValidationError(_("Give the person's e-mail address and the reason."))
+    user_ids = EmailAddress.objects.filter(email__iexact=email).values("user_id")
+    jurors = JurorProfile.objects.filter(Q(user__email__iexact=email) | Q(user__in=user_ids))
+    with transaction.atomic():
+        for juror in jurors:
+            conflict, created = Conflict.objects.select_for_update().get_or_create(
+                juror=juror,
+                bid=bid,
+                source=Conflict.Source.INSTITUTION,
+                kind=Conflict.Kind.OTHER,
+                defaults={"reason": reason},
+            )
+            if not created and reason not in conflict.reason:
+                conflict.reason = f"{conflict.reason}\n{reason}"
+                conflict.save(update_fields=["reason"])
+    # The log records the declaration either way, without saying whether it matched.
+    logger.info("User %s declared a conflict on bid %s", by.pk, bid.pk)

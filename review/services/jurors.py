@@ -1,0 +1,194 @@
+"""Jurors: invitation by an administrator, profile and affiliations.
+
+An invited juror gets an account with no usable password and a verified e-mail address
+(the administrator vouches for it), and an e-mail with a one-time link to set a password.
+The link is allauth's password-reset link: it stops working once the password is set
+(the token depends on the password hash) and after ``PASSWORD_RESET_TIMEOUT``.
+"""
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from applications.models import Call, Institution, Membership
+from review.models import Affiliation, JurorProfile
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AffiliationData:
+    organisation_name: str
+    institution: Institution | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+
+
+def set_password_path(user) -> tuple[str, str]:
+    """(uidb36, key) of allauth's one-time "set a new password" link for the user."""
+    return user_pk_to_url_str(user), default_token_generator.make_token(user)
+
+
+def _replace_affiliations(*, juror: JurorProfile, affiliations: Iterable[AffiliationData]) -> None:
+    """Precondition: inside ``transaction.atomic()``."""
+    juror.affiliations.all().delete()
+    for data in affiliations:
+        affiliation = Affiliation(
+            juror=juror,
+            institution=data.institution,
+            organisation_name=(data.organisation_name or "").strip()
+            or (data.institution.name if data.institution else ""),
+            start_year=data.start_year,
+            end_year=data.end_year,
+        )
+        if (
+            affiliation.start_year is not None
+            and affiliation.end_year is not None
+            and affiliation.end_year < affiliation.start_year
+        ):
+            raise ValidationError(
+                _("The affiliation with %(organisation)s ends before it starts.")
+                % {"organisation": affiliation.organisation_name}
+            )
+        affiliation.full_clean()
+        affiliation.save()
+
+
+def invite_juror(
+    *,
+    email: str,
+    display_name: str,
+    country: str,
+    expertise: str = "",
+    keywords: str = "",
+    languages: str = "",
+    calls: Sequence[Call] = (),
+    affiliations: Iterable[AffiliationData] = (),
+    by,
+    set_password_url_builder: Callable[[str, str], str],
+    login_url: str,
+) -> JurorProfile:
+    """Create (or reuse) the juror's account and profile and e-mail them how to sign in.
+
+    ``set_password_url_builder(uidb36, key)`` returns the absolute one-time link (the view
+    knows the host). Members of an institution cannot be jurors: that would be a conflict
+    and would mix two roles on one account.
+    """
+    email = email.strip()
+    User = get_user_model()
+    user = User.objects.filter(
+        Q(email__iexact=email)
+        | Q(pk__in=EmailAddress.objects.filter(email__iexact=email).values("user_id"))
+    ).first()
+    if user is not None and JurorProfile.objects.filter(user=user).exists():
+        raise ValidationError({"email": _("%(email)s is already a juror.") % {"email": email}})
+    if user is not None and Membership.objects.filter(user=user).exists():
+        raise ValidationError(
+            {
+                "email": _(
+                    "%(email)s belongs to a member of an institution; jurors need an account "
+                    "of their own."
+                )
+                % {"email": email}
+            }
+        )
+    with transaction.atomic():
+        new_account = user is None
+        if user is None:
+            user = User(username=email.lower(), email=email)
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        profile = JurorProfile(
+            user=user,
+            display_name=display_name.strip(),
+            country=country.strip(),
+            expertise=expertise.strip(),
+            keywords=keywords.strip(),
+            languages=languages.strip(),
+        )
+        profile.full_clean()
+        profile.save()
+        profile.calls.set(calls)
+        _replace_affiliations(juror=profile, affiliations=affiliations)
+
+        set_password_url = ""
+        if new_account or not user.has_usable_password():
+            set_password_url = set_password_url_builder(*set_password_path(user))
+        with translation.override("en"):  # the jury works in English
+            subject = _("You are invited to the jury of the IA-cluster portal")
+            body = render_to_string(
+                "review/jurors/invitation_email.txt",
+                {
+                    "juror": profile,
+                    "calls": list(calls),
+                    "set_password_url": set_password_url,
+                    "login_url": login_url,
+                    "validity_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+                },
+            )
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        )
+    logger.info("User %s invited juror %s (user %s)", by.pk, profile.pk, user.pk)
+    return profile
+
+
+def update_juror(
+    *,
+    juror: JurorProfile,
+    display_name: str,
+    country: str,
+    expertise: str,
+    keywords: str,
+    languages: str,
+    calls: Sequence[Call],
+    affiliations: Iterable[AffiliationData],
+    by,
+) -> JurorProfile:
+    """An administrator edits a juror's whole profile, affiliations included.
+
+    Affiliations drive conflict detection: run it again on the calls afterwards.
+    """
+    with transaction.atomic():
+        juror = JurorProfile.objects.select_for_update().get(pk=juror.pk)
+        juror.display_name = display_name.strip()
+        juror.country = country.strip()
+        juror.expertise = expertise.strip()
+        juror.keywords = keywords.strip()
+        juror.languages = languages.strip()
+        juror.full_clean()
+        juror.save()
+        juror.calls.set(calls)
+        _replace_affiliations(juror=juror, affiliations=affiliations)
+    logger.info("User %s updated juror %s", by.pk, juror.pk)
+    return juror
+
+
+def update_own_juror_profile(
+    *, juror: JurorProfile, expertise: str, keywords: str, languages: str
+) -> JurorProfile:
+    """The juror edits what they declare about themselves (affiliations are the admin's)."""
+    with transaction.atomic():
+        juror = JurorProfile.objects.select_for_update().get(pk=juror.pk)
+        juror.expertise = expertise.strip()
+        juror.keywords = keywords.strip()
+        juror.languages = languages.strip()
+        juror.full_clean()
+        juror.save(update_fields=["expertise", "keywords", "languages"])
+    logger.info("Juror %s updated their profile", juror.pk)
+    return juror

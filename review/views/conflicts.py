@@ -1,0 +1,175 @@
+"""Conflicts of interest: the administrators' list and decisions, jurors' and institutions'
+declarations."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from applications.models import Bid, BidSection, Call
+from review.forms.conflicts import (
+    ConflictDecisionForm,
+    ConflictDeclarationForm,
+    ConflictFilterForm,
+    InstitutionConflictForm,
+)
+from review.mfa import jury_page
+from review.models import Assignment, Conflict, ConflictDeclaration
+from review.services.conflicts import (
+    confirm_conflict,
+    declare_conflict,
+    declare_institution_conflict,
+    detect_conflicts,
+    dismiss_conflict,
+    set_conflict_pinned,
+)
+from review.views.jurors import check_administrator
+
+
+@jury_page
+def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
+    call = get_object_or_404(Call, slug=slug)
+    check_administrator(request, call)
+    filters = ConflictFilterForm(request.GET or None)
+    conflicts = (
+        Conflict.objects.filter(bid__call=call)
+        .select_related("juror__user", "bid__lead_institution", "decided_by")
+        .order_by("bid__acronym", "juror__display_name", "source", "kind")
+    )
+    if filters.is_valid() and filters.cleaned_data["status"]:
+        conflicts = conflicts.filter(status=filters.cleaned_data["status"])
+    assigned = set(Assignment.objects.filter(bid__call=call).values_list("juror_id", "bid_id"))
+    rows = [(conflict, (conflict.juror_id, conflict.bid_id) in assigned) for conflict in conflicts]
+    return render(
+        request,
+        "review/conflicts/list.html",
+        {"call": call, "rows": rows, "filters": filters},
+    )
+
+
+@require_POST
+@jury_page
+def conflict_detect(request: HttpRequest, slug: str) -> HttpResponse:
+    call = get_object_or_404(Call, slug=slug)
+    check_administrator(request, call)
+    summary = detect_conflicts(call=call)
+    messages.success(
+        request,
+        _(
+            "Detection done: %(created)s new, %(updated)s changed, %(removed)s no longer "
+            "found, %(pinned)s pinned decisions kept."
+        )
+        % {
+            "created": summary.created,
+            "updated": summary.updated,
+            "removed": summary.removed,
+            "pinned": summary.kept_pinned,
+        },
+    )
+    return redirect("review:conflict_list", slug=call.slug)
+
+
+@require_POST
+@jury_page
+def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    conflict = get_object_or_404(Conflict.objects.select_related("bid__call"), pk=pk)
+    check_administrator(request, conflict.bid.call)
+    form = ConflictDecisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Unknown decision."), status=400)
+    action = form.cleaned_data["action"]
+    try:
+        if action == "confirm":
+            confirm_conflict(conflict=conflict, by=request.user)
+            messages.success(
+                request,
+                _("Conflict confirmed: %(juror)s is removed from %(bid)s.")
+                % {"juror": conflict.juror.display_name, "bid": conflict.bid.acronym},
+            )
+        elif action == "dismiss":
+            dismiss_conflict(conflict=conflict, by=request.user)
+            messages.success(request, _("Conflict dismissed."))
+        else:
+            set_conflict_pinned(conflict=conflict, pinned=action == "pin", by=request.user)
+            messages.success(
+                request,
+                _("Decision pinned: detection will leave it as it is.")
+                if action == "pin"
+                else _("Decision unpinned."),
+            )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("review:conflict_list", slug=conflict.bid.call.slug)
+
+
+@jury_page
+def declare(request: HttpRequest, public_id) -> HttpResponse:
+    """Before opening a bid beyond its title and summary, the juror declares their position."""
+    bid = get_object_or_404(
+        Bid.objects.select_related("call", "lead_institution"), public_id=public_id
+    )
+    if not request.user.has_perm("jury.declare_conflict", bid):
+        raise PermissionDenied
+    juror = request.user.juror_profile
+    declaration = ConflictDeclaration.objects.filter(juror=juror, bid=bid).first()
+    form = ConflictDeclarationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            declare_conflict(
+                juror=juror,
+                bid=bid,
+                has_conflict=form.has_conflict,
+                kind=data["kind"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            if form.has_conflict:
+                messages.success(
+                    request,
+                    _("Your conflict of interest is recorded; %(bid)s is removed from your list.")
+                    % {"bid": bid.acronym},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Thank you: you may now read and assess %(bid)s.") % {"bid": bid.acronym},
+                )
+            return redirect("review:juror_dashboard")
+    summary = BidSection.objects.filter(bid=bid, key=BidSection.Key.SUMMARY).first()
+    return render(
+        request,
+        "review/conflicts/declare.html",
+        {"bid": bid, "summary": summary, "declaration": declaration, "form": form},
+    )
+
+
+@jury_page
+def institution_declare(request: HttpRequest, public_id) -> HttpResponse:
+    """The bid's coordinator or an editor names people they consider conflicted."""
+    bid = get_object_or_404(Bid.objects.select_related("call"), public_id=public_id)
+    if not request.user.has_perm("bids.edit", bid):
+        raise PermissionDenied
+    form = InstitutionConflictForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            declare_institution_conflict(
+                bid=bid,
+                email=form.cleaned_data["email"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            # The same answer whether or not the person is a juror.
+            messages.success(request, _("Your declaration is recorded."))
+            return redirect("review:institution_declare", public_id=bid.public_id)
+    return render(request, "review/conflicts/institution_declare.html", {"bid": bid, "form": form})
