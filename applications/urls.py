@@ -1,12 +1,42 @@
 from django.urls import path
 
-from applications.views import bids, institutions, programme
+from applications.views import attachments, bids, institutions, programme
 
 app_name = "applications"
 
 # Institution-side pages (bids, institutions) and programme administration.
 urlpatterns = [
     path("bids/", bids.dashboard, name="dashboard"),
+    # The bid workspace (applications/views/bids.py, applications/views/attachments.py).
+    path("bids/start/", bids.start, name="bid_start"),
+    path("bids/<uuid:public_id>/", bids.detail, name="bid_detail"),
+    path("bids/<uuid:public_id>/consortium/", bids.consortium, name="bid_consortium"),
+    path("bids/<uuid:public_id>/sections/<slug:key>/", bids.section, name="bid_section"),
+    path(
+        "bids/<uuid:public_id>/sections/<slug:key>/autosave/",
+        bids.section_autosave,
+        name="bid_section_autosave",
+    ),
+    path("bids/<uuid:public_id>/budget/", bids.budget, name="bid_budget"),
+    path("bids/<uuid:public_id>/attachments/", attachments.attachments, name="bid_attachments"),
+    path(
+        "bids/<uuid:public_id>/attachments/<int:pk>/download/",
+        attachments.download,
+        name="bid_attachment_download",
+    ),
+    path(
+        "bids/<uuid:public_id>/attachments/<int:pk>/delete/",
+        attachments.delete,
+        name="bid_attachment_delete",
+    ),
+    path("bids/<uuid:public_id>/submit/", bids.submit, name="bid_submit"),
+    path("bids/<uuid:public_id>/withdraw/", bids.withdraw, name="bid_withdraw"),
+    path("bids/<uuid:public_id>/withdraw/undo/", bids.undo_withdrawal, name="bid_withdraw_undo"),
+    path(
+        "bids/<uuid:public_id>/versions/<int:number>/receipt/",
+        bids.receipt,
+        name="bid_receipt",
+    ),
     path("programme/", programme.admin_dashboard, name="admin_dashboard"),
     # Institutions, members and invitations (applications/views/institutions.py).
     path("institutions/", institutions.my_institution, name="my_institution"),

@@ -1,11 +1,426 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The bid workspace: dashboard, overview, consortium, sections (with autosave), budget,
+submission, withdrawal and receipts.
 
-from applications.models import Bid
+Every view fetches the bid through ``get_bid_for`` (404 if the user may not see it, 403 if
+they may see it but not do the action) and hands writes to one service. Writes refused
+because the call has closed get a 403 page (or 403 JSON for autosave) saying so.
+"""
+
+import json
+
+import rules
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from applications import queries
+from applications.forms.bids import (
+    BudgetForm,
+    ConsortiumForm,
+    SectionForm,
+    StartBidForm,
+    WithdrawForm,
+)
+from applications.models import Bid, BidSection, BidVersion, Institution, Membership
+from applications.services import bids as bid_services
+from applications.services import submission as submission_services
+from applications.services.bids import CallClosed, EditConflict
+from applications.templatetags.bid_tags import format_paris_time
+
+ELIGIBILITY_PARTIAL = "applications/partials/eligibility_badge.html"
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Attach a service's ``ValidationError`` to the form's fields (or to the whole form)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def closed_response(request: HttpRequest, bid: Bid, error: ValidationError) -> HttpResponse:
+    """403 page for a write that arrived after the deadline (or while the call is not open)."""
+    return render(
+        request,
+        "applications/bids/closed.html",
+        {"bid": bid, "message": " ".join(error.messages)},
+        status=403,
+    )
+
+
+def _eligibility_partial() -> str | None:
+    try:
+        get_template(ELIGIBILITY_PARTIAL)
+    except TemplateDoesNotExist:
+        return None
+    return ELIGIBILITY_PARTIAL
+
+
+def workspace_context(request: HttpRequest, bid: Bid, *, active: str) -> dict:
+    """What every page of the workspace shows: header, side navigation, permissions."""
+    user = request.user
+    can_edit = rules.has_perm("bids.edit", user, bid)
+    accepting = bid.call.is_accepting_submissions()
+    return {
+        "bid": bid,
+        "call": bid.call,
+        "active": active,
+        "sections": BidSection.Key.choices,
+        "can_edit": can_edit,
+        "can_submit": rules.has_perm("bids.submit", user, bid),
+        "accepting": accepting,
+        "writable": can_edit and accepting and bid.status != Bid.Status.WITHDRAWN,
+    }
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    bids = Bid.objects.visible_to(request.user).select_related("call", "lead_institution")
-    return render(request, "applications/dashboard.html", {"bids": bids})
+def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> HttpResponse:
+    user = request.user
+    bids = list(queries.dashboard_bids(user=user))
+    for bid in bids:
+        bid.missing = queries.missing_items(bid)  # type: ignore[attr-defined]
+        bid.total_items = queries.total_items(bid)  # type: ignore[attr-defined]
+    options = queries.start_options(user=user)
+    if start_form is None and options:
+        start_form = _start_form(request, options)
+    context = {
+        "bids": bids,
+        "start_options": options,
+        "start_form": start_form,
+        "has_membership": Membership.objects.filter(user=user).exists(),
+    }
+    return render(request, "applications/dashboard.html", context)
+
+
+def _start_form(request: HttpRequest, options, data=None) -> StartBidForm:
+    calls = queries.open_calls()
+    institution_ids = {i.pk for option in options for i in option.institutions}
+    form = StartBidForm(
+        data,
+        calls=calls,
+        institutions=Institution.objects.filter(pk__in=institution_ids),
+    )
+    if data is None and len(options) == 1:
+        form.initial = {"call": options[0].call.pk}
+        if len(options[0].institutions) == 1:
+            form.initial["institution"] = options[0].institutions[0].pk
+    return form
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    options = queries.start_options(user=request.user)
+    if not options:
+        raise PermissionDenied
+    form = _start_form(request, options, data=request.POST)
+    if form.is_valid():
+        institution = form.cleaned_data["institution"]
+        if not rules.has_perm("institutions.view", request.user, institution):
+            raise PermissionDenied
+        try:
+            bid = bid_services.start_bid(
+                call=form.cleaned_data["call"],
+                lead_institution=institution,
+                acronym=form.cleaned_data["acronym"],
+                title=form.cleaned_data["title"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Bid started: write it section by section."))
+            return redirect("applications:bid_detail", public_id=bid.public_id)
+    return dashboard(request, start_form=form)
+
+
+@login_required
+def detail(request: HttpRequest, public_id) -> HttpResponse:
+    bid = queries.get_bid_for(user=request.user, public_id=public_id)
+    versions = list(queries.bid_versions(bid=bid))
+    context = workspace_context(request, bid, active="overview")
+    context.update(
+        {
+            "checklist": queries.bid_checklist(bid=bid),
+            "versions": versions,
+            "partners": list(bid.partners.all()),
+            "unsubmitted_changes": submission_services.has_unsubmitted_changes(
+                bid=bid, version=versions[0] if versions else None
+            ),
+            "can_withdraw": rules.has_perm("bids.withdraw", request.user, bid),
+            "eligibility_partial": _eligibility_partial(),
+        }
+    )
+    return render(request, "applications/bids/detail.html", context)
+
+
+@login_required
+def consortium(request: HttpRequest, public_id) -> HttpResponse:
+    perm = "bids.edit" if request.method == "POST" else "bids.view"
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm=perm)
+    form = ConsortiumForm(request.POST or None, bid=bid)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            bid_services.update_consortium(
+                bid=bid,
+                version=data["version"],
+                acronym=data["acronym"],
+                title=data["title"],
+                partners=data["partners"],
+                requested_amount=data["requested_amount"],
+                minimum_amount=data["minimum_amount"],
+                by=request.user,
+            )
+        except CallClosed as error:
+            return closed_response(request, bid, error)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Consortium saved."))
+            return redirect("applications:bid_consortium", public_id=bid.public_id)
+    context = workspace_context(request, bid, active="consortium")
+    context["form"] = form
+    return render(request, "applications/bids/consortium.html", context)
+
+
+def _section_or_404(bid: Bid, key: str) -> BidSection:
+    if key not in BidSection.Key.values:
+        raise Http404
+    section, _created = BidSection.objects.select_related("updated_by").get_or_create(
+        bid=bid, key=key
+    )
+    return section
+
+
+@login_required
+def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
+    perm = "bids.edit" if request.method == "POST" else "bids.view"
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm=perm)
+    current = _section_or_404(bid, key)
+    form = SectionForm(request.POST or None, section=current)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid_services.save_section(
+                bid=bid,
+                key=key,
+                content=form.cleaned_data["content"],
+                version=form.cleaned_data["version"],
+                by=request.user,
+            )
+        except CallClosed as error:
+            return closed_response(request, bid, error)
+        except EditConflict as error:
+            add_errors(form, error)
+            conflict = BidSection.objects.get(pk=current.pk)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Section saved."))
+            return redirect("applications:bid_section", public_id=bid.public_id, key=key)
+    context = workspace_context(request, bid, active=key)
+    context.update(
+        {
+            "form": form,
+            "section": current,
+            "conflict": conflict,
+            "autosave_url": reverse("applications:bid_section_autosave", args=[bid.public_id, key]),
+            "login_url": reverse("account_login") + "?next=" + request.path,
+        }
+    )
+    return render(request, "applications/bids/section.html", context)
+
+
+def _json_error(code: str, message: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, **extra}, status=status)
+
+
+@require_POST
+def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
+    """Autosave endpoint for one section (``static/js/autosave.js``).
+
+    Answers ``200 {version, saved_at, saved_at_iso}``; ``409`` when the page's version is
+    stale; ``403`` when the call has closed or the user may not edit; ``401`` when the
+    session has expired (the script then keeps the text in the browser); ``400`` for
+    malformed input and ``422`` for refused content.
+    """
+    if not request.user.is_authenticated:
+        return _json_error(
+            "session_expired",
+            _("Your session expired: sign in again (your text is kept)."),
+            401,
+            login_url=reverse("account_login"),
+        )
+    try:
+        bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.edit")
+    except Http404:
+        return _json_error("not_found", _("This bid does not exist."), 404)
+    except PermissionDenied:
+        return _json_error("forbidden", _("You may read this bid but not edit it."), 403)
+    if key not in BidSection.Key.values:
+        return _json_error("not_found", _("Unknown section."), 404)
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return _json_error("invalid", _("The request could not be read."), 400)
+        if not isinstance(payload, dict):
+            return _json_error("invalid", _("The request could not be read."), 400)
+    else:
+        payload = request.POST
+    content, version = payload.get("content"), payload.get("version")
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        version = None
+    if not isinstance(content, str) or version is None or version < 0:
+        return _json_error("invalid", _("The request could not be read."), 400)
+    try:
+        saved = bid_services.save_section(
+            bid=bid, key=key, content=content, version=version, by=request.user
+        )
+    except CallClosed as error:
+        return _json_error("closed", " ".join(error.messages), 403)
+    except EditConflict as error:
+        return _json_error(
+            "conflict",
+            " ".join(error.messages),
+            409,
+            version=error.current_version,
+            saved_at=format_paris_time(error.saved_at) if error.saved_at else None,
+        )
+    except ValidationError as error:
+        return _json_error("invalid", " ".join(error.messages), 422)
+    return JsonResponse(
+        {
+            "version": saved.version,
+            "saved_at": format_paris_time(saved.updated_at),
+            "saved_at_iso": saved.updated_at.isoformat(),
+        }
+    )
+
+
+@login_required
+def budget(request: HttpRequest, public_id) -> HttpResponse:
+    perm = "bids.edit" if request.method == "POST" else "bids.view"
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm=perm)
+    summary = queries.bid_budget(bid=bid)
+    form = BudgetForm(request.POST or None, bid=bid, summary=summary)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid_services.save_budget(
+                bid=bid,
+                version=form.cleaned_data["version"],
+                cells=form.cells(),
+                by=request.user,
+            )
+        except CallClosed as error:
+            return closed_response(request, bid, error)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            saved = queries.bid_budget(bid=bid)
+            if saved.matches:
+                messages.success(request, _("Budget saved."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Budget saved, but its requested total (%(total)s €) differs from the "
+                        "requested amount (%(amount)s €): the bid cannot be submitted until "
+                        "they are equal."
+                    )
+                    % {
+                        "total": f"{saved.total_requested:,}",
+                        "amount": f"{saved.requested_amount:,}",
+                    },
+                )
+            return redirect("applications:bid_budget", public_id=bid.public_id)
+    context = workspace_context(request, bid, active="budget")
+    context.update({"form": form, "summary": summary})
+    return render(request, "applications/bids/budget.html", context)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, public_id) -> HttpResponse:
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.submit")
+    try:
+        version = submission_services.submit_bid(bid=bid, by=request.user)
+    except CallClosed as error:
+        return closed_response(request, bid, error)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Version %(number)s submitted. Every member of %(institution)s receives the "
+                "receipt by e-mail; you can also download it below."
+            )
+            % {"number": version.number, "institution": bid.lead_institution},
+        )
+    return redirect("applications:bid_detail", public_id=bid.public_id)
+
+
+@login_required
+def withdraw(request: HttpRequest, public_id) -> HttpResponse:
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission_services.withdraw_bid(
+                bid=bid, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except CallClosed as error:
+            return closed_response(request, bid, error)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request, _("The bid is withdrawn. You can undo this until the deadline.")
+            )
+            return redirect("applications:bid_detail", public_id=bid.public_id)
+    context = workspace_context(request, bid, active="overview")
+    context["form"] = form
+    return render(request, "applications/bids/withdraw.html", context)
+
+
+@login_required
+@require_POST
+def undo_withdrawal(request: HttpRequest, public_id) -> HttpResponse:
+    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
+    try:
+        submission_services.undo_withdrawal(bid=bid, by=request.user)
+    except CallClosed as error:
+        return closed_response(request, bid, error)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The withdrawal is undone."))
+    return redirect("applications:bid_detail", public_id=bid.public_id)
+
+
+@login_required
+def receipt(request: HttpRequest, public_id, number: int) -> FileResponse:
+    bid = queries.get_bid_for(user=request.user, public_id=public_id)
+    version = get_object_or_404(BidVersion, bid=bid, number=number)
+    response = FileResponse(
+        version.receipt_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"receipt-{bid.acronym}-v{version.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,272 @@
+"""Writing a bid: starting it, the consortium, the free-text sections and the budget table.
+
+Every write goes through ``check_bid_writable`` first: the deadline is enforced here, to the
+second, whatever page the request came from. Concurrent editors are told apart with a
+version number per editable part (``BidSection.version``, ``Bid.consortium_version``,
+``Bid.budget_version``): a write names the version it started from and is refused with
+``EditConflict`` when someone saved in between, so nobody's text is silently overwritten.
+The version check is a conditional ``UPDATE … WHERE version = n`` (compare-and-swap), which
+is atomic on SQLite and PostgreSQL alike and needs no row lock.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
+from applications.templatetags.bid_tags import format_paris, format_paris_time
+
+logger = logging.getLogger(__name__)
+
+MAX_SECTION_CHARS = 60_000
+# Amounts are stored in PositiveBigIntegerField; a sane ceiling keeps typos visible.
+MAX_AMOUNT = 10**12
+
+
+class CallClosed(ValidationError):
+    """The call no longer accepts writes (deadline passed, or not open)."""
+
+
+class EditConflict(ValidationError):
+    """Someone saved the same part of the bid after this request's page was loaded."""
+
+    def __init__(self, message: str, *, saved_at: datetime | None = None, version: int = 0):
+        super().__init__(message, code="conflict")
+        self.saved_at = saved_at
+        self.current_version = version
+
+
+def closed_message(*, call: Call) -> str:
+    return _(
+        "The call closed on %(deadline)s: changes are no longer accepted. What was submitted "
+        "before the deadline is kept."
+    ) % {"deadline": format_paris(call.closes_at)}
+
+
+def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
+    """Raise unless the bid may be changed now (call accepting submissions, not withdrawn).
+
+    ``at`` defaults to now; the comparison is to the second (``Call.is_accepting_submissions``).
+    """
+    now = at or timezone.now()
+    call = bid.call
+    if not call.is_accepting_submissions(at=now):
+        if now < call.opens_at or call.status == Call.Status.DRAFT:
+            raise CallClosed(_("The call is not open yet."), code="closed")
+        raise CallClosed(closed_message(call=call), code="closed")
+    if bid.status == Bid.Status.WITHDRAWN:
+        raise ValidationError(
+            _("This bid is withdrawn: its coordinator must undo the withdrawal before editing."),
+            code="withdrawn",
+        )
+
+
+def start_bid(*, call: Call, lead_institution: Institution, acronym: str, title: str, by) -> Bid:
+    """Create a draft bid led by ``lead_institution`` with its empty sections.
+
+    Only a coordinator or editor of the institution may start it; one bid per lead
+    institution per call (the database constraint is the last word under concurrency).
+    """
+    role = Membership.objects.filter(user=by, institution=lead_institution).values_list(
+        "role", flat=True
+    )
+    if not set(role) & {Membership.Role.COORDINATOR, Membership.Role.EDITOR}:
+        raise PermissionDenied(_("Only coordinators and editors of the institution start a bid."))
+    if not call.is_accepting_submissions():
+        raise CallClosed(_("This call does not accept new bids."), code="closed")
+    bid = Bid(
+        call=call,
+        lead_institution=lead_institution,
+        acronym=acronym.strip(),
+        title=title.strip(),
+        created_by=by,
+    )
+    try:
+        bid.full_clean()
+    except ValidationError as error:
+        if (
+            "__all__" in getattr(error, "error_dict", {})
+            and Bid.objects.filter(call=call, lead_institution=lead_institution).exists()
+        ):
+            raise ValidationError(
+                _("%(institution)s already has a bid on this call: open it from your dashboard.")
+                % {"institution": lead_institution}
+            ) from error
+        raise
+    with transaction.atomic():
+        bid.save()
+        BidSection.objects.bulk_create(
+            [BidSection(bid=bid, key=key, updated_by=by) for key in BidSection.Key.values]
+        )
+    logger.info("Bid %s started by user %s", bid.pk, by.pk)
+    return bid
+
+
+def update_consortium(
+    *,
+    bid: Bid,
+    version: int,
+    acronym: str,
+    title: str,
+    partners: Iterable[Institution],
+    requested_amount: int,
+    minimum_amount: int,
+    by,
+) -> Bid:
+    """Save the consortium and the header fields of ``bid`` if ``version`` is current."""
+    now = timezone.now()
+    check_bid_writable(bid=bid, at=now)
+    call = bid.call
+    partners = list(partners)
+    errors: dict[str, list[str]] = {}
+    if any(p.pk == bid.lead_institution_id for p in partners):
+        errors.setdefault("partners", []).append(
+            _("The lead institution cannot also be a partner.")
+        )
+    if not call.min_amount <= requested_amount <= call.max_amount:
+        errors.setdefault("requested_amount", []).append(
+            _("The requested amount must be between %(min)s € and %(max)s € for this call.")
+            % {"min": f"{call.min_amount:,}", "max": f"{call.max_amount:,}"}
+        )
+    if minimum_amount > requested_amount:
+        errors.setdefault("minimum_amount", []).append(
+            _("The minimum viable amount cannot exceed the requested amount.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        swapped = Bid.objects.filter(pk=bid.pk, consortium_version=version).update(
+            consortium_version=F("consortium_version") + 1, updated_at=now
+        )
+        if not swapped:
+            current = Bid.objects.only("updated_at", "consortium_version").get(pk=bid.pk)
+            raise EditConflict(
+                _(
+                    "Someone else saved the consortium at %(time)s (Europe/Paris) after you "
+                    "opened this page. Note your changes, reload the page and enter them again."
+                )
+                % {"time": format_paris_time(current.updated_at)},
+                saved_at=current.updated_at,
+                version=current.consortium_version,
+            )
+        bid.acronym = acronym.strip()
+        bid.title = title.strip()
+        bid.requested_amount = requested_amount
+        bid.minimum_amount = minimum_amount
+        bid.consortium_version = version + 1
+        edited = ["acronym", "title", "requested_amount", "minimum_amount"]
+        bid.full_clean(exclude=[f.name for f in Bid._meta.fields if f.name not in edited])
+        bid.save(update_fields=[*edited, "consortium_version", "updated_at"])
+        bid.partners.set(partners)
+    logger.info("Bid %s consortium saved by user %s (v%s)", bid.pk, by.pk, bid.consortium_version)
+    return bid
+
+
+def _section_conflict(section: BidSection, by) -> EditConflict:
+    when = format_paris_time(section.updated_at)
+    if section.updated_by_id == getattr(by, "pk", None):
+        message = _(
+            "You saved this section at %(time)s (Europe/Paris) from another window or tab. "
+            "Copy your text, reload the page and merge your changes."
+        ) % {"time": when}
+    else:
+        who = section.updated_by.email if section.updated_by else _("someone")
+        message = _(
+            "Someone else (%(who)s) saved this section at %(time)s (Europe/Paris) after you "
+            "opened it. Copy your text, reload the page and merge your changes."
+        ) % {"who": who, "time": when}
+    return EditConflict(message, saved_at=section.updated_at, version=section.version)
+
+
+def save_section(*, bid: Bid, key: str, content: str, version: int, by) -> BidSection:
+    """Save one free-text section if ``version`` is still the saved one; bump the version.
+
+    Used by the autosave endpoint (every ~1.5 s while typing) and the plain form alike.
+    """
+    if key not in BidSection.Key.values:
+        raise ValidationError(_("Unknown section."), code="invalid")
+    content = content.replace("\r\n", "\n")
+    if len(content) > MAX_SECTION_CHARS:
+        raise ValidationError(
+            _("This section is limited to %(max)s characters (it has %(count)s).")
+            % {"max": f"{MAX_SECTION_CHARS:,}", "count": f"{len(content):,}"},
+            code="too_long",
+        )
+    now = timezone.now()
+    check_bid_writable(bid=bid, at=now)
+    with transaction.atomic():
+        section, _created = BidSection.objects.get_or_create(bid=bid, key=key)
+        swapped = BidSection.objects.filter(pk=section.pk, version=version).update(
+            content=content, version=F("version") + 1, updated_at=now, updated_by=by
+        )
+        if not swapped:
+            current = BidSection.objects.select_related("updated_by").get(pk=section.pk)
+            raise _section_conflict(current, by)
+    section.content = content
+    section.version = version + 1
+    section.updated_at = now
+    section.updated_by = by
+    return section
+
+
+def save_budget(
+    *, bid: Bid, version: int, cells: Mapping[tuple[int, str], tuple[int, int]], by
+) -> Bid:
+    """Replace the budget table of ``bid`` with ``cells`` if ``version`` is current.
+
+    ``cells`` maps (year, category) to (requested, co-funding), whole euros. A budget whose
+    requested total differs from the requested amount is saved all the same (a draft is
+    never refused for being incomplete); the checklist flags it and submission refuses it.
+    """
+    now = timezone.now()
+    check_bid_writable(bid=bid, at=now)
+    years = range(1, bid.call.budget_years + 1)
+    categories = set(BudgetLine.Category.values)
+    for (year, category), (requested, cofunding) in cells.items():
+        if year not in years or category not in categories:
+            raise ValidationError(_("The budget table has an unknown row or column."))
+        for amount in (requested, cofunding):
+            if not isinstance(amount, int) or not 0 <= amount <= MAX_AMOUNT:
+                raise ValidationError(_("Budget amounts are whole, non-negative euros."))
+    with transaction.atomic():
+        swapped = Bid.objects.filter(pk=bid.pk, budget_version=version).update(
+            budget_version=F("budget_version") + 1, updated_at=now
+        )
+        if not swapped:
+            current = Bid.objects.only("updated_at", "budget_version").get(pk=bid.pk)
+            raise EditConflict(
+                _(
+                    "Someone else saved the budget at %(time)s (Europe/Paris) after you opened "
+                    "this page. Note your figures, reload the page and enter them again."
+                )
+                % {"time": format_paris_time(current.updated_at)},
+                saved_at=current.updated_at,
+                version=current.budget_version,
+            )
+        existing = {(line.year, line.category): line for line in bid.budget_lines.all()}
+        for cell, (requested, cofunding) in cells.items():
+            line = existing.pop(cell, None)
+            if line is None:
+                BudgetLine.objects.create(
+                    bid=bid,
+                    year=cell[0],
+                    category=cell[1],
+                    requested=requested,
+                    cofunding=cofunding,
+                )
+            elif (line.requested, line.cofunding) != (requested, cofunding):
+                line.requested, line.cofunding = requested, cofunding
+                line.save(update_fields=["requested", "cofunding"])
+        # Cells outside the grid (e.g. the call now has fewer years) are dropped.
+        stale = [line.pk for cell, line in existing.items() if cell[0] not in years]
+        if stale:
+            BudgetLine.objects.filter(pk__in=stale).delete()
+    bid.budget_version = version + 1
+    logger.info("Bid %s budget saved by user %s (v%s)", bid.pk, by.pk, bid.budget_version)
+    return bid

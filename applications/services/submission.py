@@ -1,0 +1,248 @@
+"""Submitting, withdrawing and un-withdrawing a bid.
+
+Submission freezes an immutable ``BidVersion``: a JSON snapshot of every field, section,
+budget cell, partner and attachment (with its SHA-256), the SHA-256 of that snapshot's
+canonical JSON, and a receipt PDF. Resubmission before the deadline adds a version; older
+versions are kept. Members of the lead institution are e-mailed after the commit.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import (
+    Attachment,
+    Bid,
+    BidSection,
+    BidVersion,
+    BudgetLine,
+    Institution,
+    Membership,
+)
+from applications.queries import bid_checklist
+from applications.services.bids import CallClosed, check_bid_writable, closed_message
+from applications.services.receipts import build_receipt_pdf
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_FORMAT = 1
+# Keys of a snapshot that describe the act of submitting rather than the bid's content.
+SUBMISSION_KEYS = frozenset({"version", "submitted_at", "submitted_by"})
+
+
+def canonical_json(snapshot: dict) -> bytes:
+    """The bytes hashed for a version: sorted keys, no spaces, UTF-8 (not ASCII-escaped)."""
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def snapshot_sha256(snapshot: dict) -> str:
+    return hashlib.sha256(canonical_json(snapshot)).hexdigest()
+
+
+def _institution(institution: Institution) -> dict:
+    return {
+        "id": institution.pk,
+        "name": institution.name,
+        "identifier_type": institution.identifier_type,
+        "identifier": institution.identifier,
+    }
+
+
+def bid_content(*, bid: Bid) -> dict:
+    """Everything an institution wrote, as JSON-ready data (no submission metadata)."""
+    call = bid.call
+    sections = dict(BidSection.objects.filter(bid=bid).values_list("key", "content"))
+    lines = BudgetLine.objects.filter(bid=bid).order_by("year", "category")
+    attachments = Attachment.objects.filter(bid=bid).select_related("required_attachment")
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "call": {
+            "slug": call.slug,
+            "title_en": call.title_en,
+            "title_fr": call.title_fr,
+            "closes_at": call.closes_at.astimezone(UTC).isoformat(),
+        },
+        "bid": {
+            "public_id": str(bid.public_id),
+            "acronym": bid.acronym,
+            "title": bid.title,
+            "requested_amount": bid.requested_amount,
+            "minimum_amount": bid.minimum_amount,
+        },
+        "lead_institution": _institution(bid.lead_institution),
+        "partners": [_institution(p) for p in bid.partners.order_by("name", "pk")],
+        "sections": {key: sections.get(key, "") for key in BidSection.Key.values},
+        "budget": [
+            {
+                "year": line.year,
+                "category": line.category,
+                "requested": line.requested,
+                "cofunding": line.cofunding,
+            }
+            for line in lines
+        ],
+        "attachments": sorted(
+            (
+                {
+                    "required": a.required_attachment.code if a.required_attachment else None,
+                    "name": a.original_name,
+                    "size": a.size,
+                    "pages": a.pages,
+                    "sha256": a.sha256,
+                    "file": a.file.name,
+                }
+                for a in attachments
+            ),
+            key=lambda item: (item["required"] is None, item["required"] or "", item["sha256"]),
+        ),
+    }
+
+
+def has_unsubmitted_changes(*, bid: Bid, version: BidVersion | None) -> bool:
+    """True when the working copy differs from ``version`` (the latest submitted one)."""
+    if version is None:
+        return False
+    frozen = {k: v for k, v in version.snapshot.items() if k not in SUBMISSION_KEYS}
+    return canonical_json(frozen) != canonical_json(bid_content(bid=bid))
+
+
+def _check_complete(bid: Bid) -> None:
+    missing = bid_checklist(bid=bid).missing
+    if missing:
+        lines = [f"{item.label}{': ' + item.detail if item.detail else ''}" for item in missing]
+        raise ValidationError(
+            [_("The bid is incomplete; complete these items before submitting:")] + lines,
+            code="incomplete",
+        )
+
+
+def submit_bid(*, bid: Bid, by) -> BidVersion:
+    """Freeze the current content of ``bid`` as a new version and mark the bid submitted.
+
+    Runs in one transaction with the bid row locked, so two clicks create two versions one
+    after the other, never the same number twice.
+    """
+    with transaction.atomic():
+        locked = (
+            Bid.objects.select_for_update()
+            .select_related("call", "lead_institution")
+            .get(pk=bid.pk)
+        )
+        now = timezone.now()
+        check_bid_writable(bid=locked, at=now)
+        _check_complete(locked)
+        number = (BidVersion.objects.filter(bid=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+        snapshot = bid_content(bid=locked)
+        snapshot.update(
+            {
+                "version": number,
+                "submitted_at": now.astimezone(UTC).isoformat(),
+                "submitted_by": by.email,
+            }
+        )
+        sha256 = snapshot_sha256(snapshot)
+        version = BidVersion(
+            bid=locked,
+            number=number,
+            snapshot=snapshot,
+            sha256=sha256,
+            submitted_at=now,
+            submitted_by=by,
+        )
+        receipt = build_receipt_pdf(snapshot=snapshot, sha256=sha256)
+        version.receipt_pdf.save(
+            f"receipt-{locked.public_id}-v{number}.pdf", ContentFile(receipt), save=False
+        )
+        version.save()
+        locked.status = Bid.Status.SUBMITTED
+        locked.withdrawal_reason = ""
+        locked.withdrawn_at = None
+        locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+        version_id = version.pk
+        transaction.on_commit(lambda: send_submission_emails(version_id=version_id))
+    logger.info("Bid %s submitted as version %s by user %s", locked.pk, number, by.pk)
+    bid.status = locked.status
+    return version
+
+
+def send_submission_emails(*, version_id: int) -> int:
+    """E-mail every member of the lead institution, each on their own, with the receipt."""
+    version = (
+        BidVersion.objects.select_related("bid__call", "bid__lead_institution")
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        return 0
+    bid = version.bid
+    emails = sorted(
+        set(
+            Membership.objects.filter(institution=bid.lead_institution_id)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    context = {"bid": bid, "version": version, "call": bid.call}
+    subject = _("[IA-cluster] %(acronym)s: version %(number)s submitted") % {
+        "acronym": bid.acronym,
+        "number": version.number,
+    }
+    body = render_to_string("applications/bids/email_submitted.txt", context)
+    with version.receipt_pdf.open("rb") as handle:
+        receipt = handle.read()
+    messages = []
+    for email in emails:
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        message.attach(f"receipt-{bid.acronym}-v{version.number}.pdf", receipt, "application/pdf")
+        messages.append(message)
+    sent = get_connection().send_messages(messages) or 0
+    logger.info("Bid %s version %s: %s confirmation e-mails", bid.pk, version.number, sent)
+    return sent
+
+
+def withdraw_bid(*, bid: Bid, reason: str, by) -> Bid:
+    """Withdraw ``bid`` (a reason is required); undoable before the deadline."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for withdrawing the bid.")})
+    with transaction.atomic():
+        locked = Bid.objects.select_for_update().select_related("call").get(pk=bid.pk)
+        check_bid_writable(bid=locked, at=timezone.now())
+        locked.status = Bid.Status.WITHDRAWN
+        locked.withdrawal_reason = reason
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+    logger.info("Bid %s withdrawn by user %s", locked.pk, by.pk)
+    return locked
+
+
+def undo_withdrawal(*, bid: Bid, by) -> Bid:
+    """Back to ``submitted`` if a version exists, else to ``draft``; before the deadline only."""
+    with transaction.atomic():
+        locked = Bid.objects.select_for_update().select_related("call").get(pk=bid.pk)
+        now: datetime = timezone.now()
+        if locked.status != Bid.Status.WITHDRAWN:
+            raise ValidationError(_("This bid is not withdrawn."))
+        if not locked.call.is_accepting_submissions(at=now):
+            # check_bid_writable would also refuse a withdrawn bid, hence the direct check.
+            raise CallClosed(closed_message(call=locked.call), code="closed")
+        has_version = BidVersion.objects.filter(bid=locked).exists()
+        locked.status = Bid.Status.SUBMITTED if has_version else Bid.Status.DRAFT
+        locked.withdrawal_reason = ""
+        locked.withdrawn_at = None
+        locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+    logger.info("Bid %s withdrawal undone by user %s", locked.pk, by.pk)
+    return locked

@@ -1,0 +1,35 @@
+/* Countdown to the deadline, ticking every second from a server-provided ISO timestamp:
+   <span data-countdown-to="2026-06-30T21:59:00+00:00">…</span>
+   The server decides when to show it (the last 7 days) and enforces the deadline itself. */
+(function () {
+  "use strict";
+  var elements = document.querySelectorAll("[data-countdown-to]");
+  if (!elements.length) return;
+  var t = window.gettext || function (s) { return s; };
+  var nt = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var fmt = window.interpolate || function (s, args) { return s.replace(/%s/g, function () { return args.shift(); }); };
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function render(el) {
+    var target = Date.parse(el.dataset.countdownTo);
+    if (isNaN(target)) return;
+    var left = Math.floor((target - Date.now()) / 1000);
+    if (left <= 0) {
+      el.textContent = t("The deadline has passed.");
+      return;
+    }
+    var days = Math.floor(left / 86400);
+    var rest = left % 86400;
+    var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
+    if (days > 0) {
+      el.textContent = fmt(nt("Closes in %s day %s", "Closes in %s days %s", days), [days, clock]);
+    } else {
+      el.textContent = fmt(t("Closes in %s"), [clock]);
+    }
+  }
+
+  function tick() { elements.forEach(render); }
+  tick();
+  window.setInterval(tick, 1000);
+})();
