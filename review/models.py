@@ -394,6 +394,10 @@ class RankingRun(models.Model):
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
+    # Frozen at creation: the engine's exact input, so the result depends on it alone.
+    engine_input = models.JSONField(null=True, blank=True)
+    # The engine's canonical JSON text, byte for byte (`result` is the same, decoded).
+    result_json = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
