@@ -1,6 +1,7 @@
 """Conflicts of interest: the administrators' list and decisions, jurors' and institutions'
 declarations."""
 
+import rules
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -111,7 +112,8 @@ def declare(request: HttpRequest, public_id) -> HttpResponse:
     bid = get_object_or_404(
         Bid.objects.select_related("call", "lead_institution"), public_id=public_id
     )
-    if not request.user.has_perm("jury.declare_conflict", bid):
+    # rules.has_perm: a superuser is not an assigned juror.
+    if not rules.has_perm("jury.declare_conflict", request.user, bid):
         raise PermissionDenied
     juror = request.user.juror_profile
     declaration = ConflictDeclaration.objects.filter(juror=juror, bid=bid).first()
@@ -154,7 +156,8 @@ def declare(request: HttpRequest, public_id) -> HttpResponse:
 def institution_declare(request: HttpRequest, public_id) -> HttpResponse:
     """The bid's coordinator or an editor names people they consider conflicted."""
     bid = get_object_or_404(Bid.objects.select_related("call"), public_id=public_id)
-    if not request.user.has_perm("bids.edit", bid):
+    # rules.has_perm: a superuser is not an editor of the bid.
+    if not rules.has_perm("bids.edit", request.user, bid):
         raise PermissionDenied
     form = InstitutionConflictForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
