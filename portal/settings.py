@@ -196,7 +196,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database rows the tasks update
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Jurors with unfinished reviews: 3 days before the review deadline and on the day.
+    "send-review-reminders": {
+        "task": "review.tasks.task_send_review_reminders",
+        "schedule": 3600.0,
+    },
+}
+# Absolute links in e-mails sent without a request (Celery beat): reminders.
+PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://localhost:8000")
 
 # Security: everything on unless DEBUG.
 SESSION_COOKIE_HTTPONLY = True

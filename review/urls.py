@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review.views import assignments, conflicts, dashboard, jurors
+from review.views import assignments, conflicts, consensus, dashboard, jurors, progress, reviews
 
 app_name = "review"
 
@@ -58,4 +58,26 @@ urlpatterns = [
         name="proposal_progress",
     ),
     path("admin/proposals/<int:pk>/save/", assignments.proposal_save, name="proposal_save"),
+    # Reading, scoring, consensus, progress.
+    path("bids/<uuid:public_id>/", reviews.bid_detail, name="bid_detail"),
+    path(
+        "bids/<uuid:public_id>/documents/<int:index>/",
+        reviews.download_attachment,
+        name="download_attachment",
+    ),
+    path("bids/<uuid:public_id>/review/", reviews.review_form, name="review_form"),
+    path("bids/<uuid:public_id>/reviews/", reviews.bid_reviews, name="bid_reviews"),
+    path("bids/<uuid:public_id>/consensus/", consensus.consensus, name="consensus"),
+    path(
+        "bids/<uuid:public_id>/consensus/comments/",
+        consensus.comment,
+        name="consensus_comment",
+    ),
+    path(
+        "bids/<uuid:public_id>/consensus/approve/",
+        consensus.approve,
+        name="consensus_approve",
+    ),
+    path("admin/reviews/<int:review_id>/reopen/", reviews.reopen, name="reopen_review"),
+    path("admin/calls/<slug:slug>/progress/", progress.call_progress, name="call_progress"),
 ]

@@ -1,0 +1,189 @@
+"""The consensus report of a bid: drafted by its rapporteur, commented, approved.
+
+Workflow: once every active juror of the bid has submitted their review, the rapporteur
+(``Assignment.is_rapporteur``) drafts a consensus score and comment per criterion and a
+summary, then submits it for approval; the bid's other active jurors may comment meanwhile;
+an administrator approves it. Consensus scores are ``ConsensusScore`` rows, never written
+into the jurors' ``CriterionScore`` rows (and vice versa). The approved report is the
+evaluation summary sent to the institution (``review.queries.evaluation_summary_for``).
+
+Callers check the permissions (the rapporteur's active assignment, ``jury.review_bid``,
+``jury.administer``); these functions enforce the workflow's states.
+"""
+
+import logging
+from collections.abc import Mapping
+
+import rules
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Bid
+from review import scoring
+from review.models import (
+    Assignment,
+    ConsensusComment,
+    ConsensusReport,
+    ConsensusScore,
+    Criterion,
+    JurorProfile,
+)
+from review.queries import all_reviews_submitted
+from review.services.reviews import ScoreInput, StaleReview, scale_error
+
+logger = logging.getLogger(__name__)
+
+
+class ConsensusLocked(PermissionDenied):
+    """The report is submitted or approved: the rapporteur can no longer edit it."""
+
+
+StaleConsensus = StaleReview
+
+
+def check_consensus_can_start(*, bid: Bid) -> None:
+    if not all_reviews_submitted(bid=bid):
+        raise ValidationError(
+            _(
+                "The consensus report can be drafted once every juror of the bid has "
+                "submitted their review."
+            )
+        )
+
+
+def save_consensus(
+    *,
+    bid: Bid,
+    rapporteur: Assignment,
+    by,
+    scores: Mapping[int, ScoreInput],
+    summary: str,
+    expected_version: int,
+    submit: bool = False,
+) -> ConsensusReport:
+    """Create or update the bid's consensus draft; with ``submit``, send it for approval.
+
+    ``rapporteur`` is the caller's active, rapporteur assignment on ``bid``.
+    """
+    if not rapporteur.is_rapporteur or rapporteur.bid_id != bid.pk:
+        raise PermissionDenied(_("Only the bid's rapporteur drafts its consensus report."))
+    check_consensus_can_start(bid=bid)
+    criteria = list(Criterion.objects.filter(call_id=bid.call_id))
+    errors: dict[str, list[str]] = {}
+    for criterion in criteria:
+        entry = scores.get(criterion.pk) or ScoreInput(None, "")
+        if entry.value is not None:
+            scale = scoring.Scale(criterion.scale_min, criterion.scale_max, criterion.scale_step)
+            message = scale_error(entry.value, scale=scale)
+            if message:
+                errors.setdefault(f"score_{criterion.pk}", []).append(message)
+        if submit:
+            if entry.value is None:
+                errors.setdefault(f"score_{criterion.pk}", []).append(
+                    _("Give the consensus score for “%(criterion)s”.")
+                    % {"criterion": criterion.name}
+                )
+            if not entry.comment.strip():
+                errors.setdefault(f"comment_{criterion.pk}", []).append(
+                    _("Write the consensus comment on “%(criterion)s”.")
+                    % {"criterion": criterion.name}
+                )
+    if submit and not summary.strip():
+        errors["summary"] = [_("Write the evaluation summary before submitting.")]
+
+    with transaction.atomic():
+        Bid.objects.select_for_update().filter(pk=bid.pk).first()  # serialise writers
+        report = ConsensusReport.objects.filter(bid=bid).first()
+        if report is not None and report.status != ConsensusReport.Status.DRAFT:
+            raise ConsensusLocked(
+                _("The consensus report is %(status)s and can no longer be edited.")
+                % {"status": report.get_status_display().lower()}
+            )
+        current = report.version if report is not None else 0
+        if expected_version != current:
+            raise StaleConsensus(
+                _(
+                    "The consensus report was saved elsewhere since you opened it. Your input "
+                    "is kept below: copy what you need, then reload the page."
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+        if report is None:
+            report = ConsensusReport(bid=bid, rapporteur=rapporteur.juror, version=1)
+        else:
+            report.version += 1
+            report.rapporteur = rapporteur.juror
+        report.summary = summary
+        if submit:
+            report.status = ConsensusReport.Status.SUBMITTED
+        report.full_clean()
+        report.save()
+        existing = {s.criterion_id: s for s in ConsensusScore.objects.filter(report=report)}
+        for criterion in criteria:
+            entry = scores.get(criterion.pk) or ScoreInput(None, "")
+            row = existing.get(criterion.pk) or ConsensusScore(report=report, criterion=criterion)
+            if row.pk is not None and row.value == entry.value and row.comment == entry.comment:
+                continue
+            row.value = entry.value
+            row.comment = entry.comment
+            row.save()
+    logger.info(
+        "consensus of bid %s %s by user %s", bid.pk, "submitted" if submit else "saved", by.pk
+    )
+    return report
+
+
+def comment_on_consensus(
+    *, report: ConsensusReport, author: JurorProfile, text: str
+) -> ConsensusComment:
+    """A juror of the bid comments on the consensus draft (until it is approved)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write a comment first.")})
+    if report.status == ConsensusReport.Status.APPROVED:
+        raise ConsensusLocked(_("The consensus report is approved: comments are closed."))
+    comment = ConsensusComment(report=report, author=author, text=text)
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+def approve_consensus(*, report: ConsensusReport, by) -> ConsensusReport:
+    """An administrator approves a submitted report: it becomes the evaluation summary."""
+    if not rules.has_perm("jury.administer", by):
+        raise PermissionDenied(_("Only an administrator can approve a consensus report."))
+    with transaction.atomic():
+        report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != ConsensusReport.Status.SUBMITTED:
+            raise ValidationError(
+                _(
+                    "Only a report submitted by the rapporteur can be approved; this one is %(status)s."
+                )
+                % {"status": report.get_status_display().lower()}
+            )
+        report.status = ConsensusReport.Status.APPROVED
+        report.approved_by = by
+        report.approved_at = timezone.now()
+        report.version += 1
+        report.full_clean()
+        report.save()
+    logger.info("consensus of bid %s approved by user %s", report.bid_id, by.pk)
+    return report
+
+
+def return_consensus(*, report: ConsensusReport, by) -> ConsensusReport:
+    """An administrator sends a submitted report back to the rapporteur as a draft."""
+    if not rules.has_perm("jury.administer", by):
+        raise PermissionDenied(_("Only an administrator can return a consensus report."))
+    with transaction.atomic():
+        report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != ConsensusReport.Status.SUBMITTED:
+            raise ValidationError(_("Only a submitted report can be returned to the rapporteur."))
+        report.status = ConsensusReport.Status.DRAFT
+        report.version += 1
+        report.save()
+    logger.info("consensus of bid %s returned to draft by user %s", report.bid_id, by.pk)
+    return report

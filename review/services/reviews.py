@@ -1,0 +1,245 @@
+"""Writing a juror's review: draft, submit (locks it), reopen (administrators, with a reason).
+
+Callers check the permission (``jury.review_bid`` / ``jury.administer``) first; these
+functions enforce the review's own rules: the call's scale and step per criterion, complete
+scores and comments on submission, no edit after submission or after the review deadline,
+and a version check so that two browser tabs never overwrite each other silently.
+
+Error contract: :class:`ValidationError` keyed ``score_<criterion id>``,
+``comment_<criterion id>``, ``confidence`` (the review form uses the same names) for input
+the juror can fix; :class:`ReviewClosed` (a ``PermissionDenied``) when the review cannot be
+edited at all; :class:`StaleReview` when the review changed since the form was loaded.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import rules
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from review import scoring
+from review.models import Assignment, Criterion, CriterionScore, Review, ReviewReopening
+
+logger = logging.getLogger(__name__)
+
+
+class ReviewClosed(PermissionDenied):
+    """The review cannot be edited: submitted (locked) or past the review deadline."""
+
+
+class StaleReview(Exception):
+    """The review changed (another tab, another save) since the form was loaded."""
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    value: Decimal | None
+    comment: str = ""
+
+
+def _paris(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j F Y, H:i T") + " (Europe/Paris)"
+
+
+def scale_error(value: Decimal, *, scale: scoring.Scale) -> str | None:
+    """A message the juror can act on when ``value`` is not an admissible score, else ``None``."""
+    if value < scale.minimum or value > scale.maximum:
+        return _("%(value)s is outside the scale: choose a score from %(min)s to %(max)s.") % {
+            "value": value,
+            "min": scale.minimum.normalize(),
+            "max": scale.maximum.normalize(),
+        }
+    if not scoring.is_on_scale(value, scale=scale):
+        return _("%(value)s is not on the scale: scores go by steps of %(step)s.") % {
+            "value": value,
+            "step": scale.step.normalize(),
+        }
+    return None
+
+
+def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
+    """Raise :class:`ReviewClosed` when the juror may no longer edit this review."""
+    if review is not None and review.status == Review.Status.SUBMITTED:
+        raise ReviewClosed(
+            _(
+                "This review was submitted on %(when)s and is locked. Only an administrator "
+                "can reopen it."
+            )
+            % {"when": _paris(review.submitted_at) if review.submitted_at else "—"}
+        )
+    deadline = assignment.bid.call.review_deadline
+    if deadline is not None and timezone.now() >= deadline:
+        raise ReviewClosed(
+            _("The review deadline passed on %(when)s: reviews can no longer be changed.")
+            % {"when": _paris(deadline)}
+        )
+
+
+def _write_review(
+    *,
+    assignment: Assignment,
+    by,
+    scores: Mapping[int, ScoreInput],
+    overall_comment: str,
+    confidence: int | None,
+    expected_version: int,
+    submit: bool,
+) -> Review:
+    criteria = list(Criterion.objects.filter(call_id=assignment.bid.call_id))
+    errors: dict[str, list[str]] = {}
+    for criterion in criteria:
+        entry = scores.get(criterion.pk) or ScoreInput(None, "")
+        scale = scoring.Scale(criterion.scale_min, criterion.scale_max, criterion.scale_step)
+        if entry.value is not None:
+            message = scale_error(entry.value, scale=scale)
+            if message:
+                errors.setdefault(f"score_{criterion.pk}", []).append(message)
+        if submit:
+            if entry.value is None:
+                errors.setdefault(f"score_{criterion.pk}", []).append(
+                    _("Give a score for “%(criterion)s” before submitting.")
+                    % {"criterion": criterion.name}
+                )
+            if not entry.comment.strip():
+                errors.setdefault(f"comment_{criterion.pk}", []).append(
+                    _("A comment on “%(criterion)s” is required before submitting.")
+                    % {"criterion": criterion.name}
+                )
+    if submit and confidence is None:
+        errors["confidence"] = [_("State your confidence before submitting.")]
+    if confidence is not None and confidence not in Review.Confidence.values:
+        errors["confidence"] = [_("Choose a confidence level from the list.")]
+    if submit and not criteria:
+        errors["__all__"] = [_("The call has no evaluation criteria yet: it cannot be scored.")]
+
+    with transaction.atomic():
+        # Lock the assignment row: two saves of the same review are serialised.
+        assignment = (
+            Assignment.objects.select_for_update().select_related("bid__call").get(pk=assignment.pk)
+        )
+        review = Review.objects.filter(assignment=assignment).first()
+        check_review_editable(assignment=assignment, review=review)
+        current_version = review.version if review is not None else 0
+        if expected_version != current_version:
+            raise StaleReview(
+                _(
+                    "This review was saved elsewhere (another tab or window) since you opened "
+                    "it. Your input is kept below: copy what you need, then reload the page."
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+
+        if review is None:
+            review = Review(assignment=assignment, version=1)
+        else:
+            review.version += 1
+        review.overall_comment = overall_comment
+        review.confidence = confidence
+        # The version of the bid the juror is reading now is the one scored.
+        review.bid_version = assignment.bid.versions.order_by("-number").first()
+        if submit and review.bid_version is None:
+            raise ValidationError(
+                _("The bid has no submitted version to score yet: it cannot be reviewed.")
+            )
+        if submit:
+            review.status = Review.Status.SUBMITTED
+            review.submitted_at = timezone.now()
+        review.full_clean(exclude=["bid_version"] if review.bid_version is None else None)
+        review.save()
+
+        existing = {s.criterion_id: s for s in CriterionScore.objects.filter(review=review)}
+        for criterion in criteria:
+            entry = scores.get(criterion.pk) or ScoreInput(None, "")
+            row = existing.get(criterion.pk) or CriterionScore(review=review, criterion=criterion)
+            if row.pk is not None and row.value == entry.value and row.comment == entry.comment:
+                continue
+            row.value = entry.value
+            row.comment = entry.comment
+            row.save()
+    logger.info(
+        "review %s of assignment %s %s by user %s (version %s)",
+        review.pk,
+        assignment.pk,
+        "submitted" if submit else "saved as draft",
+        getattr(by, "pk", None),
+        review.version,
+    )
+    return review
+
+
+def save_review_draft(
+    *,
+    assignment: Assignment,
+    by,
+    scores: Mapping[int, ScoreInput],
+    overall_comment: str = "",
+    confidence: int | None = None,
+    expected_version: int,
+) -> Review:
+    """Save whatever the juror has typed; blanks allowed, scores off the scale are not."""
+    return _write_review(
+        assignment=assignment,
+        by=by,
+        scores=scores,
+        overall_comment=overall_comment,
+        confidence=confidence,
+        expected_version=expected_version,
+        submit=False,
+    )
+
+
+def submit_review(
+    *,
+    assignment: Assignment,
+    by,
+    scores: Mapping[int, ScoreInput],
+    overall_comment: str = "",
+    confidence: int | None = None,
+    expected_version: int,
+) -> Review:
+    """Save and lock the review: every criterion scored and commented, confidence stated."""
+    return _write_review(
+        assignment=assignment,
+        by=by,
+        scores=scores,
+        overall_comment=overall_comment,
+        confidence=confidence,
+        expected_version=expected_version,
+        submit=True,
+    )
+
+
+def reopen_review(*, review: Review, by, reason: str) -> ReviewReopening:
+    """An administrator unlocks a submitted review for its juror; the reason is recorded.
+
+    The review deadline still applies: reopening after it does not let the juror edit.
+    """
+    if not rules.has_perm("jury.administer", by):
+        raise PermissionDenied(_("Only an administrator can reopen a review."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for reopening this review.")})
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if review.status != Review.Status.SUBMITTED:
+            raise ValidationError(
+                _("Only a submitted review can be reopened; this one is still a draft.")
+            )
+        review.status = Review.Status.DRAFT
+        review.submitted_at = None
+        review.version += 1
+        review.full_clean()
+        review.save()
+        reopening = ReviewReopening(review=review, reason=reason, reopened_by=by)
+        reopening.full_clean()
+        reopening.save()
+    logger.info("review %s reopened by user %s: %s", review.pk, by.pk, reason)
+    return reopening
