@@ -1,0 +1,403 @@
+import pytest
+from django.urls import reverse
+
+from review.models import Assignment, AssignmentProposal
+from review.services.assignments import (
+    compute_assignment_proposal,
+    request_assignment_proposal,
+    save_assignment_proposal,
+)
+from review.tasks import task_compute_assignment
+from tests.factories import (
+    AssignmentFactory,
+    BidSectionFactory,
+    CallFactory,
+    ConflictDeclarationFactory,
+    ConflictFactory,
+    ReviewFactory,
+)
+from tests.review.jury_setup import (
+    administrator_with_totp,
+    institution_member,
+    juror_with_totp,
+    submitted_bid,
+)
+
+pytestmark = pytest.mark.django_db
+
+TOPICS = [
+    "computer vision robotics perception",
+    "natural language processing translation",
+    "health data medical imaging",
+]
+
+
+def _jury(*, bids=3, jurors=4):
+    call = CallFactory(jurors_per_bid=2)
+    bid_list = []
+    for n in range(bids):
+        bid = submitted_bid(call=call)
+        BidSectionFactory(bid=bid, content=f"A cluster on {TOPICS[n % 3]}.")
+        bid_list.append(bid)
+    juror_list = [
+        juror_with_totp(call=call, expertise=f"Expert in {TOPICS[n % 3]}") for n in range(jurors)
+    ]
+    return call, bid_list, juror_list
+
+
+# Manual assignment -------------------------------------------------------------------
+
+
+def test_assignment_add_assigns_juror(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    client.force_login(administrator_with_totp())
+
+    response = client.post(
+        reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+    )
+
+    assert response.status_code == 302
+    assert list(Assignment.objects.values_list("juror_id", "bid_id")) == [(juror.pk, bid.pk)]
+
+
+def test_assignment_add_refuses_conflicted_pair_with_message(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    ConflictFactory(juror=juror, bid=bid, status="confirmed")
+    client.force_login(administrator_with_totp())
+
+    response = client.post(
+        reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+    )
+
+    assert response.status_code == 200
+    assert response.context["manual_form"].non_field_errors() == [
+        f"{juror.display_name} cannot review {bid.acronym}: a confirmed conflict of interest."
+    ]
+    assert Assignment.objects.count() == 0
+
+
+def test_assignment_add_refuses_pair_with_suggested_conflict(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    ConflictFactory(juror=juror, bid=bid, status="suggested")
+    client.force_login(administrator_with_totp())
+
+    client.post(
+        reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+    )
+
+    assert Assignment.objects.count() == 0
+
+
+def test_assignment_add_accepts_pair_with_dismissed_conflict(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    ConflictFactory(juror=juror, bid=bid, status="dismissed")
+    client.force_login(administrator_with_totp())
+
+    client.post(
+        reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+    )
+
+    assert Assignment.objects.count() == 1
+
+
+def test_assignment_add_refuses_juror_who_declared_conflict(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    ConflictDeclarationFactory(juror=juror, bid=bid, has_conflict=True, kind="family")
+    client.force_login(administrator_with_totp())
+
+    client.post(
+        reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+    )
+
+    assert Assignment.objects.count() == 0
+
+
+def test_assignment_rapporteur_is_unique_per_bid(client):
+    call, (bid, *_), (first, second, *_) = _jury()
+    a1 = AssignmentFactory(bid=bid, juror=first, is_rapporteur=True)
+    a2 = AssignmentFactory(bid=bid, juror=second)
+    client.force_login(administrator_with_totp())
+
+    response = client.post(reverse("review:assignment_rapporteur", args=[a2.pk]))
+
+    a1.refresh_from_db()
+    a2.refresh_from_db()
+    assert response.status_code == 302
+    assert (a1.is_rapporteur, a2.is_rapporteur) == (False, True)
+
+
+def test_assignment_remove_deletes_assignment(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    assignment = AssignmentFactory(bid=bid, juror=juror)
+    client.force_login(administrator_with_totp())
+
+    client.post(reverse("review:assignment_remove", args=[assignment.pk]))
+
+    assert Assignment.objects.count() == 0
+
+
+def test_assignment_remove_refuses_when_review_submitted(client):
+    call, (bid, *_), (juror, *_) = _jury()
+    assignment = AssignmentFactory(bid=bid, juror=juror)
+    ReviewFactory(assignment=assignment, status="submitted")
+    client.force_login(administrator_with_totp())
+
+    response = client.post(reverse("review:assignment_remove", args=[assignment.pk]), follow=True)
+
+    assert Assignment.objects.count() == 1
+    assert "has submitted a review" in [str(m) for m in response.context["messages"]][0]
+
+
+# Permissions -------------------------------------------------------------------------
+
+
+def _admin_get_urls(call, assignment, proposal):
+    return [
+        reverse("review:assignment_list", args=[call.slug]),
+        reverse("review:proposal_detail", args=[proposal.pk]),
+        reverse("review:proposal_progress", args=[proposal.pk]),
+    ]
+
+
+def _admin_post_urls(call, assignment, proposal):
+    return [
+        reverse("review:assignment_add", args=[call.slug]),
+        reverse("review:assignment_remove", args=[assignment.pk]),
+        reverse("review:assignment_rapporteur", args=[assignment.pk]),
+        reverse("review:proposal_create", args=[call.slug]),
+        reverse("review:proposal_save", args=[proposal.pk]),
+    ]
+
+
+@pytest.fixture
+def setup():
+    call, bids, jurors = _jury()
+    assignment = AssignmentFactory(bid=bids[0], juror=jurors[0])
+    proposal = AssignmentProposal.objects.create(call=call)
+    return call, assignment, proposal
+
+
+def test_assignment_pages_redirect_anonymous_to_login(client, setup):
+    urls = _admin_get_urls(*setup)
+
+    locations = [client.get(url)["Location"] for url in urls]
+
+    assert all(loc.startswith(reverse("account_login")) for loc in locations)
+
+
+def test_assignment_pages_refuse_member_and_juror(client, setup):
+    call, assignment, proposal = setup
+    users = [institution_member(bid=assignment.bid), assignment.juror.user]
+    statuses = set()
+    for user in users:
+        client.force_login(user)
+        statuses |= {client.get(url).status_code for url in _admin_get_urls(*setup)}
+        statuses |= {client.post(url).status_code for url in _admin_post_urls(*setup)}
+
+    assert statuses == {403}
+    assert Assignment.objects.filter(pk=assignment.pk).exists() is True
+
+
+def test_assignment_pages_show_to_administrator(client, setup):
+    client.force_login(administrator_with_totp())
+
+    statuses = {client.get(url).status_code for url in _admin_get_urls(*setup)}
+
+    assert statuses == {200}
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_assignment_list_queries_do_not_grow_with_bids(
+    client, django_assert_max_num_queries, count
+):
+    call, bids, jurors = _jury(bids=count, jurors=3)
+    for bid in bids:
+        for juror in jurors[:2]:
+            ReviewFactory(assignment=AssignmentFactory(bid=bid, juror=juror))
+    client.force_login(administrator_with_totp())
+
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("review:assignment_list", args=[call.slug]))
+
+    assert len(response.context["bids"]) == count
+
+
+# Automatic assignment ----------------------------------------------------------------
+
+
+def test_proposal_create_computes_in_task_and_shows_preview(
+    client, django_capture_on_commit_callbacks
+):
+    call, bids, jurors = _jury()
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("review:proposal_create", args=[call.slug]),
+            {"jurors_per_bid": 2, "min_load": 1, "max_load": 2},
+        )
+    proposal = AssignmentProposal.objects.get()
+    page = client.get(response["Location"])
+
+    assert (proposal.status, proposal.progress) == ("ready", 100)
+    assert len(proposal.result["pairs"]) == 6
+    assert set(proposal.result["load"].values()) <= {1, 2}
+    assert proposal.result["connected"] is True
+    assert page.status_code == 200
+    assert len(page.context["preview"].bids) == 3
+    assert "Mean expertise match" in page.content.decode()
+
+
+def test_proposal_prefers_matching_expertise():
+    call, bids, jurors = _jury(bids=3, jurors=3)
+    proposal = request_assignment_proposal(
+        call=call, jurors_per_bid=1, min_load=1, max_load=1, by=administrator_with_totp()
+    )
+
+    compute_assignment_proposal(proposal=proposal)
+
+    pairs = {(p["juror"], p["bid"]) for p in proposal.result["pairs"]}
+    assert pairs == {(juror.pk, bid.pk) for juror, bid in zip(jurors, bids, strict=True)}
+
+
+def test_proposal_never_assigns_conflicted_pair():
+    call, bids, jurors = _jury(bids=3, jurors=3)
+    ConflictFactory(juror=jurors[0], bid=bids[0], status="confirmed")
+    proposal = request_assignment_proposal(
+        call=call, jurors_per_bid=2, min_load=0, max_load=3, by=administrator_with_totp()
+    )
+
+    compute_assignment_proposal(proposal=proposal)
+
+    pairs = {(p["juror"], p["bid"]) for p in proposal.result["pairs"]}
+    assert (jurors[0].pk, bids[0].pk) not in pairs
+    assert len(pairs) == 6
+
+
+def test_proposal_infeasible_names_constraint_on_page(client, django_capture_on_commit_callbacks):
+    call, bids, jurors = _jury(bids=3, jurors=2)
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("review:proposal_create", args=[call.slug]),
+            {"jurors_per_bid": 2, "min_load": 0, "max_load": 1},
+        )
+    page = client.get(response["Location"])
+
+    proposal = AssignmentProposal.objects.get()
+    assert proposal.status == "failed"
+    assert "total capacity (sum of max loads = 2) is below bids × k = 3 × 2 = 6" in (
+        page.content.decode()
+    )
+
+
+def test_proposal_progress_reports_status_as_json(client):
+    call, bids, jurors = _jury()
+    proposal = AssignmentProposal.objects.create(call=call, progress=30, status="running")
+    client.force_login(administrator_with_totp())
+
+    response = client.get(reverse("review:proposal_progress", args=[proposal.pk]))
+
+    assert response.json() == {"status": "running", "status_display": "Running", "progress": 30}
+
+
+def test_task_compute_assignment_is_quiet_when_proposal_is_gone():
+    assert task_compute_assignment.delay(proposal_id=987654).successful() is True
+
+
+def test_task_compute_assignment_leaves_ready_proposal_alone():
+    call, bids, jurors = _jury()
+    proposal = AssignmentProposal.objects.create(call=call, status="ready", result={"pairs": []})
+
+    task_compute_assignment.delay(proposal_id=proposal.pk)
+
+    proposal.refresh_from_db()
+    assert proposal.result == {"pairs": []}
+
+
+def test_proposal_form_refuses_min_above_max(client):
+    call, bids, jurors = _jury()
+    client.force_login(administrator_with_totp())
+
+    response = client.post(
+        reverse("review:proposal_create", args=[call.slug]),
+        {"jurors_per_bid": 2, "min_load": 3, "max_load": 2},
+    )
+
+    assert response.status_code == 200
+    assert response.context["auto_form"].errors["min_load"] == [
+        "The minimum load is above the maximum load."
+    ]
+    assert AssignmentProposal.objects.count() == 0
+
+
+def _computed_proposal(call, **kwargs):
+    proposal = request_assignment_proposal(call=call, by=administrator_with_totp(), **kwargs)
+    return compute_assignment_proposal(proposal=proposal)
+
+
+def test_proposal_save_replaces_assignments_and_emails_jurors(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    call, bids, jurors = _jury(bids=3, jurors=4)
+    extra = submitted_bid(call=CallFactory())  # another call: untouched
+    other_call_assignment = AssignmentFactory(bid=extra, juror=jurors[0])
+    proposal = _computed_proposal(call, jurors_per_bid=2, min_load=1, max_load=2)
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("review:proposal_save", args=[proposal.pk]))
+
+    proposal.refresh_from_db()
+    saved = set(Assignment.objects.filter(bid__call=call).values_list("juror_id", "bid_id"))
+    assert response.status_code == 302
+    assert proposal.status == "saved"
+    assert saved == {(p["juror"], p["bid"]) for p in proposal.result["pairs"]}
+    assert Assignment.objects.filter(pk=other_call_assignment.pk).exists() is True
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(j.user.email for j in jurors)
+    first = next(m for m in mailoutbox if m.to == [jurors[0].user.email])
+    mine = [b.acronym for b in bids if (jurors[0].pk, b.pk) in saved]
+    assert all(acronym in first.body for acronym in mine)
+
+
+def test_proposal_save_keeps_started_review_of_pair_that_stays():
+    call, bids, jurors = _jury(bids=3, jurors=4)
+    review = ReviewFactory(assignment=AssignmentFactory(bid=bids[0], juror=jurors[1]))
+    proposal = _computed_proposal(call, jurors_per_bid=2, min_load=1, max_load=2)
+
+    save_assignment_proposal(
+        proposal=proposal, by=administrator_with_totp(), dashboard_url="http://x/"
+    )
+
+    assert Assignment.objects.filter(pk=review.assignment_id).exists() is True
+    assert any(p["pinned"] for p in proposal.result["pairs"]) is True
+
+
+def test_proposal_save_refuses_when_conflict_confirmed_since(client):
+    call, bids, jurors = _jury(bids=3, jurors=4)
+    proposal = _computed_proposal(call, jurors_per_bid=2, min_load=1, max_load=2)
+    first = proposal.result["pairs"][0]
+    ConflictFactory(juror_id=first["juror"], bid_id=first["bid"], status="confirmed")
+    client.force_login(administrator_with_totp())
+
+    response = client.post(reverse("review:proposal_save", args=[proposal.pk]), follow=True)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "ready"
+    assert Assignment.objects.count() == 0
+    assert "Compute a new proposal." in [str(m) for m in response.context["messages"]][0]
+
+
+def test_proposal_save_twice_is_refused(client):
+    call, bids, jurors = _jury(bids=3, jurors=4)
+    proposal = _computed_proposal(call, jurors_per_bid=2, min_load=1, max_load=2)
+    client.force_login(administrator_with_totp())
+    client.post(reverse("review:proposal_save", args=[proposal.pk]))
+
+    response = client.post(reverse("review:proposal_save", args=[proposal.pk]), follow=True)
+
+    assert [str(m) for m in response.context["messages"]][-1] == (
+        "Only a computed proposal that was not saved yet can be saved."
+    )
+    assert Assignment.objects.count() == 6
