@@ -17,4 +17,7 @@ auditlog.register(models.ReviewReopening)
 auditlog.register(models.ConsensusReport, exclude_fields=["updated_at"])
 auditlog.register(models.ConsensusScore)
 auditlog.register(models.ConsensusComment)
-auditlog.register(models.RankingRun, exclude_fields=["progress", "chunks_done", "result"])
+auditlog.register(
+    models.RankingRun,
+    exclude_fields=["progress", "chunks_done", "result", "result_json", "engine_input"],
+)

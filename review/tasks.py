@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
-from review.models import AssignmentProposal
+from review.models import AssignmentProposal, RankingRun
 from review.services.assignments import compute_assignment_proposal
+from review.services.ranking_runs import record_ranking_chunk, start_ranking_run
 from review.services.reminders import send_review_reminders
 
 
@@ -20,3 +21,26 @@ def task_compute_assignment(*, proposal_id: int) -> None:
 def task_send_review_reminders() -> None:
     """Beat, hourly: e-mail jurors with unfinished reviews; recorded, so re-runs send nothing."""
     send_review_reminders()
+
+
+# Ranking runs (issue 4). No chord, so no result backend: the worker that stores the last
+# bootstrap chunk finishes the run (see review.services.ranking_runs).
+@shared_task
+def task_run_ranking(*, run_id: int) -> None:
+    """Compute a ranking run, or hand its bootstrap chunks to the workers; safe to redeliver."""
+    run = RankingRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return
+    for chunk in start_ranking_run(run=run):
+        task_ranking_chunk.delay(
+            run_id=run.pk, index=chunk.index, start=chunk.start, count=chunk.count
+        )
+
+
+@shared_task
+def task_ranking_chunk(*, run_id: int, index: int, start: int, count: int) -> None:
+    """One slice of a run's bootstrap; stored once however often the message arrives."""
+    run = RankingRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return
+    record_ranking_chunk(run=run, index=index, start=start, count=count)

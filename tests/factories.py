@@ -224,3 +224,15 @@ class ConflictDeclarationFactory(factory.django.DjangoModelFactory):
     juror = factory.SubFactory(JurorProfileFactory)
     bid = factory.SubFactory(BidFactory)
     has_conflict = False
+
+
+# Criterion scores (ranking runs, issue 4).
+class CriterionScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "review.CriterionScore"
+
+    review = factory.SubFactory(ReviewFactory)
+    criterion = factory.SubFactory(
+        CriterionFactory, call=factory.SelfAttribute("..review.assignment.bid.call")
+    )
+    value = 3

@@ -1,0 +1,338 @@
+"""Ranking runs: freeze a call's scores and the administrator's settings, compute, store.
+
+A run is immutable and reproducible: its ``engine_input`` (the engine's JSON input, built
+once at creation) is all the computation reads, and the stored ``result_json`` is the
+engine's canonical JSON, so the same input and seed give the same bytes.
+
+The Celery side (``review.tasks``) needs no result backend: the bootstrap is split into
+chunks that any worker computes (``record_ranking_chunk``); each chunk is stored once
+(unique on run and index) and the worker that stores the last one finishes the run, under a
+lock on the run row, once. Every step is safe to run twice (a redelivered message).
+"""
+
+import json
+import logging
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Call
+from review.models import RankingChunk, RankingRun
+from review.queries_ranking import input_sha256, ranking_data
+from review.ranking import (
+    ENGINE_VERSION,
+    RankingError,
+    Result,
+    compute_bootstrap_chunk,
+    parse_params,
+    plan_chunks,
+    seed_commitment,
+    solve,
+)
+from review.ranking.model import AGGREGATES, CALIBRATIONS, OVERFLOWS, RULES
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 100  # bootstrap samples per Celery task
+MAX_BOOTSTRAP_SAMPLES = 5000
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What an administrator chooses for a run (the call supplies everything else)."""
+
+    rule: str = "optimal"
+    overflow: str = "skip"
+    calibration: str = "none"
+    aggregate: str = "mean"
+    tiebreak: tuple[str, ...] = ()
+    bootstrap_samples: int = 0
+    bootstrap_seed: int | None = None  # drawn at random (and stored) when not given
+    lottery: bool = False
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    index: int
+    start: int
+    count: int
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def _check_settings(settings: RunSettings, *, codes: list[str]) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value, choices in (
+        ("rule", settings.rule, RULES),
+        ("overflow", settings.overflow, OVERFLOWS),
+        ("calibration", settings.calibration, CALIBRATIONS),
+        ("aggregate", settings.aggregate, AGGREGATES),
+    ):
+        if value not in choices:
+            errors[name] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]
+    unknown = [code for code in settings.tiebreak if code not in codes]
+    if unknown:
+        errors["tiebreak"] = [
+            _("Unknown criterion code(s): %(unknown)s. The call's criteria are: %(codes)s.")
+            % {"unknown": ", ".join(unknown), "codes": ", ".join(codes)}
+        ]
+    elif len(set(settings.tiebreak)) != len(settings.tiebreak):
+        errors["tiebreak"] = [_("List each criterion at most once.")]
+    if not 0 <= settings.bootstrap_samples <= MAX_BOOTSTRAP_SAMPLES:
+        errors["bootstrap_samples"] = [
+            _("Choose between 0 (no bootstrap) and %(max)s samples.")
+            % {"max": MAX_BOOTSTRAP_SAMPLES}
+        ]
+    if settings.bootstrap_seed is not None and not 0 <= settings.bootstrap_seed <= MAX_SEED:
+        errors["bootstrap_seed"] = [_("The seed must be a non-negative 63-bit integer.")]
+    if settings.lottery and settings.bootstrap_samples == 0:
+        errors["lottery"] = [
+            _("The lottery draws among grey-zone bids, which the bootstrap finds: set samples.")
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_ranking_run(*, call: Call, by, settings: RunSettings) -> RankingRun:
+    """Freeze the call's counted scores and ``settings`` into a pending run.
+
+    The caller enqueues ``task_run_ranking`` (on commit). With a lottery, a secret seed is
+    drawn now and only its SHA-256 commitment is shown until the run is done.
+    """
+    data = ranking_data(call=call)
+    codes = [criterion["code"] for criterion in data.data["criteria"]]
+    _check_settings(settings, codes=codes)
+    if not codes:
+        raise ValidationError(_("The call has no evaluation criteria: add them first."))
+    if not data.data["bids"]:
+        raise ValidationError(_("The call has no submitted and eligible bid to rank."))
+    engine_input: dict[str, Any] = {
+        **data.data,
+        "calibration": settings.calibration,
+        "aggregate": settings.aggregate,
+        "rule": settings.rule,
+        "overflow": settings.overflow,
+    }
+    if settings.tiebreak:
+        engine_input["tiebreak"] = list(settings.tiebreak)
+    seed = None
+    commitment = None
+    if settings.bootstrap_samples:
+        seed = (
+            settings.bootstrap_seed
+            if settings.bootstrap_seed is not None
+            else secrets.randbelow(2**31)
+        )
+        engine_input["bootstrap"] = {"samples": settings.bootstrap_samples, "seed": seed}
+        if settings.lottery:
+            lottery_seed = secrets.token_hex(16)
+            commitment = seed_commitment(lottery_seed)
+            engine_input["lottery"] = {"seed": lottery_seed, "commitment": commitment}
+    try:
+        parse_params(engine_input)
+    except RankingError as error:
+        raise ValidationError(
+            _("The scores cannot be ranked as they stand: %(error)s") % {"error": error}
+        ) from error
+    chunks = plan_chunks(settings.bootstrap_samples, CHUNK_SIZE) if seed is not None else []
+    with transaction.atomic():
+        run = RankingRun(
+            call=call,
+            parameters={
+                "rule": settings.rule,
+                "overflow": settings.overflow,
+                "calibration": settings.calibration,
+                "aggregate": settings.aggregate,
+                "tiebreak": list(settings.tiebreak),
+                "bootstrap_samples": settings.bootstrap_samples,
+                "bootstrap_seed": seed,
+                "lottery": settings.lottery and commitment is not None,
+                "lottery_commitment": commitment,
+                "chunk_size": CHUNK_SIZE,
+                "bids": len(data.data["bids"]),
+                "scores": len(data.data["scores"]),
+                "bid_labels": data.bid_labels,
+                "criterion_labels": data.criterion_labels,
+            },
+            engine_input=engine_input,
+            input_hash=input_sha256(engine_input),
+            engine_version=ENGINE_VERSION,
+            status=RankingRun.Status.PENDING,
+            chunks_total=len(chunks),
+            created_by=by,
+        )
+        run.full_clean()
+        run.save()
+    logger.info("User %s created ranking run %s for call %s", by.pk, run.pk, call.pk)
+    return run
+
+
+# --------------------------------------------------------------------------- computation
+
+
+def planned_chunks(run: RankingRun) -> list[ChunkSpec]:
+    bootstrap = (run.engine_input or {}).get("bootstrap")
+    if not bootstrap:
+        return []
+    size = int(run.parameters.get("chunk_size", CHUNK_SIZE))
+    return [
+        ChunkSpec(index=index, start=start, count=count)
+        for index, (start, count) in enumerate(plan_chunks(int(bootstrap["samples"]), size))
+    ]
+
+
+def _lock(run_id: int, *fields: str) -> RankingRun | None:
+    """The run row, locked until the end of the caller's transaction.
+
+    Precondition: inside ``transaction.atomic()``. A no-op UPDATE comes first: it locks the
+    row on PostgreSQL and takes SQLite's write lock at once (a SELECT would take a read lock
+    that SQLite refuses to upgrade while another worker writes, failing instead of waiting).
+    """
+    RankingRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done"))
+    queryset = RankingRun.objects.select_for_update()
+    if fields:
+        queryset = queryset.only(*fields)
+    return queryset.filter(pk=run_id).first()
+
+
+def _fail(run: RankingRun, message: str) -> None:
+    RankingRun.objects.filter(
+        pk=run.pk, status__in=[RankingRun.Status.PENDING, RankingRun.Status.RUNNING]
+    ).update(status=RankingRun.Status.FAILED, error=message, finished_at=timezone.now())
+    run.status, run.error = RankingRun.Status.FAILED, message
+
+
+@contextmanager
+def _failing_run(run: RankingRun) -> Iterator[None]:
+    """Turn any error into a failed run with a message an administrator can read."""
+    try:
+        yield
+    except RankingError as error:
+        _fail(run, _("The ranking engine refused to compute: %(error)s") % {"error": error})
+    except Exception as error:  # noqa: BLE001 - a worker must record why, not crash silently
+        logger.exception("Ranking run %s failed", run.pk)
+        _fail(
+            run,
+            _("The computation failed unexpectedly (%(kind)s: %(error)s). Try a new run.")
+            % {"kind": type(error).__name__, "error": error},
+        )
+
+
+def _store_result(run_id: int, result: Result) -> None:
+    """Precondition: the run row is locked and its status is running (or pending)."""
+    text = result.to_json()
+    RankingRun.objects.filter(pk=run_id).update(
+        status=RankingRun.Status.DONE,
+        progress=100,
+        result=json.loads(text),
+        result_json=text,
+        error="",
+        finished_at=timezone.now(),
+    )
+
+
+def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
+    """First step: compute at once without bootstrap, or return the chunks still missing
+    (all of them the first time) for the workers to share. Safe to run twice."""
+    if run.status in (RankingRun.Status.DONE, RankingRun.Status.FAILED):
+        return []
+    with _failing_run(run):
+        params = parse_params(run.engine_input)
+        if params.bootstrap is None:
+            result = solve(params)
+            with transaction.atomic():
+                locked = _lock(run.pk, "status")
+                if locked is not None and locked.status in (
+                    RankingRun.Status.PENDING,
+                    RankingRun.Status.RUNNING,
+                ):
+                    _store_result(run.pk, result)
+            return []
+        # The deterministic part first: a disconnected jury or a bad input fails here,
+        # before any worker spends time on the bootstrap.
+        solve(replace(params, bootstrap=None, lottery=None))
+        RankingRun.objects.filter(
+            pk=run.pk, status__in=[RankingRun.Status.PENDING, RankingRun.Status.RUNNING]
+        ).update(status=RankingRun.Status.RUNNING)
+        run.status = RankingRun.Status.RUNNING
+        done = set(RankingChunk.objects.filter(run=run).values_list("index", flat=True))
+        missing = [chunk for chunk in planned_chunks(run) if chunk.index not in done]
+        if not missing:  # all chunks stored before a crash: finish now
+            finish_ranking_run(run=run)
+        return missing
+    return []
+
+
+def record_ranking_chunk(*, run: RankingRun, index: int, start: int, count: int) -> None:
+    """Compute one bootstrap chunk and store it once; the worker storing the last one
+    finishes the run. A redelivered chunk is not stored twice."""
+    if ChunkSpec(index=index, start=start, count=count) not in planned_chunks(run):
+        logger.warning(
+            "Ranking run %s: chunk %s (%s, %s) is not planned", run.pk, index, start, count
+        )
+        return
+    if run.status != RankingRun.Status.RUNNING:
+        return
+    complete = False
+    with _failing_run(run):
+        chunk = None
+        if not RankingChunk.objects.filter(run=run, index=index).exists():
+            chunk = compute_bootstrap_chunk(
+                parse_params(run.engine_input), start=start, count=count
+            )
+        with transaction.atomic():
+            locked = _lock(run.pk, "status", "chunks_total")
+            if locked is None or locked.status != RankingRun.Status.RUNNING:
+                return
+            if chunk is not None:
+                RankingChunk.objects.get_or_create(
+                    run=locked, index=index, defaults={"result": chunk}
+                )
+            done = RankingChunk.objects.filter(run=locked).count()
+            total = max(locked.chunks_total, 1)
+            RankingRun.objects.filter(pk=run.pk).update(
+                chunks_done=done, progress=min(99, 100 * done // total)
+            )
+            complete = done >= locked.chunks_total
+    if complete:
+        finish_ranking_run(run=run)
+
+
+def finish_ranking_run(*, run: RankingRun) -> None:
+    """Merge the chunks and store the result, once (the run row locked, status checked)."""
+    with _failing_run(run), transaction.atomic():
+        locked = _lock(run.pk)
+        if locked is None or locked.status != RankingRun.Status.RUNNING:
+            return
+        chunks = list(
+            RankingChunk.objects.filter(run=locked)
+            .order_by("index")
+            .values_list("result", flat=True)
+        )
+        if len(chunks) < locked.chunks_total:
+            return
+        _store_result(locked.pk, solve(parse_params(locked.engine_input), bootstrap_chunks=chunks))
+
+
+def compute_ranking_run(*, run: RankingRun) -> RankingRun:
+    """The whole run in this process, chunk after chunk (demo data, benchmarks, no broker)."""
+    for chunk in start_ranking_run(run=run):
+        record_ranking_chunk(run=run, index=chunk.index, start=chunk.start, count=chunk.count)
+    run.refresh_from_db()
+    return run
+
+
+def create_and_run_ranking(*, call: Call, by, settings: RunSettings | None = None) -> RankingRun:
+    """Create a run and compute it synchronously, e.g. from the demo data command."""
+    run = create_ranking_run(call=call, by=by, settings=settings or RunSettings())
+    return compute_ranking_run(run=run)

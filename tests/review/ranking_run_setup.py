@@ -1,0 +1,88 @@
+"""Arrange helpers for ranking-run tests: a call with criteria, submitted bids, jurors and
+submitted reviews written straight in the database (bulk, deterministic scores)."""
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from applications.models import Bid, Call
+from review.models import Assignment, Criterion, CriterionScore, JurorProfile, Review
+from tests.factories import (
+    BidFactory,
+    CallFactory,
+    CriterionFactory,
+    InstitutionFactory,
+    JurorProfileFactory,
+)
+
+
+@dataclass
+class RankingSetup:
+    call: Call
+    criteria: list[Criterion]
+    bids: list[Bid]
+    jurors: list[JurorProfile]
+    assignments: list[Assignment]
+
+
+def scored_call(
+    *,
+    bids: int = 6,
+    jurors: int = 4,
+    per_bid: int = 3,
+    criteria: int = 3,
+    seed: int = 0,
+    groups: int = 1,
+    **call_kwargs,
+) -> RankingSetup:
+    """``bids`` submitted bids, each read by ``per_bid`` jurors in a ring (so jurors share
+    bids); ``groups`` > 1 splits bids and jurors into groups that share nothing."""
+    call_kwargs.setdefault("envelope", 200_000_000)
+    call_kwargs.setdefault("min_winners", 2)
+    call_kwargs.setdefault("max_winners", 4)
+    call = CallFactory(status=Call.Status.UNDER_REVIEW, **call_kwargs)
+    grid = [
+        CriterionFactory(call=call, code=f"crit{index}", order=index, threshold=Decimal(2))
+        for index in range(criteria)
+    ]
+    people = [JurorProfileFactory() for _ in range(jurors)]
+    for person in people:
+        person.calls.add(call)
+    rng = random.Random(seed)  # noqa: S311 - test data, not security
+    made_bids = []
+    pairs = []
+    for index in range(bids):
+        bid = BidFactory(
+            call=call,
+            lead_institution=InstitutionFactory(),
+            status=Bid.Status.SUBMITTED,
+            acronym=f"BID{index:02d}",
+            requested_amount=40_000_000 + 5_000_000 * (index % 4),
+            minimum_amount=25_000_000,
+        )
+        made_bids.append(bid)
+        group = index % groups
+        members = [person for j, person in enumerate(people) if j % groups == group]
+        for offset in range(min(per_bid, len(members))):
+            pairs.append((members[(index // groups + offset) % len(members)], bid))
+    assignments = Assignment.objects.bulk_create(
+        [Assignment(juror=juror, bid=bid) for juror, bid in pairs]
+    )
+    reviews = Review.objects.bulk_create(
+        [
+            Review(assignment=assignment, status=Review.Status.SUBMITTED)
+            for assignment in assignments
+        ]
+    )
+    CriterionScore.objects.bulk_create(
+        [
+            CriterionScore(
+                review=review, criterion=criterion, value=Decimal(rng.randint(4, 10)) / 2
+            )
+            for review in reviews
+            for criterion in grid
+        ]
+    )
+    return RankingSetup(
+        call=call, criteria=grid, bids=made_bids, jurors=people, assignments=assignments
+    )
