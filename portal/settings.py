@@ -6,6 +6,7 @@ e-mail). Production sets ``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DJANGO_ALL
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -102,8 +103,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Autosave writes concurrently: wait for the lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not memory, so that a real Celery worker process in the tests sees the data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_portal.sqlite3")}
+    # A file, not memory, so that a real Celery worker process in the tests sees the data;
+    # one per test process, so that concurrent test runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"portal_test_{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,548 @@
+"""Demo data for `make run`: fictional institutions, two IA-cluster calls, a jury at work.
+
+Everything is created through the same services the pages use, so the demo shows real
+versions, receipts, conflicts, assignments, reviews and a ranking run — nothing faked.
+
+- "IA-cluster — demo call" is OPEN (closing in 5 days): drafts, submitted and withdrawn
+  bids; the demo coordinator can finish and submit their draft.
+- "IA-cluster — wave 1" is UNDER REVIEW: 12 submitted bids, eligibility screened, 12
+  jurors (some with real conflicts), a saved assignment, reviews in every state, consensus
+  reports, and a completed ranking run.
+"""
+
+import functools
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
+from applications.services import attachments as attachment_services
+from applications.services import bids as bid_services
+from applications.services import calls as call_services
+from applications.services import eligibility as eligibility_services
+from applications.services import submission as submission_services
+from applications.validators import luhn_is_valid, uai_checksum_letter
+from review.models import Assignment, Conflict, Criterion, JurorProfile
+from review.services import assignments as assignment_services
+from review.services import conflicts as conflict_services
+from review.services import consensus as consensus_services
+from review.services import jurors as juror_services
+from review.services import reviews as review_services
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for the local demo
+OPEN_CALL_SLUG = "ia-cluster-demo"
+REVIEW_CALL_SLUG = "ia-cluster-wave-1"
+ADMIN_EMAIL = "admin@demo.ia-cluster.fr"
+SITE = "http://127.0.0.1:8000"
+
+# (name, kind, city, e-mail domain, focus) — all fictional.
+INSTITUTIONS = [
+    (
+        "Université Lumière Atlantique",
+        "university",
+        "Nantes",
+        "univ-lumiere-atlantique.fr",
+        "health",
+    ),
+    ("Université des Trois Vallées", "university", "Grenoble", "u-troisvallees.fr", "climate"),
+    ("Université Garonne Sciences", "university", "Toulouse", "garonne-sciences.fr", "robotics"),
+    ("Université Loire-Océan", "university", "Angers", "univ-loire-ocean.fr", "language"),
+    ("Université Rhin-Vosges", "university", "Strasbourg", "u-rhinvosges.fr", "mathematics"),
+    ("Université Mistral", "university", "Marseille", "univ-mistral.fr", "security"),
+    ("Université Cap Albâtre", "university", "Rouen", "univ-capalbatre.fr", "agriculture"),
+    (
+        "Université Plateau Central",
+        "university",
+        "Clermont-Ferrand",
+        "u-plateaucentral.fr",
+        "health",
+    ),
+    ("Université Saint-Aubin Métropole", "university", "Lille", "univ-saintaubin.fr", "language"),
+    ("École supérieure Orion d'ingénieurs", "ecole", "Paris", "orion-ingenieurs.fr", "robotics"),
+    ("École Vauban des données", "ecole", "Lyon", "ecole-vauban-donnees.fr", "mathematics"),
+    ("École normale des Cévennes", "ecole", "Montpellier", "ens-cevennes.fr", "climate"),
+    ("Institut Hélios de recherche en IA", "research", "Saclay", "institut-helios.fr", "security"),
+    ("Institut Boréal du numérique", "research", "Rennes", "institut-boreal.fr", "agriculture"),
+    (
+        "École Centrale des Pyrénées fictives",
+        "ecole",
+        "Pau",
+        "centrale-pyrenees-fictives.fr",
+        "health",
+    ),
+]
+
+FOCUS_TEXT = {
+    "health": "medical imaging, clinical decision support, health data and trustworthy AI for hospitals",
+    "climate": "climate modelling, energy systems, environmental sensing and frugal machine learning",
+    "robotics": "autonomous robots, embedded AI, perception, control and human-robot interaction",
+    "language": "natural language processing, large language models, speech and multilingual corpora",
+    "mathematics": "mathematics of deep learning, optimisation, statistics and learning theory",
+    "security": "cybersecurity, adversarial robustness, privacy-preserving learning and cryptography",
+    "agriculture": "precision agriculture, remote sensing, food systems and computer vision in the field",
+}
+
+CRITERIA = [
+    ("excellence", "Research excellence", "Excellence scientifique", Decimal("0.30")),
+    ("training", "Training offer", "Offre de formation", Decimal("0.20")),
+    (
+        "talent",
+        "Attractiveness of international talent",
+        "Attractivité des talents internationaux",
+        Decimal("0.20"),
+    ),
+    ("transfer", "Transfer and economic impact", "Transfert et impact économique", Decimal("0.15")),
+    (
+        "governance",
+        "Governance and credibility of the budget",
+        "Gouvernance et crédibilité du budget",
+        Decimal("0.15"),
+    ),
+]
+
+# (name, country, e-mail, focus topics, past/current affiliation with a demo institution)
+JURORS = [
+    ("Anna Lindqvist", "Sweden", "juror1@jury.example.org", ["language", "mathematics"], None),
+    ("Pieter van Dam", "Netherlands", "juror2@jury.example.org", ["robotics", "security"], None),
+    (
+        "Maria Costa",
+        "Portugal",
+        "juror3@jury.example.org",
+        ["health", "language"],
+        ("Université Lumière Atlantique", 2019, 2024),
+    ),
+    ("Jonas Weber", "Germany", "juror4@jury.example.org", ["climate", "agriculture"], None),
+    ("Aiko Tanaka", "Japan", "juror5@jury.example.org", ["robotics", "mathematics"], None),
+    (
+        "Sofia Rossi",
+        "Italy",
+        "juror6@jury.example.org",
+        ["health", "security"],
+        ("Université Mistral", 2021, None),
+    ),
+    ("Liam O'Connor", "Ireland", "juror7@jury.example.org", ["language", "security"], None),
+    (
+        "Elena Petrova",
+        "Bulgaria",
+        "juror8@jury.example.org",
+        ["mathematics", "climate"],
+        ("Université Rhin-Vosges", 2010, 2015),
+    ),
+    ("David Cohen", "Canada", "juror9@jury.example.org", ["agriculture", "health"], None),
+    ("Nadia Benali", "Morocco", "juror10@u-troisvallees.fr", ["climate", "robotics"], None),
+    ("Lars Nielsen", "Denmark", "juror11@jury.example.org", ["security", "mathematics"], None),
+    ("Grace Mensah", "Ghana", "juror12@jury.example.org", ["health", "agriculture"], None),
+]
+
+
+def is_loaded() -> bool:
+    return Call.objects.filter(slug=OPEN_CALL_SLUG).exists()
+
+
+def _uai(n: int) -> str:
+    digits = f"{330000 + n * 7:07d}"
+    return digits + uai_checksum_letter(digits)
+
+
+def _siren(n: int) -> str:
+    base = f"{19000000 + n * 37:08d}"
+    return next(base + str(d) for d in range(10) if luhn_is_valid(base + str(d)))
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing is slow on purpose; one hash serves every demo account.
+    return make_password(DEMO_PASSWORD)
+
+
+def _user(email: str, *, staff: bool = False):
+    from allauth.account.models import EmailAddress
+
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(
+        username=email, defaults={"email": email, "is_staff": staff, "is_superuser": staff}
+    )
+    user.password = _demo_password_hash()
+    user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def _pdf(title: str, pages: int = 3) -> SimpleUploadedFile:
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    for page in range(1, pages + 1):
+        pdf.drawString(72, 770, f"{title} — page {page}")
+        pdf.showPage()
+    pdf.save()
+    return SimpleUploadedFile(f"{title}.pdf", buffer.getvalue(), content_type="application/pdf")
+
+
+def _make_call(*, slug: str, title_en: str, title_fr: str, closes_in: timedelta, admin) -> Call:
+    now = timezone.now()
+    call = Call.objects.create(
+        slug=slug,
+        title_en=title_en,
+        title_fr=title_fr,
+        description_en=(
+            "France 2030: a 500 M€ envelope to make 5 to 10 French universities and schools "
+            "emerge as world-class AI clusters (training, research excellence, attracting "
+            "international talent, spreading AI use). Bids are selected by an international jury."
+        ),
+        description_fr=(
+            "France 2030 : une enveloppe de 500 M€ pour faire émerger 5 à 10 pôles d'excellence "
+            "en IA de rang mondial (formation, excellence scientifique, attractivité des talents "
+            "internationaux, diffusion de l'IA). Un jury international sélectionne les projets."
+        ),
+        opens_at=now - timedelta(days=60),
+        closes_at=now + closes_in,
+        envelope=500_000_000,
+        min_winners=5,
+        max_winners=10,
+        min_amount=10_000_000,
+        max_amount=100_000_000,
+        review_deadline=now + timedelta(days=21),
+        overall_threshold=Decimal("3.0"),
+    )
+    call.required_attachments.create(
+        code="project",
+        name_en="Scientific project",
+        name_fr="Projet scientifique",
+        max_pages=40,
+        order=1,
+    )
+    call.required_attachments.create(
+        code="support", name_en="Letters of support", name_fr="Lettres de soutien", order=2
+    )
+    for order, (code, name_en, name_fr, weight) in enumerate(CRITERIA):
+        Criterion.objects.create(
+            call=call,
+            code=code,
+            name_en=name_en,
+            name_fr=name_fr,
+            guidance_en=f"Assess the {name_en.lower()} of the cluster against the call's aims.",
+            guidance_fr=f"Évaluer : {name_fr.lower()}, au regard des objectifs de l'appel.",
+            weight=weight,
+            threshold=Decimal("2.5"),
+            order=order,
+        )
+    call_services.transition_call(call=call, to_status=Call.Status.OPEN, by=admin)
+    return call
+
+
+def _write_bid(
+    *, call: Call, institution: Institution, focus: str, partners, by, rng, complete=True
+) -> Bid:
+    acronym = "".join(w[0] for w in institution.name.split() if w[0].isupper())[:6] + "-IA"
+    bid = bid_services.start_bid(
+        call=call,
+        lead_institution=institution,
+        acronym=acronym,
+        title=f"{institution.name}: an AI cluster for {focus}",
+        by=by,
+    )
+    requested = rng.randrange(20, 81) * 1_000_000
+    bid = bid_services.update_consortium(
+        bid=bid,
+        version=bid.consortium_version,
+        acronym=acronym,
+        title=bid.title,
+        partners=partners,
+        requested_amount=requested,
+        minimum_amount=requested * rng.choice([50, 60, 70, 80]) // 100,
+        by=by,
+    )
+    topic = FOCUS_TEXT[focus]
+    for key, label in BidSection.Key.choices:
+        if not complete and key in {"governance", "indicators"}:
+            continue
+        section = bid.sections.filter(key=key).first()
+        bid_services.save_section(
+            bid=bid,
+            key=key,
+            content=(
+                f"{label}. {institution.name} and its partners build a cluster on {topic}. "
+                f"Target: a place in the world Top 50 in AI within five years."
+            ),
+            version=section.version if section else 0,
+            by=by,
+        )
+    years = call.budget_years
+    per_year = requested // years
+    cells = {}
+    for year in range(1, years + 1):
+        amount = per_year if year < years else requested - per_year * (years - 1)
+        staff = amount * 6 // 10
+        cells[(year, BudgetLine.Category.STAFF)] = (staff, staff // 2)
+        cells[(year, BudgetLine.Category.EQUIPMENT)] = (amount - staff, (amount - staff) // 2)
+    bid = bid_services.save_budget(bid=bid, version=bid.budget_version, cells=cells, by=by)
+    for required in call.required_attachments.all():
+        if not complete and required.code == "support":
+            continue
+        attachment_services.upload_attachment(
+            bid=bid, required_attachment=required, upload=_pdf(f"{acronym} {required.code}"), by=by
+        )
+    return bid
+
+
+def _score(rng, quality: float, leniency: float) -> Decimal:
+    value = quality + leniency + rng.gauss(0, 0.35)
+    return Decimal(str(min(5.0, max(0.0, round(value * 2) / 2))))
+
+
+def load() -> str:
+    # The services e-mail members and jurors: the demo's fictional addresses get none. The
+    # demo's administrator and jurors have no TOTP device, as on the local demo portal.
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", PORTAL_DEMO_RELAX_MFA=True
+    ):
+        return _load()
+
+
+@transaction.atomic
+def _load() -> str:
+    rng = random.Random(2026)  # noqa: S311 - reproducible demo data, not security
+    admin = _user(ADMIN_EMAIL, staff=True)
+
+    institutions: list[tuple[Institution, str]] = []
+    for n, (name, kind, city, domain, focus) in enumerate(INSTITUTIONS):
+        is_research = kind == "research"
+        institution = Institution.objects.create(
+            name=name,
+            kind=kind,
+            city=city,
+            identifier_type="siren" if is_research else "uai",
+            identifier=_siren(n) if is_research else _uai(n),
+            email_domain=domain,
+        )
+        for role in Membership.Role.values:
+            Membership.objects.create(
+                user=_user(f"{role}@{domain}"), institution=institution, role=role
+            )
+        institutions.append((institution, focus))
+
+    def coordinator(institution: Institution):
+        return institution.memberships.get(role=Membership.Role.COORDINATOR).user
+
+    # Wave 1, under review: 12 bids submitted while the call was open, then closed.
+    review_call = _make_call(
+        slug=REVIEW_CALL_SLUG,
+        title_en="IA-cluster — wave 1 (under review)",
+        title_fr="IA-cluster — vague 1 (en évaluation)",
+        closes_in=timedelta(days=1),
+        admin=admin,
+    )
+    review_bids: list[tuple[Bid, float]] = []
+    for index, (institution, focus) in enumerate(institutions[:12]):
+        partner = institutions[(index + 5) % len(institutions)][0]
+        bid = _write_bid(
+            call=review_call,
+            institution=institution,
+            focus=focus,
+            partners=[partner],
+            by=coordinator(institution),
+            rng=rng,
+        )
+        submission_services.submit_bid(bid=bid, by=coordinator(institution))
+        review_bids.append((bid, rng.uniform(2.4, 4.6)))
+    now = timezone.now()
+    Call.objects.filter(pk=review_call.pk).update(
+        opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=20)
+    )
+    review_call.refresh_from_db()
+    call_services.transition_call(call=review_call, to_status=Call.Status.CLOSED, by=admin)
+    for index, (bid, _quality) in enumerate(review_bids):
+        eligible = index != 11
+        eligibility_services.screen_bid(
+            bid=bid,
+            eligible=eligible,
+            reason="" if eligible else "The consortium has no partner from higher education.",
+            by=admin,
+        )
+    call_services.transition_call(call=review_call, to_status=Call.Status.UNDER_REVIEW, by=admin)
+
+    # The open call: drafts, submitted and withdrawn bids.
+    open_call = _make_call(
+        slug=OPEN_CALL_SLUG,
+        title_en="IA-cluster — demo call",
+        title_fr="IA-cluster — appel de démonstration",
+        closes_in=timedelta(days=5),
+        admin=admin,
+    )
+    for index, (institution, focus) in enumerate(institutions):
+        by = coordinator(institution)
+        partners = [institutions[(index + 3) % len(institutions)][0]]
+        if index in {0, 3, 7}:  # drafts, one of them the demo coordinator's
+            _write_bid(
+                call=open_call,
+                institution=institution,
+                focus=focus,
+                partners=partners,
+                by=by,
+                rng=rng,
+                complete=False,
+            )
+        elif index in {1, 2, 4, 5, 6, 8, 9}:
+            bid = _write_bid(
+                call=open_call,
+                institution=institution,
+                focus=focus,
+                partners=partners,
+                by=by,
+                rng=rng,
+            )
+            submission_services.submit_bid(bid=bid, by=by)
+        elif index == 10:
+            bid = _write_bid(
+                call=open_call,
+                institution=institution,
+                focus=focus,
+                partners=partners,
+                by=by,
+                rng=rng,
+            )
+            submission_services.submit_bid(bid=bid, by=by)
+            submission_services.withdraw_bid(
+                bid=bid, reason="The consortium will apply to the next wave.", by=by
+            )
+
+    # The jury of wave 1.
+    by_name = {institution.name: institution for institution, _focus in institutions}
+    jurors: list[tuple[JurorProfile, float]] = []
+    for name, country, email, topics, affiliation in JURORS:
+        affiliations = [juror_services.AffiliationData(organisation_name="Independent expert")]
+        if affiliation:
+            org, start, end = affiliation
+            year = timezone.now().year
+            affiliations = [
+                juror_services.AffiliationData(
+                    organisation_name=org,
+                    institution=by_name[org],
+                    start_year=start,
+                    end_year=None if end is None else min(end, year - 1),
+                )
+            ]
+        juror_services.invite_juror(
+            email=email,
+            display_name=name,
+            country=country,
+            expertise="; ".join(FOCUS_TEXT[t] for t in topics),
+            keywords=", ".join(topics),
+            languages="en, fr",
+            calls=[review_call],
+            affiliations=affiliations,
+            by=admin,
+            set_password_url_builder=lambda uid, key: (
+                f"{SITE}/accounts/password/reset/key/{uid}-{key}/"
+            ),
+            login_url=f"{SITE}/accounts/login/",
+        )
+        user = get_user_model().objects.get(username=email)
+        user.password = _demo_password_hash()
+        user.save(update_fields=["password"])
+        jurors.append((user.juror_profile, rng.gauss(0, 0.5)))
+    detection = conflict_services.detect_conflicts(call=review_call)
+    for conflict in Conflict.objects.filter(
+        bid__call=review_call, status=Conflict.Status.SUGGESTED
+    ):
+        if conflict.kind == Conflict.Kind.AFFILIATION and "2010" not in conflict.reason:
+            conflict_services.confirm_conflict(conflict=conflict, by=admin)
+
+    proposal = assignment_services.request_assignment_proposal(
+        call=review_call, jurors_per_bid=3, min_load=2, max_load=4, by=admin
+    )
+    proposal.refresh_from_db()
+    assignment_services.compute_assignment_proposal(proposal=proposal)
+    proposal.refresh_from_db()
+    assignment_services.save_assignment_proposal(
+        proposal=proposal, by=admin, dashboard_url=f"{SITE}/jury/"
+    )
+
+    # Reviews in every state: most submitted, some drafts, some not started or undeclared.
+    quality = {bid.pk: q for bid, q in review_bids}
+    leniency = {juror.pk: lenient for juror, lenient in jurors}
+    criteria = list(review_call.criteria.all())
+    assignments = list(
+        Assignment.objects.filter(bid__call=review_call).select_related("juror__user", "bid")
+    )
+    for position, assignment in enumerate(assignments):
+        state = position % 10
+        juror, bid = assignment.juror, assignment.bid
+        if state == 9:
+            continue  # conflict still to declare
+        conflict_services.declare_conflict(juror=juror, bid=bid, has_conflict=False)
+        if state == 8:
+            continue  # to score
+        scores = {
+            criterion.pk: review_services.ScoreInput(
+                value=_score(rng, quality[bid.pk], leniency[juror.pk]),
+                comment=f"{criterion.name_en}: convincing plan on {bid.title.split(' for ')[-1]}.",
+            )
+            for criterion in criteria
+        }
+        if state == 7:
+            scores = dict(list(scores.items())[:2])
+            review_services.save_review_draft(
+                assignment=assignment, by=juror.user, scores=scores, expected_version=0
+            )
+            continue
+        review_services.submit_review(
+            assignment=assignment,
+            by=juror.user,
+            scores=scores,
+            overall_comment="A credible cluster with a clear international ambition.",
+            confidence=rng.choice([2, 3]),
+            expected_version=0,
+        )
+
+    # Rapporteurs, and consensus reports where all individual reviews are in.
+    consensus_count = 0
+    for bid, _quality in review_bids:
+        bid_assignments = [a for a in assignments if a.bid_id == bid.pk]
+        if not bid_assignments:
+            continue
+        rapporteur = assignment_services.set_rapporteur(assignment=bid_assignments[0], by=admin)
+        try:
+            consensus_services.check_consensus_can_start(bid=bid)
+        except (ValidationError, PermissionDenied):
+            continue
+        report = consensus_services.save_consensus(
+            bid=bid,
+            rapporteur=rapporteur,
+            by=rapporteur.juror.user,
+            scores={
+                criterion.pk: review_services.ScoreInput(
+                    value=_score(rng, quality[bid.pk], 0.0),
+                    comment=f"The jury agrees: {criterion.name_en.lower()} is well argued.",
+                )
+                for criterion in criteria
+            },
+            summary="The jury recommends this cluster; its training offer should be sharpened.",
+            expected_version=0,
+            submit=True,
+        )
+        if consensus_count == 0:
+            consensus_services.approve_consensus(report=report, by=admin)
+        consensus_count += 1
+
+    return (
+        f"{consensus_count} consensus reports, "
+        f"{len(institutions)} institutions, 2 calls, {Bid.objects.count()} bids, "
+        f"{len(jurors)} jurors, {len(assignments)} assignments, "
+        f"{detection}"
+    )
