@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from applications.models import Attachment, Bid, BidVersion, Call
+from applications.models import Attachment, Bid, BidVersion, Call, RequiredAttachment
 from applications.services.submission import bid_content, snapshot_sha256
 from review.models import (
     Assignment,
@@ -25,7 +25,6 @@ from tests.factories import (
     CallFactory,
     CriterionFactory,
     InstitutionFactory,
-    RequiredAttachmentFactory,
     UserFactory,
     make_pdf_bytes,
 )
@@ -53,7 +52,7 @@ def bid_with_version(*, call: Call, with_attachment: bool = True, **kwargs) -> B
     """A submitted bid frozen in one version, its snapshot built by the submission service's
     own ``bid_content`` (sections, budget, a partner and, optionally, a PDF)."""
     bid = submitted_bid(call=call, **kwargs)
-    bid.partners.add(InstitutionFactory(name="Partner lab"))
+    bid.partners.add(InstitutionFactory(name=f"Partner lab of {bid.acronym}"))
     BidSectionFactory(bid=bid, key="summary", content="A short public summary.")
     BidSectionFactory(bid=bid, key="research", content="Secret research plan.")
     BudgetLineFactory(bid=bid, year=1, requested=1_000_000, cofunding=500_000)
@@ -61,7 +60,11 @@ def bid_with_version(*, call: Call, with_attachment: bool = True, **kwargs) -> B
         content = make_pdf_bytes(2)
         Attachment.objects.create(
             bid=bid,
-            required_attachment=RequiredAttachmentFactory(call=call, code="scientific"),
+            required_attachment=RequiredAttachment.objects.get_or_create(
+                call=call,
+                code="scientific",
+                defaults={"name_en": "Scientific document", "name_fr": "Document scientifique"},
+            )[0],
             file=ContentFile(content, name="scientific.pdf"),
             original_name="scientific-document.pdf",
             size=len(content),
