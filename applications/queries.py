@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import rules
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Trim
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -32,7 +32,7 @@ SECTION_KEYS: list[str] = list(BidSection.Key.values)
 EDITOR_ROLES = (Membership.Role.COORDINATOR, Membership.Role.EDITOR)
 
 
-def _count(queryset: QuerySet, *, outer: str = "bid") -> Subquery:
+def _count(queryset: QuerySet, *, outer: str = "bid") -> Coalesce:
     """A correlated ``COUNT(*)`` of ``queryset`` grouped by its ``outer`` column."""
     return Coalesce(
         Subquery(queryset.values(outer).annotate(n=Count("pk")).values("n")[:1]),
@@ -49,7 +49,8 @@ def dashboard_bids(*, user) -> QuerySet[Bid]:
     institution, None for a partner). ``missing_items(bid)`` turns them into a count that
     agrees with ``bid_checklist``.
     """
-    filled = BidSection.objects.filter(bid=OuterRef("pk")).annotate(text=Trim("content"))
+    # "Written" means at least one non-blank character, as in ``bid_checklist`` (str.strip).
+    filled = BidSection.objects.filter(bid=OuterRef("pk"), content__regex=r"\S")
     budget = (
         BudgetLine.objects.filter(bid=OuterRef("pk"))
         .values("bid")
@@ -69,7 +70,7 @@ def dashboard_bids(*, user) -> QuerySet[Bid]:
         Bid.objects.visible_to(user)
         .select_related("call", "lead_institution")
         .annotate(
-            filled_sections=_count(filled.exclude(text="")),
+            filled_sections=_count(filled),
             budget_requested_total=Coalesce(Subquery(budget), Value(0)),
             required_total=_count(
                 RequiredAttachment.objects.filter(call=OuterRef("call")), outer="call"
@@ -96,6 +97,12 @@ def missing_items(bid: Bid) -> int:
 
 def total_items(bid: Bid) -> int:
     return len(SECTION_KEYS) + bid.required_total + 2  # type: ignore[attr-defined]
+
+
+def user_institution_ids(*, user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(Membership.objects.filter(user=user).values_list("institution_id", flat=True))
 
 
 def open_calls(*, at=None) -> QuerySet[Call]:

@@ -68,8 +68,9 @@ class StartBidForm(forms.Form):
 
     def __init__(self, *args, calls, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["call"].queryset = calls
-        self.fields["institution"].queryset = institutions
+        # ModelChoiceField.queryset: the stubs type ``fields`` as plain ``Field``.
+        self.fields["call"].queryset = calls  # type: ignore[attr-defined]
+        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -104,7 +105,8 @@ class ConsortiumForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["partners"].queryset = Institution.objects.exclude(pk=bid.lead_institution_id)
+        partners = Institution.objects.exclude(pk=bid.lead_institution_id)
+        self.fields["partners"].queryset = partners  # type: ignore[attr-defined]
         call = bid.call
         self.fields["requested_amount"].help_text = _(
             "Between %(min)s € and %(max)s € for this call."
@@ -212,9 +214,8 @@ class AttachmentUploadForm(forms.Form):
 
     def __init__(self, *args, bid: Bid, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["required_attachment"].queryset = RequiredAttachment.objects.filter(
-            call_id=bid.call_id
-        )
+        queryset = RequiredAttachment.objects.filter(call_id=bid.call_id)
+        self.fields["required_attachment"].queryset = queryset  # type: ignore[attr-defined]
 
 
 class WithdrawForm(forms.Form):

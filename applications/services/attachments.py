@@ -127,12 +127,12 @@ def _forget(attachments: list[Attachment], bid: Bid) -> None:
     if not attachments:
         return
     kept = _files_kept_by_versions(bid)
-    files = [a.file for a in attachments if a.file and a.file.name not in kept]
+    files = [a.file for a in attachments if a.file.name and a.file.name not in kept]
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
 
     def delete_files() -> None:
         for stored in files:
-            stored.storage.delete(stored.name)
+            stored.storage.delete(str(stored.name))
 
     transaction.on_commit(delete_files)
 
@@ -173,7 +173,7 @@ def upload_attachment(
         )
         # The name passed here is ignored by ``attachment_upload_to`` (random name).
         attachment.file.save("upload.pdf", upload, save=False)
-        stored_name = attachment.file.name
+        stored_name = str(attachment.file.name)
         try:
             attachment.full_clean()
             attachment.save()

@@ -62,7 +62,7 @@ def build_receipt_pdf(*, snapshot: dict, sha256: str) -> bytes:
     line(_("Version: %(number)s") % {"number": snapshot["version"]}, font="Helvetica-Bold")
     line(
         _("Submitted at: %(time)s")
-        % {"time": paris.strftime("%Y-%m-%d %H:%M:%S ") + paris.tzname() + " (Europe/Paris)"}
+        % {"time": paris.strftime("%Y-%m-%d %H:%M:%S %Z") + " (Europe/Paris)"}
     )
     line(_("Submitted at (UTC): %(time)s") % {"time": utc.strftime("%Y-%m-%d %H:%M:%S UTC")})
     line(_("Submitted by: %(email)s") % {"email": snapshot["submitted_by"]})

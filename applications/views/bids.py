@@ -28,7 +28,7 @@ from applications.forms.bids import (
     StartBidForm,
     WithdrawForm,
 )
-from applications.models import Bid, BidSection, BidVersion, Institution, Membership
+from applications.models import Bid, BidSection, BidVersion, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bids import CallClosed, EditConflict
@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
         "bids": bids,
         "start_options": options,
         "start_form": start_form,
-        "has_membership": Membership.objects.filter(user=user).exists(),
+        "has_membership": bool(queries.user_institution_ids(user=user)),
     }
     return render(request, "applications/dashboard.html", context)
 

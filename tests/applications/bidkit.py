@@ -97,4 +97,3 @@ def complete_bid(bid: Bid | None = None) -> Bid:
     required = RequiredAttachmentFactory(call=bid.call, code="scientific", max_pages=10)
     attach(bid, required, name="scientific.pdf", pages=2)
     return bid
-
