@@ -3,6 +3,10 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from portal import views
+from review.mfa import protect_admin_site
+
+# The admin shows bids and reviews: allauth's login (with TOTP) and the TOTP rule apply.
+protect_admin_site(admin.site)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -39,7 +39,6 @@ class CriterionAdmin(admin.ModelAdmin):
 class AffiliationInline(admin.TabularInline):
     model = models.Affiliation
     extra = 1
-    autocomplete_fields: list[str] = []
     fields = ["institution", "organisation_name", "start_year", "end_year"]
 
 

@@ -73,3 +73,26 @@ def jury_page(view: ViewFunction) -> ViewFunction:
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
+
+
+def protect_admin_site(site) -> None:
+    """Put the Django admin behind allauth's login (so TOTP is asked) and the TOTP rule.
+
+    Django's own admin login form would accept a password alone; the admin shows bids and
+    reviews, so administrators without TOTP are sent to the activation page instead.
+    """
+    from allauth.account.decorators import secure_admin_login
+
+    login = secure_admin_login(site.login)
+    has_permission = site.has_permission
+
+    def login_with_totp(request: HttpRequest, extra_context=None) -> HttpResponse:
+        if request.user.is_authenticated and needs_mfa(request.user):
+            return mfa_activation_redirect(request)
+        return login(request, extra_context)
+
+    def has_permission_with_totp(request: HttpRequest) -> bool:
+        return bool(has_permission(request)) and not needs_mfa(request.user)
+
+    site.login = login_with_totp
+    site.has_permission = has_permission_with_totp

@@ -22,8 +22,12 @@ class ManualAssignmentForm(forms.Form):
 
     def __init__(self, *args, call: Call, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["bid"].queryset = assignable_bids(call=call).order_by("acronym")
-        self.fields["juror"].queryset = JurorProfile.objects.filter(calls=call)
+        bid_field = self.fields["bid"]
+        juror_field = self.fields["juror"]
+        assert isinstance(bid_field, forms.ModelChoiceField)
+        assert isinstance(juror_field, forms.ModelChoiceField)
+        bid_field.queryset = assignable_bids(call=call).order_by("acronym")
+        juror_field.queryset = JurorProfile.objects.filter(calls=call)
 
 
 class AutoAssignmentForm(forms.Form):

@@ -100,7 +100,7 @@ class BaseAffiliationFormSet(forms.BaseFormSet):
         return rows
 
 
-AffiliationFormSet = forms.formset_factory(
+AffiliationFormSet: type[BaseAffiliationFormSet] = forms.formset_factory(  # type: ignore[assignment] # formset_factory returns the subclass given as ``formset``
     AffiliationForm, formset=BaseAffiliationFormSet, extra=2, can_delete=True
 )
 

@@ -50,7 +50,8 @@ class DetectionSummary:
 
 
 def _email_domains(juror: JurorProfile) -> set[str]:
-    emails = {juror.user.email} | {address.email for address in juror.user.emailaddress_set.all()}
+    addresses = juror.user.emailaddress_set.all()  # type: ignore[attr-defined] # allauth's reverse relation
+    emails = {juror.user.email} | {address.email for address in addresses}
     return {email.rsplit("@", 1)[1].lower() for email in emails if "@" in email}
 
 

@@ -115,7 +115,7 @@ def declare(request: HttpRequest, public_id) -> HttpResponse:
     # rules.has_perm: a superuser is not an assigned juror.
     if not rules.has_perm("jury.declare_conflict", request.user, bid):
         raise PermissionDenied
-    juror = request.user.juror_profile
+    juror = request.user.juror_profile  # type: ignore[union-attr] # the rule above requires a juror
     declaration = ConflictDeclaration.objects.filter(juror=juror, bid=bid).first()
     form = ConflictDeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

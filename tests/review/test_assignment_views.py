@@ -216,7 +216,7 @@ def test_assignment_list_queries_do_not_grow_with_bids(
             ReviewFactory(assignment=AssignmentFactory(bid=bid, juror=juror))
     client.force_login(administrator_with_totp())
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("review:assignment_list", args=[call.slug]))
 
     assert len(response.context["bids"]) == count

@@ -269,7 +269,7 @@ def test_conflict_list_queries_do_not_grow_with_conflicts(
         ConflictFactory(bid=bid, juror=juror_with_totp(call=call), decided_by=admin)
     client.force_login(admin)
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("review:conflict_list", args=[call.slug]))
 
     assert len(response.context["rows"]) == count

@@ -249,7 +249,7 @@ def test_juror_list_queries_do_not_grow_with_jurors(client, django_assert_max_nu
         AffiliationFactory(juror=juror)
     client.force_login(administrator_with_totp())
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("review:juror_list"))
 
     assert len(response.context["jurors"]) == count

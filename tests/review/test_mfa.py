@@ -104,3 +104,26 @@ def test_jury_page_follows_explicit_language_choice(client, settings):
     response = client.get(reverse("review:juror_profile"))
 
     assert response.wsgi_request.LANGUAGE_CODE == "fr"
+
+
+def test_django_admin_sends_administrator_without_totp_to_activation(client):
+    client.force_login(AdministratorFactory())
+
+    response = client.get("/admin/", follow=True)
+
+    # /admin/ → admin login → TOTP activation (→ allauth asks to re-enter the password).
+    assert response.redirect_chain[1][0].startswith(reverse("mfa_activate_totp"))
+
+
+def test_django_admin_shows_to_administrator_with_totp(client):
+    admin = AdministratorFactory()
+    enable_totp(admin)
+    client.force_login(admin)
+
+    assert client.get("/admin/").status_code == 200
+
+
+def test_django_admin_login_goes_through_allauth(client):
+    response = client.get("/admin/", follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
