@@ -1,19 +1,61 @@
-"""Programme administrators' pages: calls, their status, their bids, eligibility screening."""
+"""Programme administrators' pages: calls, their status, their bids, eligibility screening.
 
+Administrators must have TOTP (two-factor authentication) before they see any bid, as on the
+jury pages and in the Django admin (``review/mfa.py``). ``applications`` may not import
+``review``, so ``programme_page`` repeats that one check with allauth directly.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rules.contrib.views import permission_required
 
 from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
 from applications.models import Bid, BidVersion, Call
+from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
+
+
+def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; an administrator without TOTP is sent to set it up first.
+
+    Put it outermost, before the permission check. Non-administrators fall through to the
+    permission check (403).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if (
+            is_administrator(user)
+            and not settings.PORTAL_DEMO_RELAX_MFA
+            and not is_mfa_enabled(user)  # type: ignore[arg-type]  # authenticated here
+        ):
+            messages.warning(
+                request,
+                _(
+                    "Programme pages show bids: set up two-factor authentication (an "
+                    "authenticator app) to continue."
+                ),
+            )
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
 def calls_with_bid_counts():
@@ -56,13 +98,13 @@ def _get_call(request: HttpRequest, slug: str, **kwargs) -> Call:
     return get_object_or_404(Call, slug=slug)
 
 
-@login_required
+@programme_page
 @permission_required("calls.manage", raise_exception=True)
 def admin_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/admin_dashboard.html", {"calls": calls_with_bid_counts()})
 
 
-@login_required
+@programme_page
 @permission_required("calls.manage", fn=_get_call, raise_exception=True)
 def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(calls_with_bid_counts(), slug=slug)
@@ -78,7 +120,7 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
+@programme_page
 @require_POST
 @permission_required("calls.manage", fn=_get_call, raise_exception=True)
 def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
@@ -110,7 +152,7 @@ def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("applications:programme_call", slug=slug)
 
 
-@login_required
+@programme_page
 @permission_required("calls.manage", fn=_get_call, raise_exception=True)
 def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
     call = _get_call(request, slug)
@@ -141,7 +183,7 @@ def _get_bid(request: HttpRequest, slug: str, public_id, **kwargs) -> Bid:
     )
 
 
-@login_required
+@programme_page
 @permission_required("bids.screen", fn=_get_bid, raise_exception=True)
 def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
     bid = _get_bid(request, slug, public_id)

@@ -15,14 +15,22 @@ from tests.factories import (
     MembershipFactory,
     RequiredAttachmentFactory,
     UserFactory,
+    enable_totp,
 )
 
 pytestmark = pytest.mark.django_db
 
 
+def administrator_with_totp():
+    """Administrators need TOTP for the programme pages and the Django admin."""
+    user = AdministratorFactory()
+    enable_totp(user)
+    return user
+
+
 @pytest.fixture
 def admin_client(client):
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
     return client
 
 

@@ -14,9 +14,18 @@ from tests.factories import (
     JurorProfileFactory,
     MembershipFactory,
     UserFactory,
+    enable_totp,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def administrator_with_totp():
+    """Administrators need TOTP for the programme pages and the Django admin."""
+    user = AdministratorFactory()
+    enable_totp(user)
+    return user
+
 
 # Programme pages: administrators only. Institution members and jurors get 403.
 PERMISSIONS = [
@@ -53,7 +62,7 @@ def _login(client, role: str, bid: Bid):
     elif role == "juror":
         user = JurorProfileFactory().user
     else:
-        user = AdministratorFactory()
+        user = administrator_with_totp()
     client.force_login(user)
     return user
 
@@ -126,7 +135,7 @@ def test_call_transition_by_role(client, role, expected):
 
 def test_call_detail_shows_only_allowed_transitions(client):
     call = CallFactory(status=Call.Status.OPEN)  # deadline in 30 days: cannot close yet
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call", args=[call.slug]))
 
@@ -136,7 +145,7 @@ def test_call_detail_shows_only_allowed_transitions(client):
 
 def test_call_transition_refused_shows_the_reason_with_409(client):
     call = CallFactory(status=Call.Status.OPEN)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.post(
         reverse("applications:programme_call_transition", args=[call.slug]),
@@ -151,7 +160,7 @@ def test_call_transition_refused_shows_the_reason_with_409(client):
 
 def test_call_transition_get_is_not_allowed(client):
     call = CallFactory(status=Call.Status.DRAFT)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call_transition", args=[call.slug]))
 
@@ -159,7 +168,7 @@ def test_call_transition_get_is_not_allowed(client):
 
 
 def test_call_detail_unknown_call_is_404(client):
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call", args=["nope"]))
 
@@ -174,7 +183,7 @@ def test_admin_dashboard_counts_bids_per_status(client):
     BidFactory.create_batch(2, call=call, status=Bid.Status.DRAFT)
     BidFactory(call=call, status=Bid.Status.SUBMITTED, eligibility=Bid.Eligibility.ELIGIBLE)
     BidFactory(call=call, status=Bid.Status.WITHDRAWN)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:admin_dashboard"))
 
@@ -188,10 +197,10 @@ def test_admin_dashboard_query_count_is_constant(client, django_assert_max_num_q
     for _ in range(n_calls):
         call = CallFactory()
         BidFactory.create_batch(2, call=call)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
-    # session, user, the juror-profile check in base.html, ONE annotated query for the calls
-    with django_assert_max_num_queries(4):
+    # session, user, TOTP check, juror-profile check in base.html, ONE query for the calls
+    with django_assert_max_num_queries(5):
         response = client.get(reverse("applications:admin_dashboard"))
 
     assert len(response.context["calls"]) == n_calls
@@ -203,7 +212,7 @@ def test_call_bids_lists_partners_amount_and_latest_version(client):
     bid.partners.add(InstitutionFactory(), InstitutionFactory())
     _add_version(bid, 1)
     _add_version(bid, 2)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call_bids", args=[call.slug]))
 
@@ -219,10 +228,10 @@ def test_call_bids_query_count_is_constant(client, django_assert_max_num_queries
         bid = BidFactory(call=call, status=Bid.Status.SUBMITTED)
         bid.partners.add(InstitutionFactory())
         _add_version(bid)
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
-    # session, user, the call (permission check and view), ONE annotated query for the bids
-    with django_assert_max_num_queries(6):
+    # session, user, TOTP check, the call (permission check and view), ONE query for the bids
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("applications:programme_call_bids", args=[call.slug]))
 
     assert len(response.context["bids"]) == n_bids
@@ -248,7 +257,7 @@ def test_call_bids_filters(client, query, expected):
         status=Bid.Status.SUBMITTED,
         eligibility=Bid.Eligibility.INELIGIBLE,
     )
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call_bids", args=[call.slug]), query)
 
@@ -257,7 +266,7 @@ def test_call_bids_filters(client, query, expected):
 
 def test_call_bids_only_lists_the_calls_bids(client, bid):
     BidFactory(acronym="ELSEWHERE")
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.get(reverse("applications:programme_call_bids", args=[bid.call.slug]))
 
@@ -272,7 +281,7 @@ def _screen_url(bid: Bid) -> str:
 
 
 def test_screen_records_ineligibility_with_reason(client, bid):
-    admin = AdministratorFactory()
+    admin = administrator_with_totp()
     client.force_login(admin)
 
     response = client.post(_screen_url(bid), {"eligible": "no", "reason": "No partner school."})
@@ -295,7 +304,7 @@ def test_screen_post_refused_for_non_administrators(client, bid, role):
 
 
 def test_screen_ineligible_without_reason_keeps_the_choice(client, bid):
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.post(_screen_url(bid), {"eligible": "no", "reason": ""})
 
@@ -308,7 +317,7 @@ def test_screen_ineligible_without_reason_keeps_the_choice(client, bid):
 
 def test_screen_before_the_deadline_is_refused_with_409(client):
     bid = BidFactory(status=Bid.Status.SUBMITTED)  # open call, closing in 30 days
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
 
     response = client.post(_screen_url(bid), {"eligible": "yes", "reason": ""})
 
@@ -319,7 +328,7 @@ def test_screen_before_the_deadline_is_refused_with_409(client):
 
 
 def test_screen_bid_of_another_call_slug_is_404(client, bid):
-    client.force_login(AdministratorFactory())
+    client.force_login(administrator_with_totp())
     other_call = CallFactory()
 
     response = client.get(
@@ -337,3 +346,29 @@ def test_eligibility_badge_partial_shows_the_reason(bid):
 
     assert "Budget exceeds the ceiling." in html
     assert "Ineligible" in html
+
+
+@pytest.mark.parametrize(
+    "name", ["applications:admin_dashboard", "applications:programme_call_bids"]
+)
+def test_programme_pages_send_an_administrator_without_totp_to_set_it_up(client, bid, name):
+    client.force_login(AdministratorFactory())
+    url = (
+        reverse(name)
+        if name == "applications:admin_dashboard"
+        else reverse(name, args=[bid.call.slug])
+    )
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("mfa_activate_totp"))
+
+
+def test_programme_pages_relaxed_mfa_in_demo_lets_the_administrator_in(client, bid, settings):
+    settings.PORTAL_DEMO_RELAX_MFA = True
+    client.force_login(AdministratorFactory())
+
+    response = client.get(reverse("applications:admin_dashboard"))
+
+    assert response.status_code == 200
