@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import Bid, BidSection, Call
 from review.assignment import (
@@ -307,6 +308,89 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
     return proposal
 
 
+# The optimiser explains infeasibility in English with a stable code and parameters; the
+# pages say it in the reader's language. Unknown codes fall back to the optimiser's text.
+_INFEASIBILITY_MESSAGES = {
+    "pinned_conflict": gettext_lazy(
+        "juror %(juror)s has started reviewing bid %(bid)s but has a conflict of interest with it"
+    ),
+    "bid_too_many_pinned": gettext_lazy(
+        "bid %(bid)s has %(pinned)s jurors whose review has started but takes only %(needed)s"
+    ),
+    "bid_too_few_jurors": gettext_lazy(
+        "bid %(bid)s has only %(available)s non-conflicted jurors but needs %(needed)s"
+    ),
+    "juror_too_many_pinned": gettext_lazy(
+        "juror %(juror)s has started %(pinned)s reviews but the maximum load is %(max_load)s"
+    ),
+    "juror_too_few_bids": gettext_lazy(
+        "juror %(juror)s may review only %(available)s bids (conflicts) but the minimum load "
+        "is %(min_load)s"
+    ),
+    "capacity_below_demand": gettext_lazy(
+        "total capacity (sum of maximum loads = %(capacity)s) is below the %(demand)s places "
+        "to fill (bids × jurors per bid)"
+    ),
+    "minimum_loads_exceed_demand": gettext_lazy(
+        "the sum of minimum loads (%(minimum)s) exceeds the %(demand)s places to fill "
+        "(bids × jurors per bid)"
+    ),
+    "bids_group_too_few_jurors": gettext_lazy(
+        "bids %(bids)s together need %(needed)s more jurors, but their non-conflicted jurors "
+        "can take at most %(offered)s of these places (maximum loads, one place per bid)"
+    ),
+    "jurors_group_too_few_bids": gettext_lazy(
+        "jurors %(jurors)s together need %(needed)s more bids to reach their minimum loads, "
+        "but the bids they may review have only %(offered)s places for them"
+    ),
+    "no_solution": gettext_lazy(
+        "no assignment meets all constraints together (jurors per bid, minimum and maximum "
+        "loads, conflicts, reviews already started), although each holds on its own; try "
+        "widening the load range"
+    ),
+}
+_MAX_NAMES = 8
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= _MAX_NAMES:
+        return ", ".join(names)
+    return _("%(names)s and %(count)s others") % {
+        "names": ", ".join(names[:_MAX_NAMES]),
+        "count": len(names) - _MAX_NAMES,
+    }
+
+
+def _infeasibility_messages(reasons: list[dict[str, Any]]) -> list[str]:
+    """Each reason in the reader's language, naming bids by acronym and jurors by name."""
+    bid_ids: set[int] = set()
+    juror_ids: set[int] = set()
+    for reason in reasons:
+        params = reason.get("params") or {}
+        bid_ids.update([params["bid"]] if "bid" in params else params.get("bids", []))
+        juror_ids.update([params["juror"]] if "juror" in params else params.get("jurors", []))
+    bids = dict(Bid.objects.filter(pk__in=bid_ids).values_list("pk", "acronym"))
+    jurors = dict(JurorProfile.objects.filter(pk__in=juror_ids).values_list("pk", "display_name"))
+    messages = []
+    for reason in reasons:
+        template = _INFEASIBILITY_MESSAGES.get(reason.get("code", ""))
+        params = dict(reason.get("params") or {})
+        try:
+            if "bid" in params:
+                params["bid"] = bids[params["bid"]]
+            if "juror" in params:
+                params["juror"] = jurors[params["juror"]]
+            if "bids" in params:
+                params["bids"] = _names([bids[pk] for pk in params["bids"]])
+            if "jurors" in params:
+                params["jurors"] = _names([jurors[pk] for pk in params["jurors"]])
+            messages.append(str(template) % params if template else reason["message"])
+        except (KeyError, TypeError, ValueError):
+            # A bid or juror deleted since, or parameters this page does not know.
+            messages.append(reason["message"])
+    return messages
+
+
 @dataclass
 class PreviewBid:
     bid: Bid
@@ -347,7 +431,7 @@ def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
             groups=0,
             idle_jurors=[],
             notes=[],
-            infeasible=[reason["message"] for reason in result["infeasible"]],
+            infeasible=_infeasibility_messages(result["infeasible"]),
             pinned_count=0,
         )
     pairs = result["pairs"]

@@ -138,12 +138,12 @@ def declare(request: HttpRequest, public_id) -> HttpResponse:
                     _("Your conflict of interest is recorded; %(bid)s is removed from your list.")
                     % {"bid": bid.acronym},
                 )
-            else:
-                messages.success(
-                    request,
-                    _("Thank you: you may now read and assess %(bid)s.") % {"bid": bid.acronym},
-                )
-            return redirect("review:juror_dashboard")
+                return redirect("review:juror_dashboard")
+            messages.success(
+                request,
+                _("Thank you: you may now read and assess %(bid)s.") % {"bid": bid.acronym},
+            )
+            return redirect("review:bid_detail", public_id=bid.public_id)
     summary = BidSection.objects.filter(bid=bid, key=BidSection.Key.SUMMARY).first()
     return render(
         request,

@@ -287,9 +287,24 @@ def test_proposal_infeasible_names_constraint_on_page(client, django_capture_on_
 
     proposal = AssignmentProposal.objects.get()
     assert proposal.status == "failed"
-    assert "total capacity (sum of max loads = 2) is below bids × k = 3 × 2 = 6" in (
-        page.content.decode()
-    )
+    assert page.context["preview"].infeasible == [
+        "total capacity (sum of maximum loads = 2) is below the 6 places to fill "
+        "(bids × jurors per bid)"
+    ]
+
+
+def test_proposal_infeasible_names_the_bid_lacking_jurors(client):
+    call, bids, jurors = _jury(bids=2, jurors=3)
+    for juror in jurors[:2]:
+        ConflictFactory(juror=juror, bid=bids[0], status="confirmed")
+    proposal = _computed_proposal(call, jurors_per_bid=2, min_load=0, max_load=2)
+    client.force_login(administrator_with_totp())
+
+    page = client.get(reverse("review:proposal_detail", args=[proposal.pk]))
+
+    assert page.context["preview"].infeasible == [
+        f"bid {bids[0].acronym} has only 1 non-conflicted jurors but needs 2"
+    ]
 
 
 def test_proposal_progress_reports_status_as_json(client):

@@ -390,7 +390,7 @@ def test_declaration_no_conflict_is_recorded(client):
 
     response = client.post(_declaration_url(bid), {"position": "no"})
 
-    assert response.status_code == 302
+    assert response["Location"] == reverse("review:bid_detail", args=[bid.public_id])
     assert list(ConflictDeclaration.objects.values_list("has_conflict", flat=True)) == [False]
 
 
