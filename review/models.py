@@ -164,9 +164,7 @@ class Conflict(models.Model):
 class ConflictDeclaration(models.Model):
     """What the juror declared before opening the bid beyond its title and summary."""
 
-    juror = models.ForeignKey(
-        JurorProfile, on_delete=models.CASCADE, related_name="declarations"
-    )
+    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="declarations")
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="declarations")
     has_conflict = models.BooleanField()
     kind = models.CharField(max_length=20, choices=Conflict.Kind.choices, blank=True)
@@ -176,9 +174,7 @@ class ConflictDeclaration(models.Model):
     class Meta:
         verbose_name = _("conflict declaration")
         verbose_name_plural = _("conflict declarations")
-        constraints = [
-            models.UniqueConstraint(fields=["juror", "bid"], name="unique_declaration")
-        ]
+        constraints = [models.UniqueConstraint(fields=["juror", "bid"], name="unique_declaration")]
 
     def __str__(self) -> str:
         return f"{self.juror} × {self.bid.acronym}"

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
 from review.models import (
@@ -139,16 +140,28 @@ def ranking_data(*, call: Call) -> RankingData:
 # --------------------------------------------------------------------------- runs
 
 
+def reason_labels() -> dict[str, str]:
+    """The engine's reason codes in words (the engine's own detail adds the numbers)."""
+    return {
+        "selected": _("Selected"),
+        "no_scores": _("Not eligible: a criterion has no score"),
+        "below_threshold": _("Not eligible: below a criterion's threshold"),
+        "below_overall_threshold": _("Not eligible: below the overall threshold"),
+        "infeasible": _("No selection meets the constraints"),
+        "envelope_exhausted": _("Not funded: the envelope is exhausted"),
+        "walk_stopped": _("Not funded: the merit-order walk stopped before it"),
+        "max_winners_reached": _("Not funded: the maximum number of winners is reached"),
+        "outranked": _("Not funded: the best portfolio scores higher without it"),
+    }
+
+
 def runs_for_call(*, call: Call) -> QuerySet[RankingRun]:
     """The call's runs, newest first, without their bulky JSON (one query)."""
     return (
         RankingRun.objects.filter(call=call)
         .select_related("created_by")
         .defer("engine_input", "result", "result_json")
-        .annotate(
-            result_total_granted=KT("result__total_granted"),
-            result_feasible=KT("result__feasible"),
-        )
+        .annotate(result_total_granted=KT("result__total_granted"))
         .order_by("-created_at", "-pk")
     )
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from review.views import assignments, conflicts, consensus, dashboard, jurors, progress, reviews
+from review.views import (
+    assignments,
+    conflicts,
+    consensus,
+    dashboard,
+    jurors,
+    progress,
+    ranking,
+    reviews,
+)
 
 app_name = "review"
 
@@ -80,4 +89,27 @@ urlpatterns = [
     ),
     path("admin/reviews/<int:review_id>/reopen/", reviews.reopen, name="reopen_review"),
     path("admin/calls/<slug:slug>/progress/", progress.call_progress, name="call_progress"),
+    # Ranking runs (issue 4).
+    path("admin/calls/<slug:slug>/ranking/", ranking.run_list, name="ranking_runs"),
+    path(
+        "admin/calls/<slug:slug>/ranking/compare/",
+        ranking.run_compare,
+        name="ranking_compare",
+    ),
+    path("admin/calls/<slug:slug>/ranking/<int:pk>/", ranking.run_detail, name="ranking_run"),
+    path(
+        "admin/calls/<slug:slug>/ranking/<int:pk>/status/",
+        ranking.run_status,
+        name="ranking_run_status",
+    ),
+    path(
+        "admin/calls/<slug:slug>/ranking/<int:pk>/export.<str:fmt>",
+        ranking.run_export,
+        name="ranking_export",
+    ),
+    path(
+        "admin/calls/<slug:slug>/ranking/<int:pk>/input.json",
+        ranking.run_input,
+        name="ranking_input",
+    ),
 ]

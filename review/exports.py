@@ -1,0 +1,206 @@
+"""Exports of a ranking run: CSV and XLSX of the ranked table, its parameters, its input.
+
+- ``ranking-<call>-run<id>.csv``: one row per bid in rank order, with stable snake_case
+  column keys (scores per criterion as ``score_<code>`` / ``raw_score_<code>``).
+- ``ranking-<call>-run<id>-parameters.csv`` (``?part=parameters``): the run's parameters as
+  ``parameter,value`` rows. A separate file rather than comment lines, so that the table
+  stays a plain CSV any tool reads.
+- ``ranking-<call>-run<id>.xlsx``: sheets "Ranking" and "Parameters", the same content.
+- ``ranking-<call>-run<id>-input.json``: the engine's exact input; ``python -m
+  review.ranking solve`` on it prints the stored result, byte for byte.
+
+Money is written as integers of euros. Text cells that a spreadsheet would read as a
+formula (``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe.
+"""
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from review.models import RankingRun
+from review.queries_ranking import RunRow, RunTable, input_sha256, reason_labels, run_table
+
+# Keys of the engine input that describe the jury's data rather than the run's choices.
+DATA_KEYS = (
+    "budget",
+    "min_winners",
+    "max_winners",
+    "criteria",
+    "overall_threshold",
+    "bids",
+    "scores",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def data_hash(run: RankingRun) -> str:
+    """SHA-256 of the jury's data in the run's input: equal for runs on the same scores."""
+    data = run.engine_input or {}
+    return input_sha256({key: data[key] for key in DATA_KEYS if key in data})
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _filename(run: RankingRun, suffix: str) -> str:
+    return f"ranking-{run.call.slug}-run{run.pk}{suffix}"
+
+
+def columns(table: RunTable) -> list[str]:
+    names = ["rank", "bid_id", "acronym", "score", "raw_score"]
+    names += [f"score_{code}" for code in table.codes]
+    names += [f"raw_score_{code}" for code in table.codes]
+    names += ["spread", "jurors", "requested", "minimum", "granted", "eligible", "selected"]
+    names += ["reason", "reason_text", "reason_detail"]
+    if table.has_bootstrap:
+        names += ["p_selected", "rank_50_low", "rank_50_high", "rank_90_low", "rank_90_high"]
+        names += ["grey_zone"]
+    if table.lottery is not None:
+        names += ["lottery_winner", "lottery_granted"]
+    return names
+
+
+def row_values(table: RunTable, row: RunRow, reasons: dict[str, str]) -> list[Any]:
+    values: list[Any] = [row.rank, row.id, row.label, row.score, row.raw_score]
+    values += row.criterion_scores
+    values += row.raw_criterion_scores
+    values += [row.spread, row.jurors, row.requested, row.minimum, row.granted]
+    values += [row.eligible, row.selected, row.reason, reasons.get(row.reason, row.reason)]
+    values += [row.reason_detail]
+    if table.has_bootstrap:
+        i50 = row.rank_interval_50 or (None, None)
+        i90 = row.rank_interval_90 or (None, None)
+        values += [row.p_selected, i50[0], i50[1], i90[0], i90[1], row.grey_zone]
+    if table.lottery is not None:
+        values += [row.lottery_winner, row.lottery_granted or 0]
+    return [_safe(value) for value in values]
+
+
+def parameters(run: RankingRun) -> list[tuple[str, Any]]:
+    """The run's parameters and totals as (name, value) pairs, for both formats."""
+    result = run.result or {}
+    echo = result.get("params", {})
+    chosen = run.parameters
+    lottery = result.get("lottery") or {}
+    created = timezone.localtime(run.created_at)
+    pairs: list[tuple[str, Any]] = [
+        ("call", run.call.slug),
+        ("run", run.pk),
+        ("status", run.status),
+        ("created_at", f"{created:%Y-%m-%d %H:%M:%S} {created.tzinfo} (Europe/Paris)"),
+        ("created_by", run.created_by.email if run.created_by else ""),
+        ("engine_version", run.engine_version),
+        ("input_sha256", run.input_hash),
+        ("data_sha256", data_hash(run)),
+        ("rule", chosen.get("rule")),
+        ("overflow", chosen.get("overflow")),
+        ("calibration", chosen.get("calibration")),
+        ("aggregate", chosen.get("aggregate")),
+        ("tiebreak", ", ".join(echo.get("tiebreak", chosen.get("tiebreak", [])))),
+        ("bootstrap_samples", chosen.get("bootstrap_samples")),
+        ("bootstrap_seed", chosen.get("bootstrap_seed")),
+        ("lottery_commitment", chosen.get("lottery_commitment") or ""),
+        ("lottery_seed", lottery.get("seed", "")),
+        ("budget", echo.get("budget")),
+        ("min_winners", echo.get("min_winners")),
+        ("max_winners", echo.get("max_winners")),
+        ("overall_threshold", echo.get("overall_threshold")),
+        ("bids", chosen.get("bids")),
+        ("scores", chosen.get("scores")),
+        ("feasible", result.get("feasible")),
+        ("reason", result.get("reason") or ""),
+        ("winners", len(result.get("winners", []))),
+        ("total_granted", result.get("total_granted")),
+        ("budget_left", result.get("budget_left")),
+    ]
+    for criterion in echo.get("criteria", []):
+        pairs.append(
+            (
+                f"criterion_{criterion['code']}",
+                f"weight {criterion['weight']}, threshold {criterion['threshold']}, "
+                f"scale {criterion['min']}-{criterion['max']}",
+            )
+        )
+    return [(name, _safe(value)) for name, value in pairs]
+
+
+def _table(run: RankingRun) -> RunTable:
+    table = run_table(run)
+    if table is None:
+        raise ValueError("only a finished run can be exported")
+    return table
+
+
+def _csv_response(rows: list[list[Any]], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    # A BOM so that spreadsheet programs read the UTF-8 accents right.
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_response(run: RankingRun) -> HttpResponse:
+    table = _table(run)
+    reasons = reason_labels()
+    rows = [columns(table)] + [row_values(table, row, reasons) for row in table.rows]
+    return _csv_response(rows, _filename(run, ".csv"))
+
+
+def parameters_csv_response(run: RankingRun) -> HttpResponse:
+    rows = [["parameter", "value"]] + [[name, value] for name, value in parameters(run)]
+    return _csv_response(rows, _filename(run, "-parameters.csv"))
+
+
+def xlsx_bytes(run: RankingRun) -> bytes:
+    table = _table(run)
+    reasons = reason_labels()
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = "Ranking"
+    header = columns(table)
+    sheet.append(header)
+    for row in table.rows:
+        sheet.append(row_values(table, row, reasons))
+    sheet.freeze_panes = "D2"
+    for index, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(name) + 2)
+        if name in ("requested", "minimum", "granted", "lottery_granted"):
+            for cell in sheet[get_column_letter(index)][1:]:
+                cell.number_format = "#,##0"
+    params_sheet = workbook.create_sheet("Parameters")
+    params_sheet.append(["parameter", "value"])
+    for name, value in parameters(run):
+        params_sheet.append([name, value])
+    params_sheet.column_dimensions["A"].width = 22
+    params_sheet.column_dimensions["B"].width = 70
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(run: RankingRun) -> HttpResponse:
+    response = HttpResponse(
+        xlsx_bytes(run),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(run, ".xlsx")}"'
+    return response
+
+
+def input_json_response(run: RankingRun) -> HttpResponse:
+    text = json.dumps(run.engine_input, sort_keys=True, indent=2, ensure_ascii=False)
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(run, "-input.json")}"'
+    return response
