@@ -2,6 +2,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from auditlog.models import LogEntry
 from django.urls import reverse
 
 from review.models import Assignment, Conflict, ConflictDeclaration, Review
@@ -455,3 +456,15 @@ def test_institution_declaration_refuses_reader_and_other_institution(client):
     as_juror = client.get(_institution_url(bid))
 
     assert (as_reader.status_code, as_other.status_code, as_juror.status_code) == (403, 403, 403)
+
+
+def test_conflict_decision_is_logged_with_actor(client):
+    conflict = ConflictFactory()
+    admin = administrator_with_totp()
+    client.force_login(admin)
+
+    client.post(reverse("review:conflict_decide", args=[conflict.pk]), {"action": "dismiss"})
+
+    entry = LogEntry.objects.get_for_object(conflict).latest("timestamp")
+    assert entry.actor == admin
+    assert entry.changes_dict["status"] == ["suggested", "dismissed"]

@@ -253,3 +253,16 @@ def test_juror_list_queries_do_not_grow_with_jurors(client, django_assert_max_nu
         response = client.get(reverse("review:juror_list"))
 
     assert len(response.context["jurors"]) == count
+
+
+def test_juror_edit_shows_profile_and_affiliations_to_administrator(client):
+    juror = juror_with_totp()
+    AffiliationFactory(juror=juror, organisation_name="Max Planck Institute", institution=None)
+    client.force_login(administrator_with_totp())
+
+    response = client.get(reverse("review:juror_edit", args=[juror.pk]))
+
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].initial["organisation_name"] == (
+        "Max Planck Institute"
+    )
