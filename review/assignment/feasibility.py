@@ -158,8 +158,8 @@ def _min_cut_source_side(
     value, flow = nx.maximum_flow(graph, "source", "sink")
     # Smallest source side of a min cut: nodes reachable from the source in the residual
     # graph. (nx.minimum_cut returns the largest one, which names needlessly many bids.)
-    source_side = {"source"}
-    frontier = ["source"]
+    source_side: set[str | tuple[str, int]] = {"source"}
+    frontier: list[str | tuple[str, int]] = ["source"]
     while frontier:
         node = frontier.pop()
         forward = (

@@ -53,6 +53,10 @@ class AssignmentResult:
     # Groups of active jurors linked through shared bids; one group when connected.
     juror_components: tuple[tuple[JurorId, ...], ...]
     idle_jurors: tuple[JurorId, ...]  # load 0 (possible only with min_load 0); not linked
+    # How connectivity came about: "optimal" (connected, best possible), "repaired"
+    # (connected by exchanges after the exact search ran out of budget), "impossible"
+    # (proved: no connected assignment exists), "not_reached", "not_requested".
+    connectivity: str
     notes: tuple[str, ...]  # how connectivity was reached, or why it was not
     solver_rounds: int  # MILP solves (1 + connectivity cut rounds)
 

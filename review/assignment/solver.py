@@ -12,20 +12,33 @@ one chosen pair crosses the boundary of this component", and the programme is so
 again. Each cut holds for every connected assignment, so
 - the first connected solution found is optimal among connected assignments, and
 - if the programme becomes infeasible, no connected assignment exists (proved).
-The loop is capped (rounds and time); the result then says connectivity was not reached.
+These cuts are weak when the jury splits into many disjoint groups (each round can take
+seconds at 200 bids x 60 jurors), so the loop is capped at a few rounds. Beforehand, a
+deterministic repair links the groups of the unconstrained optimum by the cheapest
+exchanges (swaps of bids between two jurors, or a bid moved to another juror) that keep
+every constraint. The result is the exact connected optimum when the loop finds it,
+otherwise the repaired assignment; `AssignmentResult.connectivity` says which.
+
+Determinism: no step depends on timing except the safety `time_limit_seconds`; a solve
+cut short by it is discarded in favour of the repaired assignment.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from review.assignment.connectivity import bid_component_labels, component_labels, cut_row
+from review.assignment.connectivity import (
+    bid_component_labels,
+    component_labels,
+    cut_row,
+    repair_by_exchanges,
+)
 from review.assignment.feasibility import explicit_reasons, matching_reasons
 from review.assignment.problem import (
     AssignedPair,
@@ -37,9 +50,9 @@ from review.assignment.problem import (
 )
 from review.assignment.similarity import tfidf_similarity
 
-# HiGHS's default relative gap (1e-4) could stop short of the optimum; near-zero keeps
-# "optimal" honest at little cost since the first solve is an LP in disguise.
-_MIP_REL_GAP = 1e-9
+# HiGHS's default relative gap (1e-4) may stop short of the optimum; 1e-6 keeps "optimal"
+# honest (similarities are rounded to far coarser steps in practice) at no measurable cost.
+_MIP_REL_GAP = 1e-6
 _MILP_STATUS_OPTIMAL = 0
 _MILP_STATUS_LIMIT = 1  # time/iteration limit: x may still hold a feasible solution
 _MILP_STATUS_INFEASIBLE = 2
@@ -166,6 +179,7 @@ class _Programme:
         self.base_lower = np.concatenate([np.full(n_bids, k), min_loads]).astype(np.float64)
         self.base_upper = np.concatenate([np.full(n_bids, k), max_loads]).astype(np.float64)
         self.variable_lower = problem.pinned[self.jurors_of, self.bids_of].astype(np.float64)
+        self.min_loads, self.max_loads = min_loads, max_loads
         self.cuts: list[np.ndarray] = []
 
     def solve(self, *, time_limit: float) -> _Solve | None:
@@ -194,7 +208,9 @@ class _Programme:
                     total=0.0,
                 )
             return None
-        chosen = result.x > 0.5
+        return self.evaluate(result.x > 0.5, status=result.status)
+
+    def evaluate(self, chosen: np.ndarray, *, status: int) -> _Solve:
         labels = component_labels(
             n_jurors=self.n_jurors,
             n_bids=len(self.problem.bids),
@@ -203,11 +219,24 @@ class _Programme:
         )
         return _Solve(
             chosen=chosen,
-            status=result.status,
+            status=status,
             labels=labels,
             bid_components=bid_component_labels(labels, n_jurors=self.n_jurors),
             total=float(self.weights[chosen].sum()),
         )
+
+    def repair(self, solve: _Solve) -> tuple[_Solve, int]:
+        chosen, exchanges = repair_by_exchanges(
+            chosen=solve.chosen,
+            pair_jurors=self.jurors_of,
+            pair_bids=self.bids_of,
+            weights=self.weights,
+            pinned=self.variable_lower > 0,
+            min_loads=self.min_loads,
+            max_loads=self.max_loads,
+            n_bids=len(self.problem.bids),
+        )
+        return self.evaluate(chosen, status=solve.status), exchanges
 
     def add_cuts(self, solve: _Solve) -> None:
         for component in solve.bid_components:
@@ -222,16 +251,6 @@ class _Programme:
             )
 
 
-def _empty_solve(n_pairs: int) -> _Solve:
-    return _Solve(
-        chosen=np.zeros(n_pairs, bool),
-        status=_MILP_STATUS_OPTIMAL,
-        labels=np.zeros(0, np.int64),
-        bid_components=[],
-        total=0.0,
-    )
-
-
 def assign_jurors(
     *,
     bids: Sequence[BidInput],
@@ -241,16 +260,19 @@ def assign_jurors(
     jurors_per_bid: int = 3,
     similarity: np.ndarray | None = None,
     require_connected: bool = True,
-    max_connectivity_rounds: int = 20,
+    max_connectivity_rounds: int = 3,
     time_limit_seconds: float = 60.0,
 ) -> AssignmentResult:
     """Best-matching assignment of `jurors_per_bid` jurors to every bid.
 
     `conflicts` and `pinned` are (juror id, bid id) pairs. `similarity` (shape jurors ×
-    bids) replaces the TF-IDF similarity of the texts when given. Deterministic for the
-    same input (same order). Raises InfeasibleAssignmentError naming the constraint that
-    makes an assignment impossible; a disconnected juror graph is reported in the result,
-    not raised.
+    bids) replaces the TF-IDF similarity of the texts when given. When the best assignment
+    leaves jurors in separate groups, they are linked by exchanges and by at most
+    `max_connectivity_rounds` extra exact solves (see the module docstring).
+    Deterministic for the same input in the same order. Raises InfeasibleAssignmentError
+    naming the constraint that makes an assignment impossible, AssignmentSolverError if
+    `time_limit_seconds` passes before any assignment is found; a disconnected juror graph
+    is reported in the result, not raised.
     """
     started = time.monotonic()
     problem = _build_problem(
@@ -274,11 +296,11 @@ def assign_jurors(
         raise ValueError(f"similarity must have shape {(len(jurors), len(bids))}")
 
     programme = _Programme(problem, similarity)
-
-    def remaining() -> float:
-        return time_limit_seconds - (time.monotonic() - started)
-
-    first = programme.solve(time_limit=remaining()) if bids else _empty_solve(0)
+    first = (
+        programme.solve(time_limit=time_limit_seconds)
+        if bids
+        else programme.evaluate(np.zeros(0, bool), status=_MILP_STATUS_OPTIMAL)
+    )
     if first is None:
         raise AssignmentSolverError("the solver stopped before finding any assignment")
     if first.status == _MILP_STATUS_INFEASIBLE:
@@ -291,14 +313,22 @@ def assign_jurors(
                 jurors_per_bid=jurors_per_bid,
             )
         )
-    best, rounds, notes = _connect(
+    outcome = _connect(
         programme,
         first=first,
         require_connected=require_connected,
         max_rounds=max_connectivity_rounds,
-        remaining=remaining,
+        deadline=started + time_limit_seconds,
     )
-    return _result(programme, best, similarity=similarity, rounds=rounds, notes=notes)
+    return _result(programme, outcome, similarity=similarity)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    solve: _Solve
+    status: str  # see AssignmentResult.connectivity
+    rounds: int
+    note: str
 
 
 def _connect(
@@ -307,65 +337,82 @@ def _connect(
     first: _Solve,
     require_connected: bool,
     max_rounds: int,
-    remaining: Callable[[], float],  # seconds left in the caller's time budget
-) -> tuple[_Solve, int, list[str]]:
-    """Add connectivity cuts until connected, proved impossible, or out of budget."""
+    deadline: float,
+) -> _Outcome:
+    """Link the jurors of the unconstrained optimum `first`: exact cut rounds, else repair."""
     if len(first.bid_components) <= 1:
-        return first, 1, ["The optimal assignment already links every active juror."]
+        return _Outcome(first, "optimal", 1, "The optimal assignment already links every juror.")
     if not require_connected:
-        return first, 1, ["Connectivity was not requested."]
+        return _Outcome(first, "not_requested", 1, "Linking jurors was not requested.")
     if programme.problem.jurors_per_bid == 1:
         # With one juror per bid no two jurors share a bid: only a single juror taking every
         # bid would be "connected", which is not what leniency estimation needs.
-        return first, 1, ["With one juror per bid jurors share no bid, so they cannot be linked."]
+        return _Outcome(
+            first,
+            "impossible",
+            1,
+            "With one juror per bid jurors share no bid, so they cannot be linked.",
+        )
 
+    repaired, exchanges = programme.repair(first)
     best, current, rounds = first, first, 1
-    while True:
-        if rounds > max_rounds:
-            return (
-                best,
-                rounds,
-                [f"Jurors still not linked after {max_rounds} extra solver round(s), the limit."],
-            )
-        if remaining() <= 0:
-            return best, rounds, ["Jurors still not linked when the time limit was reached."]
+    stop_reason = f"{max_rounds} extra solver round(s)"
+    while rounds <= max_rounds:
         programme.add_cuts(current)
-        solve = programme.solve(time_limit=remaining())
+        solve = programme.solve(time_limit=deadline - time.monotonic())
         rounds += 1
-        if solve is None:
-            return best, rounds, ["Jurors still not linked when the time limit was reached."]
+        if solve is None or solve.status == _MILP_STATUS_LIMIT:
+            # Discarded even if connected: keeping it would make the result timing-dependent.
+            stop_reason = "the time limit"
+            break
         if solve.status == _MILP_STATUS_INFEASIBLE:
-            return (
-                best,
+            fewest = min(best, repaired, key=lambda s: len(s.bid_components))
+            return _Outcome(
+                fewest,
+                "impossible",
                 rounds,
-                [
-                    "No assignment meeting the constraints links every juror (proved by the "
-                    f"solver); the assignment below leaves {len(best.bid_components)} groups."
-                ],
+                "No assignment meeting the constraints links every juror (proved by the "
+                f"solver); this one leaves {len(fewest.bid_components)} groups.",
+            )
+        if len(solve.bid_components) == 1:
+            return _Outcome(
+                solve,
+                "optimal",
+                rounds,
+                f"Linking every juror took {rounds - 1} extra solver round(s) and cost "
+                f"{first.total - solve.total:.3f} in total similarity "
+                f"({first.total:.3f} → {solve.total:.3f}).",
             )
         if len(solve.bid_components) < len(best.bid_components):
             best = solve
-        if len(solve.bid_components) == 1:
-            loss = first.total - solve.total
-            note = (
-                f"Linking every juror took {rounds - 1} extra solver round(s) and cost "
-                f"{loss:.3f} in total similarity ({first.total:.3f} → {solve.total:.3f})."
-            )
-            if solve.status != _MILP_STATUS_OPTIMAL:
-                note += " The time limit was reached, so it may be slightly below the optimum."
-            return solve, rounds, [note]
         current = solve
+
+    if len(repaired.bid_components) == 1:
+        return _Outcome(
+            repaired,
+            "repaired",
+            rounds,
+            f"{exchanges} exchange(s) of jurors linked every juror at a cost of "
+            f"{first.total - repaired.total:.3f} in total similarity "
+            f"({first.total:.3f} → {repaired.total:.3f}); the exact search stopped after "
+            f"{stop_reason}, so a slightly better linked assignment may exist.",
+        )
+    fewest = min(best, repaired, key=lambda s: len(s.bid_components))
+    return _Outcome(
+        fewest,
+        "not_reached",
+        rounds,
+        f"Jurors are not all linked: the exact search stopped after {stop_reason} and no "
+        f"exchange of jurors joins the remaining {len(fewest.bid_components)} groups.",
+    )
 
 
 def _result(
-    programme: _Programme,
-    solve: _Solve,
-    *,
-    similarity: np.ndarray,
-    rounds: int,
-    notes: list[str],
+    programme: _Programme, outcome: _Outcome, *, similarity: np.ndarray
 ) -> AssignmentResult:
     problem = programme.problem
+    solve = outcome.solve
+    notes = [outcome.note]
     jurors, bids = problem.jurors, problem.bids
     pairs = tuple(
         AssignedPair(
@@ -395,6 +442,7 @@ def _result(
         connected=len(groups) <= 1,
         juror_components=tuple(tuple(group) for group in groups.values()),
         idle_jurors=tuple(idle),
+        connectivity=outcome.status,
         notes=tuple(notes),
-        solver_rounds=rounds,
+        solver_rounds=outcome.rounds,
     )

@@ -148,19 +148,64 @@ def test_assign_jurors_matches_brute_force_on_tiny_instances(instance):
             assign_jurors(**instance)
         assert error.value.reasons
         return
-    result = assign_jurors(**instance)
+    # Enough exact rounds for tiny instances: the exchange repair is tested separately.
+    result = assign_jurors(**instance, max_connectivity_rounds=50)
 
     assert_constraints_hold(instance, result)
     if instance["jurors_per_bid"] == 1:
         # One juror per bid links nobody, so connectivity is not sought.
         assert result.total_similarity == pytest.approx(best)
     elif best_connected is None:
-        # Proved impossible: the best assignment, or one leaving fewer groups of jurors.
+        assert result.connectivity == "impossible"
         assert not result.connected
         assert result.total_similarity <= best + 1e-9
     else:
+        assert result.connectivity == "optimal"
         assert result.connected
         assert result.total_similarity == pytest.approx(best_connected)
+
+
+@st.composite
+def two_camp_instances(draw):
+    """Jurors and bids in two camps that prefer each other: optima often split in two."""
+    n_jurors, n_bids, k = draw(st.integers(4, 8)), draw(st.integers(2, 8)), 2
+    spare = -(-n_bids * k // n_jurors)  # ceil: the average load
+    jurors = [
+        JurorInput(id=f"J{j}", expertise="", min_load=draw(st.integers(0, 1)), max_load=spare + 1)
+        for j in range(n_jurors)
+    ]
+    bids = [BidInput(id=f"B{b}", text="") for b in range(n_bids)]
+    all_pairs = [(juror.id, bid.id) for juror in jurors for bid in bids]
+    conflicts = draw(st.lists(st.sampled_from(all_pairs), max_size=3))
+    pinned = draw(st.lists(st.sampled_from(all_pairs), max_size=1))
+    noise = draw(st.lists(st.integers(0, 3), min_size=len(all_pairs), max_size=len(all_pairs)))
+    camps = np.arange(n_jurors)[:, None] % 2 == np.arange(n_bids)[None, :] % 2
+    return {
+        "bids": bids,
+        "jurors": jurors,
+        "conflicts": conflicts,
+        "pinned": pinned,
+        "jurors_per_bid": k,
+        "similarity": camps + np.array(noise).reshape(n_jurors, n_bids) / 10,
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(instance=two_camp_instances())
+def test_assign_jurors_exchange_repair_keeps_constraints(instance):
+    try:
+        unconstrained = assign_jurors(**instance, require_connected=False)
+    except InfeasibleAssignmentError:
+        return
+
+    result = assign_jurors(**instance, max_connectivity_rounds=0)
+
+    event(f"{result.connectivity}")
+    assert_constraints_hold(instance, result)
+    assert result.total_similarity <= unconstrained.total_similarity + 1e-9
+    if result.connectivity == "repaired":
+        assert result.connected
+        assert len(unconstrained.juror_components) > 1
 
 
 @BRUTE_FORCE_SETTINGS
@@ -197,6 +242,7 @@ def test_assign_jurors_holds_every_constraint_on_larger_instances(instance, seed
         for juror in instance["jurors"]
     ]
     del instance["similarity"]
+    instance["pinned"] = [pair for pair in instance["pinned"] if pair not in instance["conflicts"]]
 
     try:
         result = assign_jurors(**instance)
@@ -213,5 +259,6 @@ def test_assign_jurors_holds_every_constraint_on_larger_instances(instance, seed
         juror_texts=[j.expertise for j in instance["jurors"]],
         bid_texts=[b.text for b in instance["bids"]],
     )
+    event(f"feasible: {result.connectivity}")
     assert_constraints_hold(instance, result)
     assert assign_jurors(**{k: v for k, v in instance.items() if k != "similarity"}) == result

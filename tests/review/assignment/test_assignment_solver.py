@@ -149,6 +149,7 @@ def test_assign_jurors_links_two_disjoint_topics():
     result = assign_jurors(bids=bids, jurors=jurors, jurors_per_bid=2)
 
     assert result.connected is True
+    assert result.connectivity == "optimal"
     assert len(result.juror_components) == 1
     assert result.solver_rounds >= 2
     assert "extra solver round" in result.notes[0]
@@ -179,14 +180,15 @@ def test_assign_jurors_connectivity_cost_is_small():
     )
 
 
-def test_assign_jurors_reports_connectivity_round_limit():
+def test_assign_jurors_repairs_connectivity_without_exact_rounds():
     bids, jurors = two_topic_instance()
 
     result = assign_jurors(bids=bids, jurors=jurors, jurors_per_bid=2, max_connectivity_rounds=0)
 
-    assert result.connected is False
+    assert result.connected is True
+    assert result.connectivity == "repaired"
     assert result.solver_rounds == 1
-    assert result.notes == ("Jurors still not linked after 0 extra solver round(s), the limit.",)
+    assert "exchange(s) of jurors linked every juror" in result.notes[0]
 
 
 def test_assign_jurors_reports_proved_impossible_connectivity():
@@ -198,6 +200,7 @@ def test_assign_jurors_reports_proved_impossible_connectivity():
     result = assign_jurors(bids=bids, jurors=jurors, conflicts=conflicts, jurors_per_bid=2)
 
     assert result.connected is False
+    assert result.connectivity == "impossible"
     assert sorted(result.juror_components) == [("J1", "J2"), ("J3", "J4")]
     assert "proved by the solver" in result.notes[0]
 
