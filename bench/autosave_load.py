@@ -1,0 +1,380 @@
+"""Autosave and submit under load: gunicorn on PostgreSQL, 50 concurrent clients.
+
+Starts a throwaway PostgreSQL cluster (initdb/pg_ctl on a loopback port) unless
+DATABASE_URL is set, migrates it, creates one institution, coordinator and complete bid
+per client, starts gunicorn, then:
+
+1. autosave phase: every client types into its own bid's summary section for DURATION
+   seconds, each request carrying the version the previous answer returned;
+2. submit phase: every client submits its bid SUBMITS times (resubmissions);
+
+and prints requests per second, p50/p95/max latency and errors for each phase. Finally it
+checks that every acknowledged save is in the database (content and version) and that
+every acknowledged submission left a version.
+
+    .venv/bin/python bench/autosave_load.py [--clients 50] [--duration 20] [--workers 4]
+
+Targets (issue 2): >= 200 autosaves/s, p95 < 250 ms, 0 errors, 0 lost saves.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_postgres() -> tuple[str, callable]:
+    initdb = shutil.which("initdb") or sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))[-1]
+    bindir = Path(initdb).resolve().parent
+    data = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    port = free_port()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root
+        shutil.chown(data, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "portal", "--auth=trust"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "portal",
+            "portal",
+        ],
+        check=True,
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+    return f"postgres://portal@127.0.0.1:{port}/portal", stop
+
+
+def prepare(clients: int) -> list[dict]:
+    """Create the data through the services; return each client's cookies and bid URLs."""
+    import django
+
+    django.setup()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.test import Client
+
+    from applications.models import BidSection, BudgetLine, Institution, Membership
+    from applications.services import attachments, bids
+    from portal.demo import _make_call, _pdf, _uai, _user
+
+    call_command("migrate", verbosity=0)
+    admin = _user("bench-admin@example.org", staff=True)
+    call = _make_call(
+        slug=f"bench-{secrets.token_hex(3)}",
+        title_en="Bench",
+        title_fr="Bench",
+        closes_in=__import__("datetime").timedelta(days=1),
+        admin=admin,
+    )
+    sessions = []
+    for n in range(clients):
+        user = _user(f"bench{n}@bench-{n}.fr")
+        institution = Institution.objects.create(
+            name=f"Bench institution {n}",
+            kind="university",
+            city="Paris",
+            identifier_type="uai",
+            identifier=_uai(500 + n),
+            email_domain=f"bench-{n}.fr",
+        )
+        Membership.objects.create(user=user, institution=institution, role="coordinator")
+        bid = bids.start_bid(
+            call=call, lead_institution=institution, acronym=f"B{n}", title="Bench bid", by=user
+        )
+        bid = bids.update_consortium(
+            bid=bid,
+            version=bid.consortium_version,
+            acronym=f"B{n}",
+            title="Bench bid",
+            partners=[],
+            requested_amount=20_000_000,
+            minimum_amount=10_000_000,
+            by=user,
+        )
+        for section in bid.sections.all():
+            bids.save_section(
+                bid=bid, key=section.key, content="Initial text.", version=section.version, by=user
+            )
+        cells = {(1, BudgetLine.Category.STAFF): (20_000_000, 0)}
+        bids.save_budget(bid=bid, version=bid.budget_version, cells=cells, by=user)
+        for required in call.required_attachments.all():
+            upload = _pdf(f"bench {n} {required.code}")
+            attachments.upload_attachment(
+                bid=bid,
+                required_attachment=required,
+                upload=SimpleUploadedFile(upload.name, upload.read()),
+                by=user,
+            )
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        summary = BidSection.objects.get(bid=bid, key="summary")
+        sessions.append(
+            {
+                "session": client.cookies["sessionid"].value,
+                "csrf": secrets.token_hex(16),
+                "autosave": f"/bids/{bid.public_id}/sections/summary/autosave/",
+                "submit": f"/bids/{bid.public_id}/submit/",
+                "version": summary.version,
+                "bid_id": bid.pk,
+            }
+        )
+    return sessions
+
+
+async def request(
+    reader, writer, *, path: str, body: bytes, content_type: str, client: dict, port: int
+) -> tuple[int, bytes]:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Cookie: sessionid={client['session']}; csrftoken={client['csrf']}\r\n"
+        f"X-CSRFToken: {client['csrf']}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    )
+    writer.write(head.encode() + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    payload = await reader.readexactly(length) if length else b""
+    return status, payload
+
+
+async def autosave_client(client: dict, port: int, until: float, latencies: list, errors: list):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    typed = 0
+    while time.monotonic() < until:
+        typed += 1
+        content = f"Client text, keystroke batch {typed}: " + "x" * (typed % 200)
+        body = json.dumps({"content": content, "version": client["version"]}).encode()
+        start = time.perf_counter()
+        status, payload = await request(
+            reader,
+            writer,
+            path=client["autosave"],
+            body=body,
+            content_type="application/json",
+            client=client,
+            port=port,
+        )
+        latencies.append(time.perf_counter() - start)
+        if status != 200:
+            errors.append((status, payload[:200]))
+            continue
+        client["version"] = json.loads(payload)["version"]
+        client["acknowledged"] = (content, client["version"])
+    writer.close()
+
+
+async def submit_client(client: dict, port: int, times: int, latencies: list, errors: list):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    client["submitted"] = 0
+    for _ in range(times):
+        start = time.perf_counter()
+        status, payload = await request(
+            reader,
+            writer,
+            path=client["submit"],
+            body=b"",
+            content_type="application/x-www-form-urlencoded",
+            client=client,
+            port=port,
+        )
+        latencies.append(time.perf_counter() - start)
+        if status != 302:
+            errors.append((status, payload[:200]))
+        else:
+            client["submitted"] += 1
+    writer.close()
+
+
+def report(name: str, latencies: list[float], errors: list, elapsed: float) -> None:
+    ordered = sorted(latencies)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    print(
+        f"{name}: {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.0f}/s; "
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms; errors {len(errors)}"
+    )
+    for status, payload in errors[:5]:
+        print(f"  error {status}: {payload!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--submits", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    stop_postgres = None
+    if "DATABASE_URL" not in os.environ:
+        os.environ["DATABASE_URL"], stop_postgres = start_postgres()
+    secret = secrets.token_urlsafe(40)
+    media = tempfile.mkdtemp(prefix="bench-media-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secret,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "PORTAL_MEDIA_ROOT": media,
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    gunicorn = None
+    try:
+        clients = prepare(args.clients)
+        port = free_port()
+        gunicorn = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "portal.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(args.workers),
+                "-k",
+                "gthread",
+                "--threads",
+                str(args.threads),
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1.0)
+
+        async def run_autosave():
+            latencies, errors = [], []
+            start = time.monotonic()
+            await asyncio.gather(
+                *(
+                    autosave_client(c, port, start + args.duration, latencies, errors)
+                    for c in clients
+                )
+            )
+            return latencies, errors, time.monotonic() - start
+
+        async def run_submit():
+            latencies, errors = [], []
+            start = time.monotonic()
+            await asyncio.gather(
+                *(submit_client(c, port, args.submits, latencies, errors) for c in clients)
+            )
+            return latencies, errors, time.monotonic() - start
+
+        print(
+            f"{args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, "
+            f"{os.cpu_count()} cores"
+        )
+        report("autosave", *asyncio.run(run_autosave()))
+        report("submit", *asyncio.run(run_submit()))
+
+        from applications.models import BidSection, BidVersion
+
+        lost = 0
+        for client in clients:
+            content, version = client.get("acknowledged", (None, None))
+            if content is None:
+                continue
+            row = BidSection.objects.get(bid_id=client["bid_id"], key="summary")
+            if row.content != content or row.version != version:
+                lost += 1
+        missing_versions = sum(
+            1
+            for c in clients
+            if BidVersion.objects.filter(bid_id=c["bid_id"]).count() != c["submitted"]
+        )
+        print(
+            f"lost acknowledged saves: {lost}; bids whose versions differ from acknowledged "
+            f"submissions: {missing_versions}"
+        )
+    finally:
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=20)
+        if stop_postgres is not None:
+            from django.db import connections
+
+            connections.close_all()
+            stop_postgres()
+        shutil.rmtree(media, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
