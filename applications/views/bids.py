@@ -195,10 +195,10 @@ def consortium(request: HttpRequest, public_id) -> HttpResponse:
 def _section_or_404(bid: Bid, key: str) -> BidSection:
     if key not in BidSection.Key.values:
         raise Http404
-    section, _created = BidSection.objects.select_related("updated_by").get_or_create(
-        bid=bid, key=key
-    )
-    return section
+    # A missing row (bids created outside ``start_bid``) reads as an empty, unsaved section;
+    # ``save_section`` creates it on the first write.
+    section = BidSection.objects.select_related("updated_by").filter(bid=bid, key=key).first()
+    return section or BidSection(bid=bid, key=key)
 
 
 @login_required
@@ -220,8 +220,14 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
         except CallClosed as error:
             return closed_response(request, bid, error)
         except EditConflict as error:
+            # Show the saved text next to the user's, and let the next save (after the user
+            # has merged the two by hand) start from the saved version.
+            conflict = BidSection.objects.get(bid=bid, key=key)
+            data = request.POST.copy()
+            data["version"] = str(conflict.version)
+            form = SectionForm(data, section=current)
+            form.is_valid()
             add_errors(form, error)
-            conflict = BidSection.objects.get(pk=current.pk)
         except ValidationError as error:
             add_errors(form, error)
         else:

@@ -144,16 +144,31 @@
     // The plain form POST saves the text itself; the server answer replaces this page.
     if (timer) window.clearTimeout(timer);
     stopped = true;
+    keepLocally();
   });
 
-  window.addEventListener("beforeunload", function (event) {
-    if (textarea.value !== lastSaved && !form.dataset.submitting) {
-      keepLocally();
-      event.preventDefault();
-      event.returnValue = "";
-    }
+  // Leaving the page with unsaved text: send it one last time (keepalive survives the
+  // unload); the copy in localStorage stays until a later page load sees it saved.
+  window.addEventListener("pagehide", function () {
+    if (stopped || inFlight || textarea.value === lastSaved) return;
+    keepLocally();
+    var body = new URLSearchParams();
+    body.set("content", textarea.value);
+    body.set("version", versionInput.value);
+    try {
+      fetch(form.dataset.autosaveUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: {
+          "X-CSRFToken": csrfToken(),
+          "X-Requested-With": "XMLHttpRequest",
+          "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"
+        },
+        body: body.toString()
+      });
+    } catch (e) { /* the text is in localStorage */ }
   });
-  form.addEventListener("submit", function () { form.dataset.submitting = "1"; });
 
   // Text typed earlier in this browser and never acknowledged by the server?
   var local = readLocal();

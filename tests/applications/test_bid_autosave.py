@@ -195,3 +195,15 @@ def test_autosave_withdrawn_bid_gets_422(client, cast, section):
 
     assert response.status_code == 422
     assert "withdrawn" in response.json()["message"]
+
+
+def test_section_form_after_conflict_offers_current_version_for_merge(client, cast, section):
+    client.force_login(cast.editor)
+    _autosave(client, cast.bid, content="Saved by someone.", version=1)
+    client.force_login(cast.coordinator)
+    url = reverse("applications:bid_section", args=[cast.bid.public_id, "research"])
+
+    response = client.post(url, {"content": "Mine.", "version": 1})
+
+    assert 'name="version" value="2"' in response.content.decode()
+    assert b'id="conflict-current"' in response.content

@@ -307,3 +307,35 @@ def test_attachment_download_of_another_bid_is_404(client, cast):
     response = client.get(_url("bid_attachment_download", cast.bid, foreign.pk))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_detail_page_query_count_does_not_grow_with_versions(
+    client, django_assert_max_num_queries, count
+):
+    from applications.services.submission import submit_bid
+
+    cast = make_cast(complete_bid())
+    for _ in range(count):
+        submit_bid(bid=cast.bid, by=cast.coordinator)
+    client.force_login(cast.coordinator)
+
+    with django_assert_max_num_queries(15):
+        response = client.get(_url("bid_detail", cast.bid))
+
+    assert len(response.context["versions"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_attachments_page_query_count_does_not_grow_with_files(
+    client, django_assert_max_num_queries, count
+):
+    cast = make_cast(complete_bid())
+    for _ in range(count):
+        attach(cast.bid)
+    client.force_login(cast.editor)
+
+    with django_assert_max_num_queries(7):
+        response = client.get(_url("bid_attachments", cast.bid))
+
+    assert len(response.context["extras"]) == count
