@@ -137,7 +137,7 @@ def test_juror_list_query_count_does_not_grow_with_bids(
         _assign(juror, call, review=("submitted", "draft", None)[index % 3])
     client.force_login(juror.user)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(URL)
 
     assert response.status_code == 200
