@@ -244,6 +244,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jury-bench-") as folder:
         # Everything (database, broker folders) goes to the throwaway folder.
         os.environ["PORTAL_VAR_DIR"] = folder
+        (Path(folder) / "staticfiles").mkdir()
         os.environ.pop("DATABASE_URL", None)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
         import django
