@@ -87,7 +87,7 @@ def main() -> None:
     )
     print(
         f"pairs={len(result.pairs)} mean similarity={result.mean_similarity:.3f} "
-        f"loads {min(loads)}–{max(loads)} connected={result.connected} "
+        f"loads {min(loads)}–{max(loads)} connected={result.connected} ({result.connectivity}) "
         f"solver rounds={result.solver_rounds}"
     )
     for note in result.notes:

@@ -21,7 +21,7 @@ from review.assignment import (
 )
 
 BRUTE_FORCE_SETTINGS = settings(
-    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -190,7 +190,7 @@ def two_camp_instances(draw):
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(instance=two_camp_instances())
 def test_assign_jurors_exchange_repair_keeps_constraints(instance):
     try:
@@ -223,7 +223,7 @@ def test_assign_jurors_without_connectivity_is_optimal(instance):
     assert result.total_similarity == pytest.approx(best)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(instance=instances(max_bids=25, max_jurors=10), seed=st.integers(0, 2**16))
 def test_assign_jurors_holds_every_constraint_on_larger_instances(instance, seed):
     # Real texts this time, drawn from a small vocabulary, so TF-IDF drives the choice.
