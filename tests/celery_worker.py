@@ -69,6 +69,13 @@ def _reset_broker_pool(app) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    # kombu keeps its pools in a registry keyed by URL, and the app caches a producer pool
+    # built on the old one: without this, a second worker test on the same Redis gets a
+    # closed pool back ("Acquire on closed pool").
+    from kombu import pools
+
+    pools.reset()
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture
