@@ -62,4 +62,4 @@ def login(page, *, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    page.click("main form [type=submit]")
