@@ -5,6 +5,7 @@ Every view loads the call by slug and checks ``jury.administer`` (TOTP included)
 anything else; a run is only reached through its call.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -70,14 +71,22 @@ GAP = 30
 
 def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
     """Coordinates for the inline SVG: per bid, its calibrated (dot) and raw (ring) scores,
-    and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals."""
+    and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals.
+
+    The score axis spans the scores actually given (whole points), not the whole scale:
+    bids near the funding line differ by fractions of a point."""
     n = len(table.rows)
     top = 24
+    given = [v for row in table.rows for v in (row.score, row.raw_score) if v is not None]
+    low = float(math.floor(min(given))) if given else 0.0
+    high = float(math.ceil(max(given))) if given else max_score
+    if high <= low:
+        high = low + 1
 
     def sx(value: float | None) -> float | None:
-        if value is None or max_score <= 0:
+        if value is None:
             return None
-        return LABEL + PANEL * max(0.0, min(value, max_score)) / max_score
+        return LABEL + PANEL * (max(low, min(value, high)) - low) / (high - low)
 
     rank_left = LABEL + PANEL + GAP
 
@@ -112,7 +121,8 @@ def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
         "label_x": LABEL - 6,
         "score_left": LABEL,
         "score_right": LABEL + PANEL,
-        "score_max": max_score,
+        "score_min": low,
+        "score_max": high,
         "rank_left": rank_left,
         "rank_right": rank_left + PANEL,
         "bottom": top + n * ROW,
