@@ -188,4 +188,5 @@ class RankingRunAdmin(ReadOnlyAdmin):
     list_display = ["pk", "call", "status", "engine_version", "created_at", "finished_at"]
     list_filter = ["status", "call"]
     list_select_related = ["call"]
-    exclude = ["result"]
+    # The input holds the lottery seed, secret until the draw; both texts are large.
+    exclude = ["result", "result_json", "engine_input"]
