@@ -35,6 +35,7 @@ from review.services import assignments as assignment_services
 from review.services import conflicts as conflict_services
 from review.services import consensus as consensus_services
 from review.services import jurors as juror_services
+from review.services import ranking_runs as ranking_services
 from review.services import reviews as review_services
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for the local demo
@@ -540,7 +541,25 @@ def _load() -> str:
             consensus_services.approve_consensus(report=report, by=admin)
         consensus_count += 1
 
+    # Two completed ranking runs to compare: the optimal portfolio on calibrated scores with
+    # a bootstrap, and the classic merit order on raw means.
+    runs = [
+        ranking_services.create_and_run_ranking(
+            call=review_call,
+            by=admin,
+            settings=ranking_services.RunSettings(
+                rule="optimal", calibration="additive", bootstrap_samples=200, bootstrap_seed=2026
+            ),
+        ),
+        ranking_services.create_and_run_ranking(
+            call=review_call,
+            by=admin,
+            settings=ranking_services.RunSettings(rule="merit_order", calibration="none"),
+        ),
+    ]
+
     return (
+        f"{len(runs)} ranking runs ({', '.join(run.status for run in runs)}), "
         f"{consensus_count} consensus reports, "
         f"{len(institutions)} institutions, 2 calls, {Bid.objects.count()} bids, "
         f"{len(jurors)} jurors, {len(assignments)} assignments, "

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from applications.models import Bid, BidVersion, Call
-from review.models import Assignment, Conflict, ConsensusReport, Review
+from review.models import Assignment, Conflict, ConsensusReport, RankingRun, Review
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,9 @@ def test_load_demo_creates_calls_in_every_state_and_a_jury_at_work():
     assert Assignment.objects.count() == 33
     assert set(Review.objects.values_list("status", flat=True)) == {"draft", "submitted"}
     assert ConsensusReport.objects.filter(status=ConsensusReport.Status.APPROVED).count() == 1
+    runs = RankingRun.objects.all()
+    assert [run.status for run in runs] == ["done", "done"]
+    assert all(5 <= len(run.result["winners"]) <= 10 for run in runs)
 
 
 def test_load_demo_twice_changes_nothing():
