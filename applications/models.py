@@ -59,7 +59,9 @@ class Institution(models.Model):
 
     def clean(self) -> None:
         self.identifier = (self.identifier or "").replace(" ", "").upper()
-        validator = validate_uai if self.identifier_type == self.IdentifierType.UAI else validate_siren
+        validator = (
+            validate_uai if self.identifier_type == self.IdentifierType.UAI else validate_siren
+        )
         try:
             validator(self.identifier)
         except ValidationError as error:

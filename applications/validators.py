@@ -10,10 +10,15 @@ _UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # the official 23-letter alphabet (no 
 
 def uai_checksum_letter(digits7: str) -> str:
     """The UAI (ex-RNE) key: 7 characters (digits, or 2A/2B for Corsica) then one letter."""
-    number = int(digits7.replace("2A", "19").replace("2B", "18")) if digits7[:2] in {
-        "2A",
-        "2B",
-    } else int(digits7)
+    number = (
+        int(digits7.replace("2A", "19").replace("2B", "18"))
+        if digits7[:2]
+        in {
+            "2A",
+            "2B",
+        }
+        else int(digits7)
+    )
     return _UAI_LETTERS[number % 23]
 
 

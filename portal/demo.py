@@ -285,7 +285,7 @@ def _write_bid(
         )
     years = call.budget_years
     per_year = requested // years
-    cells = {}
+    cells: dict[tuple[int, str], tuple[int, int]] = {}
     for year in range(1, years + 1):
         amount = per_year if year < years else requested - per_year * (years - 1)
         staff = amount * 6 // 10
