@@ -10,7 +10,7 @@ def test_home_shows_call_and_switches_to_french(page):
 
     page.goto("/")
     assert page.locator("h2").first.inner_text() == "AI clusters"
-    page.select_option("#language-switcher select", "fr")
-    page.wait_for_url("**/")
+    with page.expect_navigation():
+        page.select_option("#language-switcher select", "fr")
 
     assert page.locator("h2").first.inner_text() == "Clusters IA"
