@@ -8,6 +8,8 @@ Roles: institution members (coordinator, editor, reader, per institution), juror
 """
 
 import rules
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 
 from applications.models import Bid, Institution, Membership
 
@@ -31,6 +33,16 @@ def is_administrator(user) -> bool:
 @rules.predicate
 def is_juror(user) -> bool:
     return bool(user.is_authenticated and hasattr(user, "juror_profile"))
+
+
+@rules.predicate
+def mfa_satisfied(user) -> bool:
+    """TOTP is enabled, or the local demo relaxes it (only honoured while DEBUG is on)."""
+    if not user.is_authenticated:
+        return False
+    if settings.PORTAL_DEMO_RELAX_MFA:
+        return True
+    return is_mfa_enabled(user)
 
 
 @rules.predicate

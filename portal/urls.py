@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from applications.mfa import protect_admin_site
 from portal import views
-from review.mfa import protect_admin_site
 
 # The admin shows bids and reviews: allauth's login (with TOTP) and the TOTP rule apply.
 protect_admin_site(admin.site)

@@ -4,7 +4,7 @@ Jurors and administrators must have two-factor authentication (TOTP, django-alla
 before they see any jury page or bid content. Without it they are sent to allauth's TOTP
 activation page with a message, and come back afterwards. The local demo may relax this
 (``settings.PORTAL_DEMO_RELAX_MFA``, only honoured while DEBUG is on; base.html shows a
-banner); the predicate ``review.rules.mfa_satisfied`` reads that flag.
+banner); the shared gate is ``applications/mfa.py``.
 
 Other users (institution members) are not asked for TOTP here: the object-level permission
 check that follows decides what they may see.
@@ -14,37 +14,27 @@ Once an authenticator exists, allauth itself asks for the TOTP code at every log
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from applications.mfa import needs_mfa, redirect_to_mfa_activation
 from applications.rules import is_administrator, is_juror
-from review.rules import mfa_satisfied
 
 ViewFunction = Callable[..., HttpResponse]
 
 
-def needs_mfa(user) -> bool:
-    """True when the user is a juror or an administrator without TOTP (and no demo relax)."""
-    return bool((is_juror(user) or is_administrator(user)) and not mfa_satisfied(user))
-
-
 def mfa_activation_redirect(request: HttpRequest) -> HttpResponseRedirect:
-    messages.warning(
+    return redirect_to_mfa_activation(
         request,
-        _(
+        message=_(
             "Jury pages require two-factor authentication. Set up an authenticator app "
             "(TOTP) to continue."
         ),
     )
-    query = urlencode({"next": request.get_full_path()})
-    return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
 
 
 def _activate_english_unless_chosen(request: HttpRequest) -> None:
@@ -73,26 +63,3 @@ def jury_page(view: ViewFunction) -> ViewFunction:
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
-
-
-def protect_admin_site(site) -> None:
-    """Put the Django admin behind allauth's login (so TOTP is asked) and the TOTP rule.
-
-    Django's own admin login form would accept a password alone; the admin shows bids and
-    reviews, so administrators without TOTP are sent to the activation page instead.
-    """
-    from allauth.account.decorators import secure_admin_login
-
-    login = secure_admin_login(site.login)
-    has_permission = site.has_permission
-
-    def login_with_totp(request: HttpRequest, extra_context=None) -> HttpResponse:
-        if request.user.is_authenticated and needs_mfa(request.user):
-            return mfa_activation_redirect(request)
-        return login(request, extra_context)
-
-    def has_permission_with_totp(request: HttpRequest) -> bool:
-        return bool(has_permission(request)) and not needs_mfa(request.user)
-
-    site.login = login_with_totp
-    site.has_permission = has_permission_with_totp

@@ -7,21 +7,10 @@ a juror must first declare "no conflict". Jurors and administrators must have TO
 """
 
 import rules
-from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 
 from applications.models import Bid
-from applications.rules import is_administrator, is_juror
+from applications.rules import is_administrator, is_juror, mfa_satisfied
 from review.models import Assignment, Conflict, ConflictDeclaration
-
-
-@rules.predicate
-def mfa_satisfied(user) -> bool:
-    if not user.is_authenticated:
-        return False
-    if settings.PORTAL_DEMO_RELAX_MFA:
-        return True
-    return is_mfa_enabled(user)
 
 
 def excluded_juror_ids(bid: Bid) -> set[int]:

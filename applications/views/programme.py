@@ -1,28 +1,24 @@
 """Programme administrators' pages: calls, their status, their bids, eligibility screening.
 
 Administrators must have TOTP (two-factor authentication) before they see any bid, as on the
-jury pages and in the Django admin (``review/mfa.py``). ``applications`` may not import
-``review``, so ``programme_page`` repeats that one check with allauth directly.
+jury pages and in the Django admin: the shared gate is ``applications/mfa.py``.
 """
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
-from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rules.contrib.views import permission_required
 
 from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
+from applications.mfa import needs_mfa, redirect_to_mfa_activation
 from applications.models import Bid, BidVersion, Call
 from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
@@ -38,21 +34,14 @@ def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if (
-            is_administrator(user)
-            and not settings.PORTAL_DEMO_RELAX_MFA
-            and not is_mfa_enabled(user)  # type: ignore[arg-type]  # authenticated here
-        ):
-            messages.warning(
+        if is_administrator(request.user) and needs_mfa(request.user):
+            return redirect_to_mfa_activation(
                 request,
-                _(
+                message=_(
                     "Programme pages show bids: set up two-factor authentication (an "
                     "authenticator app) to continue."
                 ),
             )
-            query = urlencode({"next": request.get_full_path()})
-            return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
