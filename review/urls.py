@@ -5,6 +5,7 @@ from review.views import (
     conflicts,
     consensus,
     dashboard,
+    evaluation,
     jurors,
     progress,
     ranking,
@@ -69,6 +70,11 @@ urlpatterns = [
     path("admin/proposals/<int:pk>/save/", assignments.proposal_save, name="proposal_save"),
     # Reading, scoring, consensus, progress.
     path("bids/<uuid:public_id>/", reviews.bid_detail, name="bid_detail"),
+    path(
+        "bids/<uuid:public_id>/evaluation/",
+        evaluation.evaluation_summary,
+        name="evaluation_summary",
+    ),
     path(
         "bids/<uuid:public_id>/documents/<int:index>/",
         reviews.download_attachment,
