@@ -21,8 +21,14 @@ DJANGO_DEBUG=0 DJANGO_SECRET_KEY="check-deploy-$(date +%s)-0123456789abcdefghijk
   DJANGO_ALLOWED_HOSTS=portal.example.org \
   "$BIN/python" manage.py check --deploy --fail-level WARNING
 echo "== translation catalogs"
+shopt -s nullglob
 for po in locale/*/LC_MESSAGES/*.po; do
   msgfmt --check-format -o /dev/null "$po"
+  # Every French entry translated and none fuzzy (the statistics line lists only translated ones).
+  case "$po" in locale/fr/*)
+    stats=$(msgfmt --statistics -o /dev/null "$po" 2>&1)
+    case "$stats" in *untranslated*|*fuzzy*) echo "$po: $stats"; exit 1;; esac;;
+  esac
 done
 
 echo "== pytest (SQLite)"
