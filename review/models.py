@@ -265,7 +265,7 @@ class Review(models.Model):
         verbose_name_plural = _("reviews")
 
     def __str__(self) -> str:
-        return f"Review {self.assignment}"
+        return _("Review %(assignment)s") % {"assignment": self.assignment}
 
 
 class CriterionScore(models.Model):
@@ -297,7 +297,7 @@ class ReviewReopening(models.Model):
         ordering = ["-reopened_at"]
 
     def __str__(self) -> str:
-        return f"{self.review} reopened"
+        return _("%(review)s reopened") % {"review": self.review}
 
 
 class ReminderEmail(models.Model):
@@ -339,7 +339,7 @@ class ConsensusReport(models.Model):
         verbose_name_plural = _("consensus reports")
 
     def __str__(self) -> str:
-        return f"Consensus {self.bid.acronym}"
+        return _("Consensus %(acronym)s") % {"acronym": self.bid.acronym}
 
 
 class ConsensusScore(models.Model):
@@ -369,7 +369,7 @@ class ConsensusComment(models.Model):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        return f"{self.author} on {self.report}"
+        return _("%(author)s on %(report)s") % {"author": self.author, "report": self.report}
 
 
 class RankingRun(models.Model):
@@ -407,7 +407,7 @@ class RankingRun(models.Model):
         verbose_name_plural = _("ranking runs")
 
     def __str__(self) -> str:
-        return f"Run #{self.pk} ({self.call})"
+        return _("Run #%(number)s (%(call)s)") % {"number": self.pk, "call": self.call}
 
 
 class RankingChunk(models.Model):
@@ -423,4 +423,4 @@ class RankingChunk(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.run} chunk {self.index}"
+        return _("%(run)s chunk %(index)s") % {"run": self.run, "index": self.index}

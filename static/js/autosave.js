@@ -20,7 +20,7 @@
   var restoreBox = document.getElementById("autosave-restore");
   if (!textarea || !versionInput) return;
 
-  var t = window.gettext || function (s) { return s; };
+  var gettext = window.gettext || function (s) { return s; };
   var fmt = window.interpolate || function (s, o) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return o[k]; }); };
   var DELAY = 1500;
   var storageKey = "bid-draft:" + form.dataset.autosaveKey;
@@ -67,8 +67,8 @@
     stopped = true;
     keepLocally();
     var login = form.dataset.loginUrl || "/accounts/login/";
-    setStatus("", "error", escapeHtml(t("Your session expired: sign in again (your text is kept).")) +
-      ' <a href="' + escapeHtml(login) + '" id="autosave-login">' + escapeHtml(t("Sign in")) + "</a>");
+    setStatus("", "error", escapeHtml(gettext("Your session expired: sign in again (your text is kept).")) +
+      ' <a href="' + escapeHtml(login) + '" id="autosave-login">' + escapeHtml(gettext("Sign in")) + "</a>");
   }
 
   function save() {
@@ -78,7 +78,7 @@
     var text = textarea.value;
     if (text === lastSaved) { forgetLocally(); return; }
     inFlight = true;
-    setStatus(t("Saving…"), "muted");
+    setStatus(gettext("Saving…"), "muted");
     var body = new URLSearchParams();
     body.set("content", text);
     body.set("version", versionInput.value);
@@ -104,24 +104,24 @@
         versionInput.value = data.version;
         lastSaved = text;
         if (textarea.value === text) forgetLocally();
-        setStatus(fmt(t("Saved at %(time)s"), { time: data.saved_at }, true), "ok");
+        setStatus(fmt(gettext("Saved at %(time)s"), { time: data.saved_at }, true), "ok");
       } else if (result.status === 409) {
         stopped = true;
         keepLocally();
-        setStatus(data.message || t("Someone else saved this section; copy your text, reload the page."), "error");
+        setStatus(data.message || gettext("Someone else saved this section; copy your text, reload the page."), "error");
       } else if (result.status === 401 || result.type === "opaqueredirect" || (result.status === 403 && !result.data)) {
         sessionExpired();
       } else if (result.status === 403) {
         stopped = true;
         keepLocally();
-        setStatus(data.message || t("This change is not allowed."), "error");
+        setStatus(data.message || gettext("This change is not allowed."), "error");
       } else {
         keepLocally();
-        setStatus(data.message || t("Not saved: the server refused the text."), "error");
+        setStatus(data.message || gettext("Not saved: the server refused the text."), "error");
       }
     }).catch(function () {
       keepLocally();
-      setStatus(t("Not saved (network problem). Your text is kept in this browser; saving again when you type."), "error");
+      setStatus(gettext("Not saved (network problem). Your text is kept in this browser; saving again when you type."), "error");
     }).then(function () {
       inFlight = false;
       if (again) { again = false; schedule(); }
@@ -136,7 +136,7 @@
 
   textarea.addEventListener("input", function () {
     keepLocally();
-    if (!stopped) setStatus(t("Unsaved changes…"), "muted");
+    if (!stopped) setStatus(gettext("Unsaved changes…"), "muted");
     schedule();
   });
 
@@ -177,7 +177,7 @@
     document.getElementById("autosave-restore-yes").addEventListener("click", function () {
       textarea.value = local.text;
       restoreBox.classList.add("d-none");
-      setStatus(t("Unsaved changes…"), "muted");
+      setStatus(gettext("Unsaved changes…"), "muted");
       schedule();
     });
     document.getElementById("autosave-restore-no").addEventListener("click", function () {

@@ -5,8 +5,8 @@
   "use strict";
   var elements = document.querySelectorAll("[data-countdown-to]");
   if (!elements.length) return;
-  var t = window.gettext || function (s) { return s; };
-  var nt = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
   var fmt = window.interpolate || function (s, args) { return s.replace(/%s/g, function () { return args.shift(); }); };
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -16,16 +16,16 @@
     if (isNaN(target)) return;
     var left = Math.floor((target - Date.now()) / 1000);
     if (left <= 0) {
-      el.textContent = t("The deadline has passed.");
+      el.textContent = gettext("The deadline has passed.");
       return;
     }
     var days = Math.floor(left / 86400);
     var rest = left % 86400;
     var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
     if (days > 0) {
-      el.textContent = fmt(nt("Closes in %s day %s", "Closes in %s days %s", days), [days, clock]);
+      el.textContent = fmt(ngettext("Closes in %s day %s", "Closes in %s days %s", days), [days, clock]);
     } else {
-      el.textContent = fmt(t("Closes in %s"), [clock]);
+      el.textContent = fmt(gettext("Closes in %s"), [clock]);
     }
   }
 
