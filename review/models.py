@@ -9,18 +9,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
 
+# Stored in English in each criterion; translated when shown (see review.queries.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
-    "0": "Fails to address the criterion",
-    "1": "Poor",
-    "2": "Fair",
-    "3": "Good",
-    "4": "Very good",
-    "5": "Excellent",
+    "0": gettext_noop("Fails to address the criterion"),
+    "1": gettext_noop("Poor"),
+    "2": gettext_noop("Fair"),
+    "3": gettext_noop("Good"),
+    "4": gettext_noop("Very good"),
+    "5": gettext_noop("Excellent"),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from applications.models import Bid, BidSection, BidVersion, BudgetLine, Call, RequiredAttachment
 from review import scoring
@@ -136,7 +136,11 @@ def criteria_of(call: Call) -> list[CriterionInfo]:
         ):
             level = scoring.parse_score(key)
             if level is not None:
-                descriptors.append((level, str(text)))
+                # The default descriptors are in the catalog (gettext_noop in models.py);
+                # descriptors typed by an administrator come back unchanged.
+                # (gettext("") would return the catalog header, hence the guard.)
+                shown = str(text)
+                descriptors.append((level, gettext(shown) if shown else shown))
         result.append(
             CriterionInfo(
                 pk=criterion.pk,

@@ -3,14 +3,23 @@
 import ast
 import gettext
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from applications.models import Bid, Membership
-from tests.factories import BidFactory, CallFactory, InstitutionFactory, MembershipFactory
+from review.queries import criteria_of
+from tests.factories import (
+    BidFactory,
+    CallFactory,
+    CriterionFactory,
+    InstitutionFactory,
+    MembershipFactory,
+)
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 FRENCH_CATALOGS = [
@@ -202,3 +211,30 @@ def test_javascript_catalog_in_french(french):
     text = response.content.decode()
     assert response.status_code == 200
     assert "Cl\\u00f4ture dans %s" in text or "Clôture dans %s" in text
+
+
+@pytest.mark.django_db
+def test_default_scale_descriptors_shown_in_french():
+    call = CallFactory()
+    CriterionFactory(call=call)
+
+    with translation.override("fr"):
+        (criterion,) = criteria_of(call)
+
+    assert dict(criterion.descriptors)[Decimal(4)] == "Très bien"
+    assert dict(criterion.descriptors)[Decimal(0)] == "Ne répond pas au critère"
+
+
+@pytest.mark.django_db
+def test_custom_scale_descriptors_shown_as_typed():
+    call = CallFactory()
+    CriterionFactory(call=call, descriptors={"0": "Nothing", "5": "Outstanding", "3": ""})
+
+    with translation.override("fr"):
+        (criterion,) = criteria_of(call)
+
+    assert criterion.descriptors == [
+        (Decimal(0), "Nothing"),
+        (Decimal(3), ""),
+        (Decimal(5), "Outstanding"),
+    ]
