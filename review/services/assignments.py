@@ -514,7 +514,7 @@ def save_assignment_proposal(
             )
         existing = {
             (assignment.juror_id, assignment.bid_id): assignment
-            for assignment in Assignment.objects.select_for_update()
+            for assignment in Assignment.objects.select_for_update(of=("self",))
             .filter(bid__call=call)
             .select_related("review")
         }
