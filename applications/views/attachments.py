@@ -3,15 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications import queries
 from applications.forms.bids import AttachmentUploadForm
-from applications.models import Attachment, BidVersion
+from applications.models import Attachment
 from applications.services import attachments as attachment_services
 from applications.services.bids import CallClosed
 from applications.views.bids import add_errors, closed_response, workspace_context
@@ -30,26 +29,6 @@ def attachment_file_response(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def version_attachment_response(*, version: BidVersion, sha256: str) -> FileResponse:
-    """Stream the file of a submitted version's attachment, found by its SHA-256.
-
-    What jurors evaluate is the submitted version, not the working copy (which may have
-    changed since): files referred to by a version are never deleted from storage. Check
-    access to the bid first; raises ``Http404`` for an unknown hash.
-    """
-    for item in version.snapshot.get("attachments", []):
-        if item.get("sha256") == sha256 and item.get("file"):
-            response = FileResponse(
-                default_storage.open(item["file"], "rb"),
-                as_attachment=True,
-                filename=item["name"],
-                content_type="application/pdf",
-            )
-            response["X-Content-Type-Options"] = "nosniff"
-            return response
-    raise Http404
 
 
 @login_required

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid
-from review import scoring
 from review.models import (
     Assignment,
     ConsensusComment,
@@ -31,7 +30,7 @@ from review.models import (
     JurorProfile,
 )
 from review.queries import all_reviews_submitted
-from review.services.reviews import ScoreInput, StaleReview, scale_error
+from review.services.reviews import ScoreInput, StaleReview, score_errors
 
 logger = logging.getLogger(__name__)
 
@@ -71,25 +70,13 @@ def save_consensus(
         raise PermissionDenied(_("Only the bid's rapporteur drafts its consensus report."))
     check_consensus_can_start(bid=bid)
     criteria = list(Criterion.objects.filter(call_id=bid.call_id))
-    errors: dict[str, list[str]] = {}
-    for criterion in criteria:
-        entry = scores.get(criterion.pk) or ScoreInput(None, "")
-        if entry.value is not None:
-            scale = scoring.Scale(criterion.scale_min, criterion.scale_max, criterion.scale_step)
-            message = scale_error(entry.value, scale=scale)
-            if message:
-                errors.setdefault(f"score_{criterion.pk}", []).append(message)
-        if submit:
-            if entry.value is None:
-                errors.setdefault(f"score_{criterion.pk}", []).append(
-                    _("Give the consensus score for “%(criterion)s”.")
-                    % {"criterion": criterion.name}
-                )
-            if not entry.comment.strip():
-                errors.setdefault(f"comment_{criterion.pk}", []).append(
-                    _("Write the consensus comment on “%(criterion)s”.")
-                    % {"criterion": criterion.name}
-                )
+    errors = score_errors(
+        criteria=criteria,
+        scores=scores,
+        complete=submit,
+        missing_score=_("Give the consensus score for “%(criterion)s”."),
+        missing_comment=_("Write the consensus comment on “%(criterion)s”."),
+    )
     if submit and not summary.strip():
         errors["summary"] = [_("Write the evaluation summary before submitting.")]
 

@@ -64,6 +64,38 @@ def scale_error(value: Decimal, *, scale: scoring.Scale) -> str | None:
     return None
 
 
+def score_errors(
+    *,
+    criteria: list[Criterion],
+    scores: Mapping[int, ScoreInput],
+    complete: bool,
+    missing_score: str,
+    missing_comment: str,
+) -> dict[str, list[str]]:
+    """Form errors of a set of scores (an individual review or a consensus report).
+
+    Every given score must be on its criterion's scale; with ``complete``, every criterion
+    needs a score and a comment (``missing_*`` take ``%(criterion)s``).
+    """
+    errors: dict[str, list[str]] = {}
+    for criterion in criteria:
+        entry = scores.get(criterion.pk) or ScoreInput(None, "")
+        if entry.value is not None:
+            scale = scoring.Scale(criterion.scale_min, criterion.scale_max, criterion.scale_step)
+            message = scale_error(entry.value, scale=scale)
+            if message:
+                errors.setdefault(f"score_{criterion.pk}", []).append(message)
+        if complete and entry.value is None:
+            errors.setdefault(f"score_{criterion.pk}", []).append(
+                missing_score % {"criterion": criterion.name}
+            )
+        if complete and not entry.comment.strip():
+            errors.setdefault(f"comment_{criterion.pk}", []).append(
+                missing_comment % {"criterion": criterion.name}
+            )
+    return errors
+
+
 def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
     """Raise :class:`ReviewClosed` when the juror may no longer edit this review."""
     if review is not None and review.status == Review.Status.SUBMITTED:
@@ -93,25 +125,13 @@ def _write_review(
     submit: bool,
 ) -> Review:
     criteria = list(Criterion.objects.filter(call_id=assignment.bid.call_id))
-    errors: dict[str, list[str]] = {}
-    for criterion in criteria:
-        entry = scores.get(criterion.pk) or ScoreInput(None, "")
-        scale = scoring.Scale(criterion.scale_min, criterion.scale_max, criterion.scale_step)
-        if entry.value is not None:
-            message = scale_error(entry.value, scale=scale)
-            if message:
-                errors.setdefault(f"score_{criterion.pk}", []).append(message)
-        if submit:
-            if entry.value is None:
-                errors.setdefault(f"score_{criterion.pk}", []).append(
-                    _("Give a score for “%(criterion)s” before submitting.")
-                    % {"criterion": criterion.name}
-                )
-            if not entry.comment.strip():
-                errors.setdefault(f"comment_{criterion.pk}", []).append(
-                    _("A comment on “%(criterion)s” is required before submitting.")
-                    % {"criterion": criterion.name}
-                )
+    errors = score_errors(
+        criteria=criteria,
+        scores=scores,
+        complete=submit,
+        missing_score=_("Give a score for “%(criterion)s” before submitting."),
+        missing_comment=_("A comment on “%(criterion)s” is required before submitting."),
+    )
     if submit and confidence is None:
         errors["confidence"] = [_("State your confidence before submitting.")]
     if confidence is not None and confidence not in Review.Confidence.values:

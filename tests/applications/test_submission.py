@@ -277,32 +277,3 @@ def test_submission_email_goes_to_members_only(
 
     assert outsider.email not in [address for m in mailoutbox for address in m.to]
     assert cast.partner.email not in [address for m in mailoutbox for address in m.to]
-
-
-def test_version_attachment_response_streams_submitted_file_after_replacement(
-    client, cast, django_capture_on_commit_callbacks
-):
-    from django.http import Http404
-
-    from applications.views.attachments import version_attachment_response
-    from tests.applications.bidkit import pdf_upload
-
-    version = submit_bid(bid=cast.bid, by=cast.coordinator)
-    submitted = cast.bid.attachments.get()
-    client.force_login(cast.editor)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("applications:bid_attachments", args=[cast.bid.public_id]),
-            {
-                "file": pdf_upload("new.pdf", pages=3),
-                "required_attachment": submitted.required_attachment_id,
-            },
-        )
-
-    response = version_attachment_response(version=version, sha256=submitted.sha256)
-
-    content = b"".join(response.streaming_content)
-    assert hashlib.sha256(content).hexdigest() == submitted.sha256
-    assert cast.bid.attachments.get().original_name == "new.pdf"
-    with pytest.raises(Http404):
-        version_attachment_response(version=version, sha256="0" * 64)
