@@ -200,10 +200,17 @@ async def request(
     return status, payload
 
 
-async def autosave_client(client: dict, port: int, until: float, latencies: list, errors: list):
+async def autosave_client(
+    client: dict, port: int, until: float, latencies: list, errors: list, interval: float
+):
+    """Save as fast as answers come (interval 0), or one save every ``interval`` seconds."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     typed = 0
+    next_send = time.monotonic() + interval * (client["bid_id"] % 97) / 97  # spread starts
     while time.monotonic() < until:
+        if interval:
+            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+            next_send += interval
         typed += 1
         content = f"Client text, keystroke batch {typed}: " + "x" * (typed % 200)
         body = json.dumps({"content": content, "version": client["version"]}).encode()
@@ -265,7 +272,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--submits", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered autosaves per second, spread over the clients (0: as fast as possible)",
+    )
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
@@ -322,9 +335,10 @@ def main() -> None:
         async def run_autosave():
             latencies, errors = [], []
             start = time.monotonic()
+            interval = len(clients) / args.rate if args.rate else 0.0
             await asyncio.gather(
                 *(
-                    autosave_client(c, port, start + args.duration, latencies, errors)
+                    autosave_client(c, port, start + args.duration, latencies, errors, interval)
                     for c in clients
                 )
             )
@@ -342,7 +356,8 @@ def main() -> None:
             f"{args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, "
             f"{os.cpu_count()} cores"
         )
-        report("autosave", *asyncio.run(run_autosave()))
+        mode = f"offered {args.rate:.0f}/s" if args.rate else "closed loop, as fast as answered"
+        report(f"autosave ({mode})", *asyncio.run(run_autosave()))
         report("submit", *asyncio.run(run_submit()))
 
         from applications.models import BidSection, BidVersion
