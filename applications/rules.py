@@ -87,7 +87,10 @@ def is_bid_coordinator(user, bid: Bid) -> bool:
 
 rules.add_perm("institutions.view", is_institution_member | is_administrator)
 rules.add_perm("institutions.manage", is_institution_coordinator)
-rules.add_perm("bids.view", is_bid_member | is_bid_partner_member | is_administrator)
+# Administrators read bids only with TOTP on (jurors get theirs through review/rules.py).
+rules.add_perm(
+    "bids.view", is_bid_member | is_bid_partner_member | (is_administrator & mfa_satisfied)
+)
 rules.add_perm("bids.edit", is_bid_editor)
 rules.add_perm("bids.submit", is_bid_coordinator)
 rules.add_perm("bids.withdraw", is_bid_coordinator)

@@ -14,8 +14,16 @@ from tests.factories import (
     JurorProfileFactory,
     MembershipFactory,
     RequiredAttachmentFactory,
+    enable_totp,
     make_pdf_bytes,
 )
+
+
+def _administrator_with_totp():
+    """Administrators read bids only with two-factor authentication on."""
+    administrator = AdministratorFactory()
+    enable_totp(administrator)
+    return administrator
 
 
 def pdf_upload(name: str = "document.pdf", *, pages: int = 1) -> SimpleUploadedFile:
@@ -55,7 +63,7 @@ def make_cast(bid: Bid | None = None) -> Cast:
         partner=member(partner_institution, Membership.Role.COORDINATOR),
         other=member(InstitutionFactory(), Membership.Role.COORDINATOR),
         juror=JurorProfileFactory().user,
-        administrator=AdministratorFactory(),
+        administrator=_administrator_with_totp(),
     )
 
 

@@ -339,3 +339,16 @@ def test_attachments_page_query_count_does_not_grow_with_files(
         response = client.get(_url("bid_attachments", cast.bid))
 
     assert len(response.context["extras"]) == count
+
+
+@pytest.mark.django_db
+def test_bid_page_administrator_without_totp_gets_404(client, settings):
+    from tests.factories import AdministratorFactory, BidFactory
+
+    settings.PORTAL_DEMO_RELAX_MFA = False
+    bid = BidFactory()
+    client.force_login(AdministratorFactory())
+
+    response = client.get(f"/bids/{bid.public_id}/")
+
+    assert response.status_code == 404
