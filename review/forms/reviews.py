@@ -56,40 +56,30 @@ class ScoreField(forms.CharField):
             raise forms.ValidationError(message, code="off_scale")
 
 
-class ReviewForm(forms.Form):
-    overall_comment = forms.CharField(
-        label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 5})
-    )
-    confidence = forms.TypedChoiceField(
-        label=_("Your confidence in this assessment"),
-        choices=[("", "—")] + list(Review.Confidence.choices),
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+class CriterionScoresForm(forms.Form):
+    """A score and a comment per criterion: the shape shared by reviews and consensus reports."""
+
+    score_label = _("Score")
+    comment_label = _("Comment")
 
     def __init__(self, *args: Any, criteria: list[CriterionInfo], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.criteria = criteria
         for criterion in criteria:
-            self.fields[f"score_{criterion.pk}"] = ScoreField(criterion=criterion, label=_("Score"))
+            self.fields[f"score_{criterion.pk}"] = ScoreField(
+                criterion=criterion, label=self.score_label
+            )
             self.fields[f"comment_{criterion.pk}"] = forms.CharField(
-                label=_("Comment"),
+                label=self.comment_label,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
 
     @staticmethod
-    def initial_for(review: Review | None) -> dict[str, Any]:
-        if review is None:
-            return {"version": 0}
-        initial: dict[str, Any] = {
-            "version": review.version,
-            "overall_comment": review.overall_comment,
-            "confidence": review.confidence,
-        }
-        for score in review.scores.all():
+    def initial_scores(scores: Any) -> dict[str, Any]:
+        """Initial values of the score and comment fields from stored score rows."""
+        initial: dict[str, Any] = {}
+        for score in scores:
             initial[f"score_{score.criterion_id}"] = (
                 f"{score.value.normalize():f}" if score.value is not None else ""
             )
@@ -108,6 +98,32 @@ class ReviewForm(forms.Form):
             )
             for c in self.criteria
         }
+
+
+class ReviewForm(CriterionScoresForm):
+    overall_comment = forms.CharField(
+        label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    confidence = forms.TypedChoiceField(
+        label=_("Your confidence in this assessment"),
+        choices=[("", "—")] + list(Review.Confidence.choices),
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    @staticmethod
+    def initial_for(review: Review | None) -> dict[str, Any]:
+        if review is None:
+            return {"version": 0}
+        initial: dict[str, Any] = {
+            "version": review.version,
+            "overall_comment": review.overall_comment,
+            "confidence": review.confidence,
+        }
+        initial.update(CriterionScoresForm.initial_scores(review.scores.all()))
+        return initial
 
 
 class ReopenReviewForm(forms.Form):
