@@ -200,19 +200,22 @@ def save_section(*, bid: Bid, key: str, content: str, version: int, by) -> BidSe
         )
     now = timezone.now()
     check_bid_writable(bid=bid, at=now)
-    with transaction.atomic():
-        section, _created = BidSection.objects.get_or_create(bid=bid, key=key)
-        swapped = BidSection.objects.filter(pk=section.pk, version=version).update(
-            content=content, version=F("version") + 1, updated_at=now, updated_by=by
-        )
-        if not swapped:
-            current = BidSection.objects.select_related("updated_by").get(pk=section.pk)
+    # One conditional UPDATE, atomic on its own: the version check and the write cannot be
+    # separated, and autosave (the hot path) costs a single round trip.
+    changes = {"content": content, "version": F("version") + 1, "updated_at": now, "updated_by": by}
+    same_version = BidSection.objects.filter(bid=bid, key=key, version=version)
+    if not same_version.update(**changes):
+        current = BidSection.objects.select_related("updated_by").filter(bid=bid, key=key).first()
+        if current is not None:
             raise _section_conflict(current, by)
-    section.content = content
-    section.version = version + 1
-    section.updated_at = now
-    section.updated_by = by
-    return section
+        # Sections are created with the bid; a missing one starts at version 1, as shown.
+        BidSection.objects.get_or_create(bid=bid, key=key)
+        if not same_version.update(**changes):
+            current = BidSection.objects.select_related("updated_by").get(bid=bid, key=key)
+            raise _section_conflict(current, by)
+    return BidSection(
+        bid=bid, key=key, content=content, version=version + 1, updated_at=now, updated_by=by
+    )
 
 
 def save_budget(
