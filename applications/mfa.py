@@ -21,9 +21,15 @@ def needs_mfa(user) -> bool:
     return bool((is_juror(user) or is_administrator(user)) and not mfa_satisfied(user))
 
 
+# allauth's activation ends on the recovery-codes page and ignores ``next``: the page the
+# user wanted is kept in the session and offered once TOTP is on (portal/context_processors).
+MFA_RETURN_SESSION_KEY = "portal_mfa_return_to"
+
+
 def redirect_to_mfa_activation(request: HttpRequest, *, message: str) -> HttpResponseRedirect:
-    """Send the user to allauth's TOTP activation, coming back to this page afterwards."""
+    """Send the user to allauth's TOTP activation, and offer this page back afterwards."""
     messages.warning(request, message)
+    request.session[MFA_RETURN_SESSION_KEY] = request.get_full_path()
     query = urlencode({"next": request.get_full_path()})
     return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
 

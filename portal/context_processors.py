@@ -1,5 +1,8 @@
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.http import HttpRequest
+
+from applications.mfa import MFA_RETURN_SESSION_KEY
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
@@ -8,4 +11,18 @@ def portal(request: HttpRequest) -> dict[str, object]:
         "demo_relax_mfa": settings.PORTAL_DEMO_RELAX_MFA,
         "is_juror": bool(user.is_authenticated and hasattr(user, "juror_profile")),
         "is_administrator": bool(user.is_authenticated and user.is_staff),
+        "mfa_return_url": _mfa_return_url(request),
     }
+
+
+def _mfa_return_url(request: HttpRequest) -> str:
+    """The page a juror or administrator wanted before setting up TOTP, offered once it is on.
+
+    Only paths this site stored itself (``request.get_full_path()``) are ever kept.
+    """
+    session = getattr(request, "session", None)
+    if session is None or MFA_RETURN_SESSION_KEY not in session:
+        return ""
+    if not (request.user.is_authenticated and is_mfa_enabled(request.user)):
+        return ""
+    return session.pop(MFA_RETURN_SESSION_KEY)
