@@ -42,7 +42,7 @@ class Institution(models.Model):
         blank=True,
         help_text=_("Used to detect jurors' conflicts of interest, e.g. univ-example.fr."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -76,13 +76,19 @@ class Membership(models.Model):
         READER = "reader", _("Reader")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, related_name="memberships"
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("institution"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    joined_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -101,22 +107,30 @@ def new_invitation_token() -> str:
 
 class Invitation(models.Model):
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, related_name="invitations"
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("institution"),
     )
     email = models.EmailField(_("e-mail"))
     role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices)
-    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_invitation_token)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("accepted by"),
     )
 
     class Meta:
@@ -146,7 +160,7 @@ class Call(models.Model):
         NEVER = "never", _("Never")
         AFTER_OWN_REVIEW = "after_own_review", _("After the juror's own review is submitted")
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     title_en = models.CharField(_("title (English)"), max_length=200)
     title_fr = models.CharField(_("title (French)"), max_length=200)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -179,7 +193,7 @@ class Call(models.Model):
     overall_threshold = models.DecimalField(
         _("overall threshold"), max_digits=6, decimal_places=2, null=True, blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = CallQuerySet.as_manager()
 
@@ -232,12 +246,14 @@ class Call(models.Model):
 
 
 class RequiredAttachment(models.Model):
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="required_attachments")
-    code = models.SlugField(max_length=40)
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="required_attachments", verbose_name=_("call")
+    )
+    code = models.SlugField(_("code"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_fr = models.CharField(_("name (French)"), max_length=200)
     max_pages = models.PositiveIntegerField(_("maximum pages"), null=True, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["order", "code"]
@@ -282,10 +298,17 @@ class Bid(models.Model):
         ELIGIBLE = "eligible", _("Eligible")
         INELIGIBLE = "ineligible", _("Ineligible")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
+    public_id = models.UUIDField(
+        _("public identifier"), default=uuid.uuid4, unique=True, editable=False
+    )
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="bids", verbose_name=_("call")
+    )
     lead_institution = models.ForeignKey(
-        Institution, on_delete=models.PROTECT, related_name="led_bids"
+        Institution,
+        on_delete=models.PROTECT,
+        related_name="led_bids",
+        verbose_name=_("lead institution"),
     )
     partners = models.ManyToManyField(
         Institution, blank=True, related_name="partner_bids", verbose_name=_("partners")
@@ -302,10 +325,12 @@ class Bid(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
     )
     # Version check for the consortium/header fields edited together.
-    consortium_version = models.PositiveIntegerField(default=1, editable=False)
-    budget_version = models.PositiveIntegerField(default=1, editable=False)
+    consortium_version = models.PositiveIntegerField(
+        _("consortium version"), default=1, editable=False
+    )
+    budget_version = models.PositiveIntegerField(_("budget version"), default=1, editable=False)
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
     eligibility = models.CharField(
         _("eligibility"),
         max_length=20,
@@ -314,7 +339,9 @@ class Bid(models.Model):
         editable=False,
     )
     eligibility_reason = models.TextField(_("eligibility reason"), blank=True, editable=False)
-    eligibility_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    eligibility_decided_at = models.DateTimeField(
+        _("eligibility decided at"), null=True, blank=True, editable=False
+    )
     eligibility_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -322,12 +349,17 @@ class Bid(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("eligibility decided by"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = BidQuerySet.as_manager()
 
@@ -365,13 +397,19 @@ class BidSection(models.Model):
         GOVERNANCE = "governance", _("Governance")
         INDICATORS = "indicators", _("Key indicators")
 
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="sections")
-    key = models.CharField(max_length=20, choices=Key.choices)
-    content = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="sections", verbose_name=_("bid")
+    )
+    key = models.CharField(_("section"), max_length=20, choices=Key.choices)
+    content = models.TextField(_("content"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
 
     class Meta:
@@ -394,9 +432,11 @@ class BudgetLine(models.Model):
         SCHOLARSHIPS = "scholarships", _("Scholarships and mobility")
         OTHER = "other", _("Other")
 
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="budget_lines")
-    year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    category = models.CharField(max_length=20, choices=Category.choices)
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="budget_lines", verbose_name=_("bid")
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1)])
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     requested = models.PositiveBigIntegerField(_("requested (€)"), default=0)
     cofunding = models.PositiveBigIntegerField(_("co-funding (€)"), default=0)
 
@@ -418,7 +458,9 @@ def attachment_upload_to(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="attachments")
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("bid")
+    )
     required_attachment = models.ForeignKey(
         RequiredAttachment,
         on_delete=models.PROTECT,
@@ -427,15 +469,19 @@ class Attachment(models.Model):
         related_name="attachments",
         verbose_name=_("document type"),
     )
-    file = models.FileField(upload_to=attachment_upload_to, max_length=200)
-    original_name = models.CharField(max_length=200)
-    size = models.PositiveIntegerField()
-    pages = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    pages = models.PositiveIntegerField(_("pages"))
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["bid", "required_attachment__order", "uploaded_at"]
@@ -449,14 +495,19 @@ class Attachment(models.Model):
 class BidVersion(models.Model):
     """An immutable snapshot of exactly what was submitted, with its receipt."""
 
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    snapshot = models.JSONField()
-    sha256 = models.CharField(max_length=64)
-    receipt_pdf = models.FileField(upload_to="receipts/", max_length=200)
-    submitted_at = models.DateTimeField()
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="versions", verbose_name=_("bid")
+    )
+    number = models.PositiveIntegerField(_("version number"))
+    snapshot = models.JSONField(_("snapshot"))
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    receipt_pdf = models.FileField(_("receipt (PDF)"), upload_to="receipts/", max_length=200)
+    submitted_at = models.DateTimeField(_("submitted at"))
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
 
     class Meta:

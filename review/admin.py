@@ -118,6 +118,16 @@ class ConflictDeclarationAdmin(ReadOnlyAdmin):
     list_select_related = ["bid__lead_institution", "juror"]
 
 
+@admin.register(models.InstitutionConflictDeclaration)
+class InstitutionConflictDeclarationAdmin(ReadOnlyAdmin):
+    """What institutions declared, matched or not: detection turns them into conflicts."""
+
+    list_display = ["bid", "email", "declared_by", "declared_at"]
+    list_filter = ["bid__call", "declared_at"]
+    list_select_related = ["bid__lead_institution", "declared_by"]
+    search_fields = ["email", "bid__acronym", "reason"]
+
+
 @admin.register(models.Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     """Listing only: assign through the jury's assignment page, which refuses conflicts."""

@@ -30,23 +30,31 @@ def default_descriptors() -> dict[str, str]:
 
 
 class Criterion(models.Model):
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
-    code = models.SlugField(max_length=40)
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("call")
+    )
+    code = models.SlugField(_("code"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_fr = models.CharField(_("name (French)"), max_length=200)
     guidance_en = models.TextField(_("guidance (English)"), blank=True)
     guidance_fr = models.TextField(_("guidance (French)"), blank=True)
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=3, default=Decimal(1))
-    scale_min = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal(0))
-    scale_max = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal(5))
-    scale_step = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.5"))
+    scale_min = models.DecimalField(
+        _("scale minimum"), max_digits=4, decimal_places=1, default=Decimal(0)
+    )
+    scale_max = models.DecimalField(
+        _("scale maximum"), max_digits=4, decimal_places=1, default=Decimal(5)
+    )
+    scale_step = models.DecimalField(
+        _("scale step"), max_digits=3, decimal_places=2, default=Decimal("0.5")
+    )
     threshold = models.DecimalField(
         _("threshold"), max_digits=4, decimal_places=1, null=True, blank=True
     )
     descriptors = models.JSONField(
         _("descriptor per level"), default=default_descriptors, blank=True
     )
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["call", "order", "code"]
@@ -73,14 +81,19 @@ class Criterion(models.Model):
 
 class JurorProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="juror_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="juror_profile",
+        verbose_name=_("user"),
     )
     display_name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=100)
     expertise = models.TextField(_("expertise statement"), blank=True)
     keywords = models.CharField(_("keywords"), max_length=500, blank=True)
     languages = models.CharField(_("languages"), max_length=200, blank=True)
-    calls = models.ManyToManyField(Call, related_name="jurors", blank=True)
+    calls = models.ManyToManyField(
+        Call, related_name="jurors", blank=True, verbose_name=_("calls for projects")
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -94,9 +107,16 @@ class JurorProfile(models.Model):
 class Affiliation(models.Model):
     """A juror's current (no end year) or past affiliation; drives conflict detection."""
 
-    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="affiliations")
+    juror = models.ForeignKey(
+        JurorProfile, on_delete=models.CASCADE, related_name="affiliations", verbose_name=_("juror")
+    )
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Institution,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("institution"),
     )
     organisation_name = models.CharField(_("organisation"), max_length=200)
     start_year = models.PositiveSmallIntegerField(_("from"), null=True, blank=True)
@@ -134,19 +154,30 @@ class Conflict(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         DISMISSED = "dismissed", _("Dismissed")
 
-    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="conflicts")
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="conflicts")
-    source = models.CharField(max_length=20, choices=Source.choices)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    reason = models.TextField(_("reason"))
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUGGESTED)
-    # A pinned decision is kept when detection runs again.
-    pinned = models.BooleanField(default=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    juror = models.ForeignKey(
+        JurorProfile, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("juror")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("bid")
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUGGESTED
+    )
+    # A pinned decision is kept when detection runs again.
+    pinned = models.BooleanField(_("pinned decision"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["bid", "juror"]
@@ -165,12 +196,16 @@ class Conflict(models.Model):
 class ConflictDeclaration(models.Model):
     """What the juror declared before opening the bid beyond its title and summary."""
 
-    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="declarations")
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="declarations")
-    has_conflict = models.BooleanField()
-    kind = models.CharField(max_length=20, choices=Conflict.Kind.choices, blank=True)
-    reason = models.TextField(blank=True)
-    declared_at = models.DateTimeField(auto_now_add=True)
+    juror = models.ForeignKey(
+        JurorProfile, on_delete=models.CASCADE, related_name="declarations", verbose_name=_("juror")
+    )
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="declarations", verbose_name=_("bid")
+    )
+    has_conflict = models.BooleanField(_("conflict declared"))
+    kind = models.CharField(_("type"), max_length=20, choices=Conflict.Kind.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("conflict declaration")
@@ -181,15 +216,59 @@ class ConflictDeclaration(models.Model):
         return f"{self.juror} × {self.bid.acronym}"
 
 
-class Assignment(models.Model):
-    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="assignments")
-    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="assignments")
-    is_rapporteur = models.BooleanField(_("rapporteur"), default=False)
-    similarity = models.FloatField(null=True, blank=True)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+class InstitutionConflictDeclaration(models.Model):
+    """Someone a bid's institution considers conflicted, named by e-mail.
+
+    Kept whether or not the address belongs to a juror, so that a juror invited later is
+    matched when detection runs again (``review.services.conflicts.detect_conflicts``).
+    """
+
+    bid = models.ForeignKey(
+        Bid,
+        on_delete=models.CASCADE,
+        related_name="institution_conflict_declarations",
+        verbose_name=_("bid"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    email = models.EmailField(_("e-mail"))
+    reason = models.TextField(_("reason"))
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("declared by"),
+    )
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        verbose_name = _("conflict declared by an institution")
+        verbose_name_plural = _("conflicts declared by institutions")
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym}: {self.email}"
+
+    def clean(self) -> None:
+        # Matched case-insensitively against jurors' addresses; stored lower-cased.
+        self.email = (self.email or "").strip().lower()
+
+
+class Assignment(models.Model):
+    juror = models.ForeignKey(
+        JurorProfile, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("juror")
+    )
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("bid")
+    )
+    is_rapporteur = models.BooleanField(_("rapporteur"), default=False)
+    similarity = models.FloatField(_("similarity"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["bid", "juror"]
@@ -216,18 +295,26 @@ class AssignmentProposal(models.Model):
         FAILED = "failed", _("Failed")
         SAVED = "saved", _("Saved")
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assignment_proposals")
-    jurors_per_bid = models.PositiveSmallIntegerField(default=3)
-    min_load = models.PositiveSmallIntegerField(default=0)
-    max_load = models.PositiveSmallIntegerField(default=10)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="assignment_proposals", verbose_name=_("call")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    jurors_per_bid = models.PositiveSmallIntegerField(_("jurors per bid"), default=3)
+    min_load = models.PositiveSmallIntegerField(_("minimum bids per juror"), default=0)
+    max_load = models.PositiveSmallIntegerField(_("maximum bids per juror"), default=10)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -248,18 +335,26 @@ class Review(models.Model):
         MEDIUM = 2, _("Medium")
         HIGH = 3, _("High")
 
-    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="review")
-    bid_version = models.ForeignKey(
-        BidVersion, on_delete=models.PROTECT, null=True, related_name="reviews"
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="review", verbose_name=_("assignment")
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    bid_version = models.ForeignKey(
+        BidVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="reviews",
+        verbose_name=_("submitted version"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
     overall_comment = models.TextField(_("overall comment"), blank=True)
     confidence = models.PositiveSmallIntegerField(
         _("confidence"), choices=Confidence.choices, null=True, blank=True
     )
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("review")
@@ -270,10 +365,14 @@ class Review(models.Model):
 
 
 class CriterionScore(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
-    comment = models.TextField(blank=True)
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="scores", verbose_name=_("review")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    value = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
         verbose_name = _("criterion score")
@@ -287,12 +386,17 @@ class CriterionScore(models.Model):
 
 
 class ReviewReopening(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reopenings")
-    reason = models.TextField()
-    reopened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="reopenings", verbose_name=_("review")
     )
-    reopened_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(_("reason"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reopened by"),
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-reopened_at"]
@@ -302,11 +406,15 @@ class ReviewReopening(models.Model):
 
 
 class ReminderEmail(models.Model):
-    juror = models.ForeignKey(JurorProfile, on_delete=models.CASCADE, related_name="reminders")
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20)  # e.g. "days_before_3", "deadline_day"
-    unfinished_reviews = models.PositiveIntegerField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    juror = models.ForeignKey(
+        JurorProfile, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("juror")
+    )
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="+", verbose_name=_("call")
+    )
+    kind = models.CharField(_("type"), max_length=20)  # e.g. "days_before_3", "deadline_day"
+    unfinished_reviews = models.PositiveIntegerField(_("unfinished reviews"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-sent_at"]
@@ -324,16 +432,27 @@ class ConsensusReport(models.Model):
         SUBMITTED = "submitted", _("Submitted for approval")
         APPROVED = "approved", _("Approved")
 
-    bid = models.OneToOneField(Bid, on_delete=models.CASCADE, related_name="consensus")
-    rapporteur = models.ForeignKey(JurorProfile, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    summary = models.TextField(_("evaluation summary"), blank=True)
-    version = models.PositiveIntegerField(default=1)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    bid = models.OneToOneField(
+        Bid, on_delete=models.CASCADE, related_name="consensus", verbose_name=_("bid")
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    rapporteur = models.ForeignKey(
+        JurorProfile, on_delete=models.PROTECT, related_name="+", verbose_name=_("rapporteur")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    summary = models.TextField(_("evaluation summary"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("consensus report")
@@ -344,10 +463,17 @@ class ConsensusReport(models.Model):
 
 
 class ConsensusScore(models.Model):
-    report = models.ForeignKey(ConsensusReport, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
-    comment = models.TextField(blank=True)
+    report = models.ForeignKey(
+        ConsensusReport,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        verbose_name=_("consensus report"),
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    value = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
         constraints = [
@@ -361,10 +487,17 @@ class ConsensusScore(models.Model):
 
 
 class ConsensusComment(models.Model):
-    report = models.ForeignKey(ConsensusReport, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(JurorProfile, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    report = models.ForeignKey(
+        ConsensusReport,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        verbose_name=_("consensus report"),
+    )
+    author = models.ForeignKey(
+        JurorProfile, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -382,25 +515,33 @@ class RankingRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="ranking_runs")
-    parameters = models.JSONField()
-    input_hash = models.CharField(max_length=64, blank=True)
-    engine_version = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    chunks_total = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
-    result = models.JSONField(null=True, blank=True)
-    # Frozen at creation: the engine's exact input, so the result depends on it alone.
-    engine_input = models.JSONField(null=True, blank=True)
-    # The engine's canonical JSON text, byte for byte (`result` is the same, decoded).
-    result_json = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="ranking_runs", verbose_name=_("call")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    parameters = models.JSONField(_("parameters"))
+    input_hash = models.CharField(_("input hash"), max_length=64, blank=True)
+    engine_version = models.CharField(_("engine version"), max_length=20, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    chunks_total = models.PositiveIntegerField(_("chunks in total"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    # Frozen at creation: the engine's exact input, so the result depends on it alone.
+    engine_input = models.JSONField(_("engine input"), null=True, blank=True)
+    # The engine's canonical JSON text, byte for byte (`result` is the same, decoded).
+    result_json = models.TextField(_("result (JSON text)"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -414,9 +555,11 @@ class RankingRun(models.Model):
 class RankingChunk(models.Model):
     """A slice of a run's bootstrap, computed by one worker; unique so redelivery is harmless."""
 
-    run = models.ForeignKey(RankingRun, on_delete=models.CASCADE, related_name="chunks")
-    index = models.PositiveIntegerField()
-    result = models.JSONField()
+    run = models.ForeignKey(
+        RankingRun, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("ranking run")
+    )
+    index = models.PositiveIntegerField(_("index"))
+    result = models.JSONField(_("result"))
 
     class Meta:
         constraints = [

@@ -1,9 +1,14 @@
 import pytest
 from django.urls import reverse
 
-from review.models import Assignment, Conflict
+from review.models import Assignment, Conflict, InstitutionConflictDeclaration
 from tests.factories import AssignmentFactory, CallFactory, ConflictFactory, CriterionFactory
-from tests.review.jury_setup import administrator_with_totp, juror_with_totp, submitted_bid
+from tests.review.jury_setup import (
+    administrator_with_totp,
+    institution_member,
+    juror_with_totp,
+    submitted_bid,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +27,35 @@ def test_conflict_admin_changelist_queries_do_not_grow(
         response = client.get(reverse("admin:review_conflict_changelist"))
 
     assert response.context["cl"].result_count == count
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_institution_declaration_admin_changelist_queries_do_not_grow(
+    client, django_assert_max_num_queries, count
+):
+    call = CallFactory()
+    for _ in range(count):
+        bid = submitted_bid(call=call)
+        InstitutionConflictDeclaration.objects.create(
+            bid=bid,
+            email="someone@example.org",
+            reason="Competitor",
+            declared_by=institution_member(bid=bid),
+        )
+    client.force_login(administrator_with_totp())
+
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("admin:review_institutionconflictdeclaration_changelist"))
+
+    assert response.context["cl"].result_count == count
+
+
+def test_institution_declaration_admin_is_read_only(client):
+    client.force_login(administrator_with_totp())
+
+    response = client.get(reverse("admin:review_institutionconflictdeclaration_add"))
+
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("count", [1, 10])
