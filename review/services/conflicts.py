@@ -9,7 +9,9 @@ Sources of a ``Conflict``:
   summary. A declared conflict is authoritative: the juror is removed at once.
 - declared by the institution (``declare_institution_conflict``): the bid's coordinator or
   an editor names a person by e-mail; institutions must not learn who the jurors are, so
-  the answer is the same whether or not that person is a juror.
+  the answer is the same whether or not that person is a juror. Every declaration is kept
+  (``InstitutionConflictDeclaration``): it is matched against jurors at once, and again by
+  ``detect_conflicts``, so that a juror invited later is caught. Always *suggested*.
 - set by an administrator in the Django admin.
 
 A confirmed conflict removes the juror from the bid everywhere: ``review.rules`` excludes
@@ -29,7 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call, Institution
-from review.models import Affiliation, Conflict, ConflictDeclaration, JurorProfile
+from review.models import (
+    Affiliation,
+    Conflict,
+    ConflictDeclaration,
+    InstitutionConflictDeclaration,
+    JurorProfile,
+)
 from review.services.assignments import assignable_bids, delete_assignment_for_conflict
 
 logger = logging.getLogger(__name__)
@@ -49,10 +57,15 @@ class DetectionSummary:
     kept_pinned: int
 
 
-def _email_domains(juror: JurorProfile) -> set[str]:
+def _emails(juror: JurorProfile) -> set[str]:
+    """The juror's addresses, lower-cased: the account's and allauth's (prefetched)."""
     addresses = juror.user.emailaddress_set.all()  # type: ignore[attr-defined] # allauth's reverse relation
     emails = {juror.user.email} | {address.email for address in addresses}
-    return {email.rsplit("@", 1)[1].lower() for email in emails if "@" in email}
+    return {email.strip().lower() for email in emails if "@" in email}
+
+
+def _email_domains(juror: JurorProfile) -> set[str]:
+    return {email.rsplit("@", 1)[1] for email in _emails(juror)}
 
 
 def _domain_matches(domain: str, institution_domain: str) -> bool:
@@ -68,10 +81,8 @@ def _affiliation_matches(affiliation: Affiliation, institution: Institution) -> 
     return affiliation.organisation_name.strip().lower() == institution.name.strip().lower()
 
 
-def _findings(*, call: Call, now: datetime) -> dict[tuple[int, int, str], str]:
-    """(juror id, bid id, kind) → reason, for every conflict the data suggests."""
-    oldest_recent_year = now.year - RECENT_AFFILIATION_YEARS
-    jurors = list(
+def _call_jurors(*, call: Call) -> list[JurorProfile]:
+    return list(
         JurorProfile.objects.filter(calls=call)
         .select_related("user")
         .prefetch_related(
@@ -79,6 +90,13 @@ def _findings(*, call: Call, now: datetime) -> dict[tuple[int, int, str], str]:
             "affiliations",
         )
     )
+
+
+def _findings(
+    *, call: Call, jurors: list[JurorProfile], now: datetime
+) -> dict[tuple[int, int, str], str]:
+    """(juror id, bid id, kind) → reason, for every conflict the data suggests."""
+    oldest_recent_year = now.year - RECENT_AFFILIATION_YEARS
     bids = list(
         assignable_bids(call=call).select_related("lead_institution").prefetch_related("partners")
     )
@@ -115,17 +133,85 @@ def _findings(*, call: Call, now: datetime) -> dict[tuple[int, int, str], str]:
     return {key: "; ".join(reasons) for key, reasons in findings.items()}
 
 
+def _institution_findings(
+    *, call: Call, jurors: list[JurorProfile]
+) -> dict[tuple[int, int], list[str]]:
+    """(juror id, bid id) → the institutions' reasons, oldest first, for every stored
+    declaration on a bid of the call that names one of the call's jurors."""
+    jurors_by_email: dict[str, list[int]] = defaultdict(list)
+    for juror in jurors:
+        for email in _emails(juror):
+            jurors_by_email[email].append(juror.pk)
+    declarations = (
+        InstitutionConflictDeclaration.objects.filter(bid__call=call)
+        .order_by("declared_at", "pk")
+        .values_list("bid_id", "email", "reason")
+    )
+    findings: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for bid_id, email, reason in declarations:
+        for juror_id in jurors_by_email.get(email.lower(), []):
+            if reason not in findings[(juror_id, bid_id)]:
+                findings[(juror_id, bid_id)].append(reason)
+    return findings
+
+
+def _record_institution_reasons(
+    *, conflict: Conflict | None, juror_id: int, bid_id: int, reasons: list[str]
+) -> str:
+    """Create or complete the institution-sourced conflict of a juror on a bid.
+
+    Precondition: inside ``transaction.atomic()``, ``conflict`` (the existing one, if any)
+    locked. Returns what happened: "created", "updated", "pinned" or "unchanged".
+
+    Like detection: a pinned conflict is never touched; nothing new changes nothing, so
+    running it again is harmless. A reason not recorded yet (a new declaration) is added;
+    it sends a dismissed conflict back to *suggested* for a new decision, and leaves a
+    confirmed one confirmed (more reasons do not lift a conflict).
+    """
+    if conflict is None:
+        # get_or_create: a concurrent declaration may have created it since it was looked up.
+        conflict, created = Conflict.objects.select_for_update().get_or_create(
+            juror_id=juror_id,
+            bid_id=bid_id,
+            source=Conflict.Source.INSTITUTION,
+            kind=Conflict.Kind.OTHER,
+            defaults={"reason": "\n".join(reasons), "status": Conflict.Status.SUGGESTED},
+        )
+        if created:
+            return "created"
+    if conflict.pinned:
+        return "pinned"
+    # A reason counts as present when it is a whole block of lines of the stored text.
+    missing = [reason for reason in reasons if f"\n{reason}\n" not in f"\n{conflict.reason}\n"]
+    if not missing:
+        return "unchanged"
+    conflict.reason = "\n".join([r for r in [conflict.reason, *missing] if r])
+    if conflict.status == Conflict.Status.DISMISSED:
+        conflict.status = Conflict.Status.SUGGESTED
+        conflict.decided_by = None
+        conflict.decided_at = None
+    conflict.save(update_fields=["reason", "status", "decided_by", "decided_at"])
+    return "updated"
+
+
 def detect_conflicts(*, call: Call, now: datetime | None = None) -> DetectionSummary:
-    """Suggest conflicts from affiliations and e-mail domains; safe to run any number of times.
+    """Suggest conflicts from affiliations, e-mail domains and the institutions' declarations;
+    safe to run any number of times.
 
     - A pinned conflict is never touched.
     - A detection still found keeps its status; if its reason changed (the facts changed),
       it goes back to *suggested* for a new decision.
     - A detection no longer found is removed, unless it was confirmed (a confirmed
       conflict is only lifted by an administrator, never silently).
+    - A declaration by an institution naming a juror of the call (by any of their
+      addresses, case-insensitively) becomes a suggested conflict (source institution),
+      also when the juror was invited after the declaration. Such a conflict is never
+      removed by detection: the declaration stands; an administrator dismisses it.
     """
     now = now or timezone.now()
-    findings = _findings(call=call, now=now)
+    jurors = _call_jurors(call=call)
+    findings = _findings(call=call, jurors=jurors, now=now)
+    institution_findings = _institution_findings(call=call, jurors=jurors)
     created = updated = removed = kept_pinned = 0
     with transaction.atomic():
         existing = {
@@ -164,6 +250,22 @@ def detect_conflicts(*, call: Call, now: datetime | None = None) -> DetectionSum
             elif conflict.status != Conflict.Status.CONFIRMED:
                 conflict.delete()
                 removed += 1
+        declared = {
+            (conflict.juror_id, conflict.bid_id): conflict
+            for conflict in Conflict.objects.select_for_update().filter(
+                bid__call=call, source=Conflict.Source.INSTITUTION, kind=Conflict.Kind.OTHER
+            )
+        }
+        for (juror_id, bid_id), reasons in institution_findings.items():
+            outcome = _record_institution_reasons(
+                conflict=declared.get((juror_id, bid_id)),
+                juror_id=juror_id,
+                bid_id=bid_id,
+                reasons=reasons,
+            )
+            created += outcome == "created"
+            updated += outcome == "updated"
+            kept_pinned += outcome == "pinned"
     logger.info(
         "Conflict detection on call %s: %s created, %s updated, %s removed, %s pinned kept",
         call.pk,
@@ -275,30 +377,44 @@ def declare_conflict(
     return declaration
 
 
-def declare_institution_conflict(*, bid: Bid, email: str, reason: str, by) -> None:
+def declare_institution_conflict(
+    *, bid: Bid, email: str, reason: str, by
+) -> InstitutionConflictDeclaration:
     """The bid's institution names someone it considers conflicted, by e-mail.
 
-    If the address belongs to a juror (of this call or not yet), a suggested conflict is
-    recorded for the administrators. Nothing tells the caller whether it matched: institutions must not
-    learn who the jurors are.
+    The declaration is always stored. If the address belongs to a juror (of this call or
+    not yet), a suggested conflict is recorded for the administrators at once; a juror
+    invited later is matched by ``detect_conflicts``. Nothing tells the caller whether it
+    matched: institutions must not learn who the jurors are (the returned declaration is
+    the same either way).
     """
-    email = email.strip()
-    reason = reason.strip()
-    if not email or not reason:
+    reason = reason.replace("\r\n", "\n").strip()
+    declaration = InstitutionConflictDeclaration(
+        bid=bid, email=email.strip(), reason=reason, declared_by=by
+    )
+    if not declaration.email or not reason:
         raise ValidationError(_("Give the person's e-mail address and the reason."))
-    user_ids = EmailAddress.objects.filter(email__iexact=email).values("user_id")
-    jurors = JurorProfile.objects.filter(Q(user__email__iexact=email) | Q(user__in=user_ids))
+    declaration.full_clean()  # lower-cases the address
+    user_ids = EmailAddress.objects.filter(email__iexact=declaration.email).values("user_id")
+    jurors = JurorProfile.objects.filter(
+        Q(user__email__iexact=declaration.email) | Q(user__in=user_ids)
+    )
     with transaction.atomic():
+        declaration.save()
         for juror in jurors:
-            conflict, created = Conflict.objects.select_for_update().get_or_create(
-                juror=juror,
-                bid=bid,
-                source=Conflict.Source.INSTITUTION,
-                kind=Conflict.Kind.OTHER,
-                defaults={"reason": reason},
+            _record_institution_reasons(
+                conflict=Conflict.objects.select_for_update()
+                .filter(
+                    juror=juror,
+                    bid=bid,
+                    source=Conflict.Source.INSTITUTION,
+                    kind=Conflict.Kind.OTHER,
+                )
+                .first(),
+                juror_id=juror.pk,
+                bid_id=bid.pk,
+                reasons=[reason],
             )
-            if not created and reason not in conflict.reason:
-                conflict.reason = f"{conflict.reason}\n{reason}"
-                conflict.save(update_fields=["reason"])
     # The log records the declaration either way, without saying whether it matched.
     logger.info("User %s declared a conflict on bid %s", by.pk, bid.pk)
+    return declaration

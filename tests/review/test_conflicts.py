@@ -1,11 +1,19 @@
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from allauth.account.models import EmailAddress
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from review.models import Assignment, Conflict, ConflictDeclaration, Review
+from review.models import (
+    Assignment,
+    Conflict,
+    ConflictDeclaration,
+    InstitutionConflictDeclaration,
+    Review,
+)
 from review.rules import excluded_juror_ids
 from review.services.conflicts import (
     confirm_conflict,
@@ -235,6 +243,190 @@ def test_declare_institution_conflict_records_suggestion_for_juror_email():
     )
 
 
+def _institution_conflicts():
+    return list(
+        Conflict.objects.filter(source="institution").values_list(
+            "juror_id", "bid_id", "kind", "status", "reason"
+        )
+    )
+
+
+def test_declare_institution_conflict_stores_declaration_matching_no_juror():
+    bid = submitted_bid(call=CallFactory())
+    member = institution_member(bid=bid)
+
+    declare_institution_conflict(
+        bid=bid, email=" Later.Juror@Example.ORG ", reason="Former PhD advisor", by=member
+    )
+
+    declaration = InstitutionConflictDeclaration.objects.get()
+    assert (declaration.bid, declaration.email, declaration.reason, declaration.declared_by) == (
+        bid,
+        "later.juror@example.org",
+        "Former PhD advisor",
+        member,
+    )
+    assert declaration.declared_at is not None
+    assert Conflict.objects.exists() is False
+
+
+def test_detect_conflicts_matches_declaration_made_before_juror_was_invited():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    declare_institution_conflict(
+        bid=bid,
+        email="later.juror@example.org",
+        reason="Former PhD advisor",
+        by=institution_member(bid=bid),
+    )
+    juror = juror_with_totp(call=call, user=UserFactory(username="Later.Juror@example.org"))
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert summary.created == 1
+    assert _institution_conflicts() == [
+        (juror.pk, bid.pk, "other", "suggested", "Former PhD advisor")
+    ]
+
+
+def test_detect_conflicts_matches_declaration_on_juror_secondary_address():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    declare_institution_conflict(
+        bid=bid, email="private@example.net", reason="Competitor", by=institution_member(bid=bid)
+    )
+    juror = juror_with_totp(call=call)
+    EmailAddress.objects.create(user=juror.user, email="Private@example.net", verified=False)
+
+    detect_conflicts(call=call, now=NOW)
+
+    assert _institution_conflicts() == [(juror.pk, bid.pk, "other", "suggested", "Competitor")]
+
+
+def test_detect_conflicts_ignores_declaration_naming_juror_of_another_call():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    declare_institution_conflict(
+        bid=bid,
+        email="elsewhere@example.org",
+        reason="Competitor",
+        by=institution_member(bid=bid),
+    )
+    juror_with_totp(call=CallFactory(), user=UserFactory(username="elsewhere@example.org"))
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert (summary.created, _institution_conflicts()) == (0, [])
+
+
+def test_detect_conflicts_institution_declarations_twice_changes_nothing():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    member = institution_member(bid=bid)
+    for reason in ["Competitor", "Co-author in 2025"]:
+        declare_institution_conflict(bid=bid, email="later@example.org", reason=reason, by=member)
+    juror = juror_with_totp(call=call, user=UserFactory(username="later@example.org"))
+    detect_conflicts(call=call, now=NOW)
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert (summary.created, summary.updated, summary.removed) == (0, 0, 0)
+    assert _institution_conflicts() == [
+        (juror.pk, bid.pk, "other", "suggested", "Competitor\nCo-author in 2025")
+    ]
+
+
+def test_declare_institution_conflict_same_reason_twice_records_it_once():
+    bid = submitted_bid(call=CallFactory())
+    juror = juror_with_totp()
+    member = institution_member(bid=bid)
+
+    for _ in range(2):
+        declare_institution_conflict(
+            bid=bid, email=juror.user.email, reason="Competitor", by=member
+        )
+
+    assert InstitutionConflictDeclaration.objects.count() == 2
+    assert _institution_conflicts() == [(juror.pk, bid.pk, "other", "suggested", "Competitor")]
+
+
+def test_detect_conflicts_new_institution_reason_reopens_dismissed_conflict():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    juror = juror_with_totp(call=call)
+    member = institution_member(bid=bid)
+    declare_institution_conflict(bid=bid, email=juror.user.email, reason="Competitor", by=member)
+    dismiss_conflict(conflict=Conflict.objects.get(), by=administrator_with_totp())
+    InstitutionConflictDeclaration.objects.create(
+        bid=bid, email=juror.user.email, reason="Co-author in 2025", declared_by=member
+    )
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert summary.updated == 1
+    conflict = Conflict.objects.get()
+    assert (conflict.status, conflict.decided_by, conflict.reason) == (
+        "suggested",
+        None,
+        "Competitor\nCo-author in 2025",
+    )
+
+
+def test_declare_institution_conflict_new_reason_keeps_confirmed_conflict_confirmed():
+    bid = submitted_bid(call=CallFactory())
+    juror = juror_with_totp()
+    member = institution_member(bid=bid)
+    declare_institution_conflict(bid=bid, email=juror.user.email, reason="Competitor", by=member)
+    admin = administrator_with_totp()
+    confirm_conflict(conflict=Conflict.objects.get(), by=admin)
+
+    declare_institution_conflict(
+        bid=bid, email=juror.user.email, reason="Co-author in 2025", by=member
+    )
+
+    conflict = Conflict.objects.get()
+    assert (conflict.status, conflict.decided_by, conflict.reason) == (
+        "confirmed",
+        admin,
+        "Competitor\nCo-author in 2025",
+    )
+    assert excluded_juror_ids(bid) == {juror.pk}
+
+
+def test_detect_conflicts_keeps_pinned_institution_conflict_as_it_is():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    juror = juror_with_totp(call=call)
+    member = institution_member(bid=bid)
+    declare_institution_conflict(bid=bid, email=juror.user.email, reason="Competitor", by=member)
+    admin = administrator_with_totp()
+    conflict = dismiss_conflict(conflict=Conflict.objects.get(), by=admin)
+    set_conflict_pinned(conflict=conflict, pinned=True, by=admin)
+    InstitutionConflictDeclaration.objects.create(
+        bid=bid, email=juror.user.email, reason="Co-author in 2025", declared_by=member
+    )
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert summary.kept_pinned == 1
+    assert _institution_conflicts() == [(juror.pk, bid.pk, "other", "dismissed", "Competitor")]
+
+
+def test_detect_conflicts_leaves_institution_conflict_of_juror_who_left_call():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    juror = juror_with_totp(call=call)
+    declare_institution_conflict(
+        bid=bid, email=juror.user.email, reason="Competitor", by=institution_member(bid=bid)
+    )
+    juror.calls.remove(call)
+
+    summary = detect_conflicts(call=call, now=NOW)
+
+    assert summary.removed == 0
+    assert _institution_conflicts() == [(juror.pk, bid.pk, "other", "suggested", "Competitor")]
+
+
 # Views -------------------------------------------------------------------------------
 
 
@@ -443,6 +635,64 @@ def test_institution_declaration_says_recorded_whether_or_not_juror(client, role
     assert [str(m) for m in matched.context["messages"]] == ["Your declaration is recorded."]
     assert [str(m) for m in unmatched.context["messages"]] == ["Your declaration is recorded."]
     assert list(Conflict.objects.values_list("juror_id", "source")) == [(juror.pk, "institution")]
+    assert sorted(InstitutionConflictDeclaration.objects.values_list("email", flat=True)) == [
+        "nobody@example.org",
+        juror.user.email,
+    ]
+
+
+def _without_csrf_token(content: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", content)
+
+
+def test_institution_declaration_response_is_identical_whether_or_not_juror(client):
+    bid = submitted_bid(call=CallFactory())
+    juror = juror_with_totp()
+    client.force_login(institution_member(bid=bid))
+
+    matched = client.post(
+        _institution_url(bid), {"email": juror.user.email, "reason": "Competitor"}, follow=True
+    )
+    unmatched = client.post(
+        _institution_url(bid), {"email": "nobody@example.org", "reason": "Competitor"}, follow=True
+    )
+
+    assert matched.redirect_chain == unmatched.redirect_chain == [(_institution_url(bid), 302)]
+    assert matched.status_code == unmatched.status_code == 200
+    assert _without_csrf_token(matched.content) == _without_csrf_token(unmatched.content)
+
+
+def test_institution_declaration_is_logged_with_actor(client):
+    bid = submitted_bid(call=CallFactory())
+    member = institution_member(bid=bid, role="editor")
+    client.force_login(member)
+
+    client.post(_institution_url(bid), {"email": "someone@example.org", "reason": "Competitor"})
+
+    declaration = InstitutionConflictDeclaration.objects.get()
+    entry = LogEntry.objects.get_for_object(declaration).get()
+    assert (entry.actor, entry.changes_dict["email"]) == (member, ["None", "someone@example.org"])
+
+
+def test_institution_declaration_redirects_anonymous_to_login(client):
+    bid = submitted_bid(call=CallFactory())
+
+    response = client.get(_institution_url(bid))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_institution_declaration_post_by_reader_is_refused_and_not_stored(client):
+    bid = submitted_bid(call=CallFactory())
+    client.force_login(institution_member(bid=bid, role="reader"))
+
+    response = client.post(
+        _institution_url(bid), {"email": "someone@example.org", "reason": "Competitor"}
+    )
+
+    assert response.status_code == 403
+    assert InstitutionConflictDeclaration.objects.exists() is False
 
 
 def test_institution_declaration_refuses_reader_and_other_institution(client):
