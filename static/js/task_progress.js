@@ -1,13 +1,15 @@
-// Polls a ranking run's status every second and reloads the page once it is over.
+// Polls a background task's JSON status (a ranking run, an assignment proposal) and reloads
+// the page once it is over. Markup: an element with data-progress-url holding a .progress-bar,
+// a [data-progress-status] text and, optionally, a [data-progress-chunks] counter.
 (function () {
   "use strict";
-  var box = document.getElementById("ranking-progress");
+  var box = document.querySelector("[data-progress-url]");
   if (!box) { return; }
-  var bar = document.getElementById("ranking-bar");
-  var statusText = document.getElementById("ranking-status");
-  var chunks = document.getElementById("ranking-chunks");
+  var bar = box.querySelector(".progress-bar");
+  var statusText = box.querySelector("[data-progress-status]");
+  var chunks = box.querySelector("[data-progress-chunks]");
   function poll() {
-    fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(box.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
         bar.style.width = data.progress + "%";
