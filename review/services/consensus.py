@@ -30,7 +30,7 @@ from review.models import (
     JurorProfile,
 )
 from review.queries import all_reviews_submitted
-from review.services.reviews import ScoreInput, StaleReview, score_errors
+from review.services.reviews import ScoreInput, StaleReview, score_errors, write_score_rows
 
 logger = logging.getLogger(__name__)
 
@@ -108,15 +108,9 @@ def save_consensus(
             report.status = ConsensusReport.Status.SUBMITTED
         report.full_clean()
         report.save()
-        existing = {s.criterion_id: s for s in ConsensusScore.objects.filter(report=report)}
-        for criterion in criteria:
-            entry = scores.get(criterion.pk) or ScoreInput(None, "")
-            row = existing.get(criterion.pk) or ConsensusScore(report=report, criterion=criterion)
-            if row.pk is not None and row.value == entry.value and row.comment == entry.comment:
-                continue
-            row.value = entry.value
-            row.comment = entry.comment
-            row.save()
+        write_score_rows(
+            model=ConsensusScore, owner={"report": report}, criteria=criteria, scores=scores
+        )
     logger.info(
         "consensus of bid %s %s by user %s", bid.pk, "submitted" if submit else "saved", by.pk
     )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import rules
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from review import scoring
-from review.models import Assignment, Criterion, CriterionScore, Review, ReviewReopening
+from review.models import (
+    Assignment,
+    ConsensusScore,
+    Criterion,
+    CriterionScore,
+    Review,
+    ReviewReopening,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +102,28 @@ def score_errors(
                 missing_comment % {"criterion": criterion.name}
             )
     return errors
+
+
+def write_score_rows(
+    *,
+    model: type[CriterionScore] | type[ConsensusScore],
+    owner: dict[str, Any],
+    criteria: list[Criterion],
+    scores: Mapping[int, ScoreInput],
+) -> None:
+    """Store one row per criterion (individual or consensus scores), writing only changed ones.
+
+    Call inside the transaction that saved ``owner`` (``{"review": …}`` or ``{"report": …}``).
+    """
+    existing = {row.criterion_id: row for row in model.objects.filter(**owner)}
+    for criterion in criteria:
+        entry = scores.get(criterion.pk) or ScoreInput(None, "")
+        row = existing.get(criterion.pk) or model(criterion=criterion, **owner)
+        if row.pk is not None and row.value == entry.value and row.comment == entry.comment:
+            continue
+        row.value = entry.value
+        row.comment = entry.comment
+        row.save()
 
 
 def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
@@ -175,15 +205,9 @@ def _write_review(
         review.full_clean(exclude=["bid_version"] if review.bid_version is None else None)
         review.save()
 
-        existing = {s.criterion_id: s for s in CriterionScore.objects.filter(review=review)}
-        for criterion in criteria:
-            entry = scores.get(criterion.pk) or ScoreInput(None, "")
-            row = existing.get(criterion.pk) or CriterionScore(review=review, criterion=criterion)
-            if row.pk is not None and row.value == entry.value and row.comment == entry.comment:
-                continue
-            row.value = entry.value
-            row.comment = entry.comment
-            row.save()
+        write_score_rows(
+            model=CriterionScore, owner={"review": review}, criteria=criteria, scores=scores
+        )
     logger.info(
         "review %s of assignment %s %s by user %s (version %s)",
         review.pk,
