@@ -286,6 +286,11 @@ class BidQuerySet(models.QuerySet["Bid"]):
     def submitted(self) -> "BidQuerySet":
         return self.filter(status=Bid.Status.SUBMITTED)
 
+    def assessable(self) -> "BidQuerySet":
+        """Bids the jury assesses (assigns, scores, ranks): submitted, which leaves withdrawn
+        bids out, and not found ineligible at screening."""
+        return self.submitted().exclude(eligibility=Bid.Eligibility.INELIGIBLE)
+
 
 class Bid(models.Model):
     class Status(models.TextChoices):

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from review.models import RankingRun
-from review.queries_ranking import RunRow, RunTable, input_sha256, reason_labels, run_table
+from review.queries.ranking import RunRow, RunTable, input_sha256, reason_labels, run_table
 
 # Keys of the engine input that describe the jury's data rather than the run's choices.
 DATA_KEYS = (

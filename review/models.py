@@ -1,20 +1,27 @@
 """The jury: evaluation grid, jurors, conflicts, assignments, reviews, consensus, ranking runs.
 
-Thin models; writes across models live in ``review/services.py``. Pure computations
+Thin models; writes across models live in ``review/services/``. Pure computations
 (assignment optimiser, ranking engine) live in ``review/assignment`` and ``review/ranking``.
+
+Who may see a bid as a juror is written here once: :func:`juror_excluded` (a confirmed
+conflict, or a conflict the juror declared, removes the juror from the bid), used by
+``Assignment.objects.active()``, ``JurorProfile.objects.excluded_from(bid)`` and
+``CriterionScore.objects.of_active_jurors()``; which bids the jury assesses at all is
+``applications.models.BidQuerySet.assessable``.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
 
-# Stored in English in each criterion; translated when shown (see review.queries.criteria_of).
+# Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
     "0": gettext_noop("Fails to address the criterion"),
     "1": gettext_noop("Poor"),
@@ -79,6 +86,30 @@ class Criterion(models.Model):
         return self.guidance_fr if (get_language() or "en").startswith("fr") else self.guidance_en
 
 
+def juror_excluded(*, juror: Any = None, bid: Any = None) -> Q:
+    """The exclusion rule: a confirmed conflict, or a conflict the juror declared, between
+    ``juror`` and ``bid`` removes the juror from the bid (they no longer see, score or
+    count on it).
+
+    ``juror`` and ``bid`` are the pair as the outer query sees it (``OuterRef`` or a value);
+    by default the row's own ``juror_id`` and ``bid_id`` (assignments, conflicts,
+    declarations).
+    """
+    pair = {
+        "juror_id": OuterRef("juror_id") if juror is None else juror,
+        "bid_id": OuterRef("bid_id") if bid is None else bid,
+    }
+    return Q(Exists(Conflict.objects.excluding().filter(**pair))) | Q(
+        Exists(ConflictDeclaration.objects.excluding().filter(**pair))
+    )
+
+
+class JurorProfileQuerySet(models.QuerySet["JurorProfile"]):
+    def excluded_from(self, bid: Bid) -> "JurorProfileQuerySet":
+        """Jurors removed from ``bid`` by :func:`juror_excluded`, assigned or not."""
+        return self.filter(juror_excluded(juror=OuterRef("pk"), bid=bid.pk))
+
+
 class JurorProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -94,6 +125,8 @@ class JurorProfile(models.Model):
     calls = models.ManyToManyField(
         Call, related_name="jurors", blank=True, verbose_name=_("calls for projects")
     )
+
+    objects = JurorProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name"]
@@ -129,6 +162,16 @@ class Affiliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.juror}: {self.organisation_name}"
+
+
+class ConflictQuerySet(models.QuerySet["Conflict"]):
+    def excluding(self) -> "ConflictQuerySet":
+        """Conflicts that remove the juror from the bid: those an administrator confirmed."""
+        return self.filter(status=Conflict.Status.CONFIRMED)
+
+    def undecided(self) -> "ConflictQuerySet":
+        """Suggested conflicts: they block an assignment until an administrator decides."""
+        return self.filter(status=Conflict.Status.SUGGESTED)
 
 
 class Conflict(models.Model):
@@ -179,6 +222,8 @@ class Conflict(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = ConflictQuerySet.as_manager()
+
     class Meta:
         ordering = ["bid", "juror"]
         verbose_name = _("conflict of interest")
@@ -191,6 +236,16 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.juror} × {self.bid.acronym}: {self.get_status_display()}"
+
+
+class ConflictDeclarationQuerySet(models.QuerySet["ConflictDeclaration"]):
+    def excluding(self) -> "ConflictDeclarationQuerySet":
+        """Declarations that remove the juror from the bid: a conflict declared."""
+        return self.filter(has_conflict=True)
+
+    def no_conflict(self) -> "ConflictDeclarationQuerySet":
+        """Declarations of no conflict: they open the bid beyond its title and summary."""
+        return self.filter(has_conflict=False)
 
 
 class ConflictDeclaration(models.Model):
@@ -206,6 +261,8 @@ class ConflictDeclaration(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=Conflict.Kind.choices, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    objects = ConflictDeclarationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("conflict declaration")
@@ -252,6 +309,23 @@ class InstitutionConflictDeclaration(models.Model):
         self.email = (self.email or "").strip().lower()
 
 
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def active(self) -> "AssignmentQuerySet":
+        """Assignments that still give the juror the bid: not cancelled by
+        :func:`juror_excluded`."""
+        return self.exclude(juror_excluded())
+
+    def with_declared_no_conflict(self) -> "AssignmentQuerySet":
+        """Annotate ``declared_no_conflict``: the juror declared no conflict on the bid."""
+        return self.annotate(
+            declared_no_conflict=Exists(
+                ConflictDeclaration.objects.no_conflict().filter(
+                    juror_id=OuterRef("juror_id"), bid_id=OuterRef("bid_id")
+                )
+            )
+        )
+
+
 class Assignment(models.Model):
     juror = models.ForeignKey(
         JurorProfile, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("juror")
@@ -269,6 +343,8 @@ class Assignment(models.Model):
         verbose_name=_("assigned by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["bid", "juror"]
@@ -364,6 +440,17 @@ class Review(models.Model):
         return _("Review %(assignment)s") % {"assignment": self.assignment}
 
 
+class CriterionScoreQuerySet(models.QuerySet["CriterionScore"]):
+    def of_active_jurors(self) -> "CriterionScoreQuerySet":
+        """Scores of reviews whose juror :func:`juror_excluded` does not remove from the bid."""
+        return self.exclude(
+            juror_excluded(
+                juror=OuterRef("review__assignment__juror_id"),
+                bid=OuterRef("review__assignment__bid_id"),
+            )
+        )
+
+
 class CriterionScore(models.Model):
     review = models.ForeignKey(
         Review, on_delete=models.CASCADE, related_name="scores", verbose_name=_("review")
@@ -373,6 +460,8 @@ class CriterionScore(models.Model):
     )
     value = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+
+    objects = CriterionScoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("criterion score")

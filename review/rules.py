@@ -1,8 +1,8 @@
 """Who may see and do what in the jury: django-rules predicates.
 
-A juror reaches a bid only through an assignment, and loses it entirely once a conflict is
-confirmed (by an administrator) or declared (by the juror). Beyond the title and summary,
-a juror must first declare "no conflict". Jurors and administrators must have TOTP enabled
+A juror reaches a bid only through an active assignment (``Assignment.objects.active()``,
+which a conflict cancels: ``review.models.juror_excluded``). Beyond the title and summary, a
+juror must first declare "no conflict". Jurors and administrators must have TOTP enabled
 (``mfa_satisfied``) unless the local demo relaxes it (never in production: see settings).
 """
 
@@ -10,29 +10,8 @@ import rules
 
 from applications.models import Bid
 from applications.rules import is_administrator, is_juror, mfa_satisfied
-from review.models import Assignment, Conflict, ConflictDeclaration
-
-
-def excluded_juror_ids(bid: Bid) -> set[int]:
-    """Jurors removed from a bid: a confirmed conflict, or a conflict they declared."""
-    confirmed = Conflict.objects.filter(bid=bid, status=Conflict.Status.CONFIRMED).values_list(
-        "juror_id", flat=True
-    )
-    declared = ConflictDeclaration.objects.filter(bid=bid, has_conflict=True).values_list(
-        "juror_id", flat=True
-    )
-    return set(confirmed) | set(declared)
-
-
-def active_assignment(user, bid: Bid | None) -> Assignment | None:
-    """The user's assignment on the bid, unless a conflict removes them from it."""
-    if bid is None or not user.is_authenticated or not hasattr(user, "juror_profile"):
-        return None
-    juror = user.juror_profile
-    assignment = Assignment.objects.filter(juror=juror, bid=bid).first()
-    if assignment is None or juror.pk in excluded_juror_ids(bid):
-        return None
-    return assignment
+from review.models import ConflictDeclaration
+from review.queries.visibility import active_assignment
 
 
 @rules.predicate
@@ -44,9 +23,9 @@ def is_assigned_juror(user, bid: Bid | None) -> bool:
 def has_declared_no_conflict(user, bid: Bid | None) -> bool:
     if bid is None or not hasattr(user, "juror_profile"):
         return False
-    return ConflictDeclaration.objects.filter(
-        juror=user.juror_profile, bid=bid, has_conflict=False
-    ).exists()
+    return (
+        ConflictDeclaration.objects.no_conflict().filter(juror=user.juror_profile, bid=bid).exists()
+    )
 
 
 # Title and summary only: enough to declare a conflict.

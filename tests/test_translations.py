@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from applications.models import Bid, Membership
-from review.queries import criteria_of
+from review.queries.criteria import criteria_of
 from tests.factories import (
     BidFactory,
     CallFactory,

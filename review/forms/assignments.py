@@ -1,9 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Call
+from applications.models import Bid, Call
 from review.models import JurorProfile
-from review.services.assignments import assignable_bids
 
 
 class JurorChoiceField(forms.ModelChoiceField):
@@ -26,7 +25,7 @@ class ManualAssignmentForm(forms.Form):
         juror_field = self.fields["juror"]
         assert isinstance(bid_field, forms.ModelChoiceField)
         assert isinstance(juror_field, forms.ModelChoiceField)
-        bid_field.queryset = assignable_bids(call=call).order_by("acronym")
+        bid_field.queryset = Bid.objects.assessable().filter(call=call).order_by("acronym")
         juror_field.queryset = JurorProfile.objects.filter(calls=call)
 
 

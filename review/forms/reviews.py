@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from review import scoring
 from review.models import Review
-from review.queries import CriterionInfo
+from review.queries.criteria import CriterionInfo
 from review.services.reviews import ScoreInput, scale_error
 
 SAVE = "save"

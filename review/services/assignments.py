@@ -9,7 +9,6 @@ replaces the call's assignments, keeping the pairs (and their reviews) that stay
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +18,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from applications.models import Bid, BidSection, Call
 from review.assignment import (
@@ -30,49 +28,12 @@ from review.assignment import (
     JurorInput,
     assign_jurors,
 )
-from review.models import (
-    Assignment,
-    AssignmentProposal,
-    Conflict,
-    ConflictDeclaration,
-    JurorProfile,
-)
+from review.models import Assignment, AssignmentProposal, JurorProfile
+from review.queries.assignments import blocked_pairs
 
 logger = logging.getLogger(__name__)
 
 SOLVER_TIME_LIMIT_SECONDS = 120.0
-
-
-def assignable_bids(*, call: Call):
-    """Bids the jury assesses: submitted, not withdrawn, not found ineligible."""
-    return Bid.objects.filter(call=call, status=Bid.Status.SUBMITTED).exclude(
-        eligibility=Bid.Eligibility.INELIGIBLE
-    )
-
-
-def blocked_pairs(*, call: Call) -> dict[tuple[int, int], str]:
-    """(juror id, bid id) → why the pair may not be assigned.
-
-    Confirmed conflicts and conflicts a juror declared block for good; suggested ones block
-    until an administrator dismisses them.
-    """
-    blocked: dict[tuple[int, int], str] = {}
-    for juror_id, bid_id, status in Conflict.objects.filter(
-        bid__call=call,
-        status__in=[Conflict.Status.CONFIRMED, Conflict.Status.SUGGESTED],
-    ).values_list("juror_id", "bid_id", "status"):
-        if status == Conflict.Status.CONFIRMED:
-            blocked[(juror_id, bid_id)] = _("a confirmed conflict of interest")
-        else:
-            blocked.setdefault(
-                (juror_id, bid_id),
-                _("a suggested conflict of interest (confirm or dismiss it first)"),
-            )
-    for juror_id, bid_id in ConflictDeclaration.objects.filter(
-        bid__call=call, has_conflict=True
-    ).values_list("juror_id", "bid_id"):
-        blocked[(juror_id, bid_id)] = _("a conflict of interest the juror declared")
-    return blocked
 
 
 def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by) -> None:
@@ -97,7 +58,7 @@ def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by) -> None
 
 
 def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
-    if not assignable_bids(call=bid.call).filter(pk=bid.pk).exists():
+    if not Bid.objects.assessable().filter(call=bid.call, pk=bid.pk).exists():
         raise ValidationError(
             _("%(bid)s cannot be assigned: only submitted bids not found ineligible are.")
             % {"bid": bid.acronym}
@@ -230,7 +191,9 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
         return proposal
     _set_progress(proposal, status=AssignmentProposal.Status.RUNNING, progress=10)
     call = proposal.call
-    bids = list(assignable_bids(call=call).select_related("lead_institution").order_by("pk"))
+    bids = list(
+        Bid.objects.assessable().filter(call=call).select_related("lead_institution").order_by("pk")
+    )
     summaries = dict(
         BidSection.objects.filter(bid__in=bids, key=BidSection.Key.SUMMARY).values_list(
             "bid_id", "content"
@@ -308,172 +271,6 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
     return proposal
 
 
-# The optimiser explains infeasibility in English with a stable code and parameters; the
-# pages say it in the reader's language. Unknown codes fall back to the optimiser's text.
-_INFEASIBILITY_MESSAGES = {
-    "pinned_conflict": gettext_lazy(
-        "juror %(juror)s has started reviewing bid %(bid)s but has a conflict of interest with it"
-    ),
-    "bid_too_many_pinned": gettext_lazy(
-        "bid %(bid)s has %(pinned)s jurors whose review has started but takes only %(needed)s"
-    ),
-    "bid_too_few_jurors": gettext_lazy(
-        "bid %(bid)s has only %(available)s non-conflicted jurors but needs %(needed)s"
-    ),
-    "juror_too_many_pinned": gettext_lazy(
-        "juror %(juror)s has started %(pinned)s reviews but the maximum load is %(max_load)s"
-    ),
-    "juror_too_few_bids": gettext_lazy(
-        "juror %(juror)s may review only %(available)s bids (conflicts) but the minimum load "
-        "is %(min_load)s"
-    ),
-    "capacity_below_demand": gettext_lazy(
-        "total capacity (sum of maximum loads = %(capacity)s) is below the %(demand)s places "
-        "to fill (bids × jurors per bid)"
-    ),
-    "minimum_loads_exceed_demand": gettext_lazy(
-        "the sum of minimum loads (%(minimum)s) exceeds the %(demand)s places to fill "
-        "(bids × jurors per bid)"
-    ),
-    "bids_group_too_few_jurors": gettext_lazy(
-        "bids %(bids)s together need %(needed)s more jurors, but their non-conflicted jurors "
-        "can take at most %(offered)s of these places (maximum loads, one place per bid)"
-    ),
-    "jurors_group_too_few_bids": gettext_lazy(
-        "jurors %(jurors)s together need %(needed)s more bids to reach their minimum loads, "
-        "but the bids they may review have only %(offered)s places for them"
-    ),
-    "no_solution": gettext_lazy(
-        "no assignment meets all constraints together (jurors per bid, minimum and maximum "
-        "loads, conflicts, reviews already started), although each holds on its own; try "
-        "widening the load range"
-    ),
-}
-_MAX_NAMES = 8
-
-
-def _names(names: list[str]) -> str:
-    if len(names) <= _MAX_NAMES:
-        return ", ".join(names)
-    return _("%(names)s and %(count)s others") % {
-        "names": ", ".join(names[:_MAX_NAMES]),
-        "count": len(names) - _MAX_NAMES,
-    }
-
-
-def _infeasibility_messages(reasons: list[dict[str, Any]]) -> list[str]:
-    """Each reason in the reader's language, naming bids by acronym and jurors by name."""
-    bid_ids: set[int] = set()
-    juror_ids: set[int] = set()
-    for reason in reasons:
-        params = reason.get("params") or {}
-        bid_ids.update([params["bid"]] if "bid" in params else params.get("bids", []))
-        juror_ids.update([params["juror"]] if "juror" in params else params.get("jurors", []))
-    bids = dict(Bid.objects.filter(pk__in=bid_ids).values_list("pk", "acronym"))
-    jurors = dict(JurorProfile.objects.filter(pk__in=juror_ids).values_list("pk", "display_name"))
-    messages = []
-    for reason in reasons:
-        template = _INFEASIBILITY_MESSAGES.get(reason.get("code", ""))
-        params = dict(reason.get("params") or {})
-        try:
-            if "bid" in params:
-                params["bid"] = bids[params["bid"]]
-            if "juror" in params:
-                params["juror"] = jurors[params["juror"]]
-            if "bids" in params:
-                params["bids"] = _names([bids[pk] for pk in params["bids"]])
-            if "jurors" in params:
-                params["jurors"] = _names([jurors[pk] for pk in params["jurors"]])
-            messages.append(str(template) % params if template else reason["message"])
-        except (KeyError, TypeError, ValueError):
-            # A bid or juror deleted since, or parameters this page does not know.
-            messages.append(reason["message"])
-    return messages
-
-
-@dataclass
-class PreviewBid:
-    bid: Bid
-    pairs: list[tuple[JurorProfile, float, bool]] = field(default_factory=list)
-
-
-@dataclass
-class PreviewJuror:
-    juror: JurorProfile
-    load: int
-    mean_similarity: float
-
-
-@dataclass
-class ProposalPreview:
-    bids: list[PreviewBid]
-    jurors: list[PreviewJuror]
-    mean_similarity: float
-    connected: bool
-    groups: int
-    idle_jurors: list[JurorProfile]
-    notes: list[str]
-    infeasible: list[str]
-    pinned_count: int
-
-
-def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
-    """Names and figures for the preview page (two queries); None until a result exists."""
-    result = proposal.result
-    if not result:
-        return None
-    if "infeasible" in result:
-        return ProposalPreview(
-            bids=[],
-            jurors=[],
-            mean_similarity=0.0,
-            connected=False,
-            groups=0,
-            idle_jurors=[],
-            notes=[],
-            infeasible=_infeasibility_messages(result["infeasible"]),
-            pinned_count=0,
-        )
-    pairs = result["pairs"]
-    bids = Bid.objects.in_bulk({pair["bid"] for pair in pairs})
-    juror_ids = {int(juror_id) for juror_id in result["load"]}
-    jurors = JurorProfile.objects.in_bulk(juror_ids)
-    by_bid: dict[int, PreviewBid] = {}
-    similarities: dict[int, list[float]] = defaultdict(list)
-    for pair in pairs:
-        bid, juror = bids.get(pair["bid"]), jurors.get(pair["juror"])
-        if bid is None or juror is None:
-            continue  # deleted since the computation; saving will say so
-        by_bid.setdefault(bid.pk, PreviewBid(bid=bid)).pairs.append(
-            (juror, pair["similarity"], pair["pinned"])
-        )
-        similarities[juror.pk].append(pair["similarity"])
-    preview_jurors = [
-        PreviewJuror(
-            juror=jurors[int(juror_id)],
-            load=load,
-            mean_similarity=(
-                sum(similarities[int(juror_id)]) / len(similarities[int(juror_id)])
-                if similarities[int(juror_id)]
-                else 0.0
-            ),
-        )
-        for juror_id, load in result["load"].items()
-        if int(juror_id) in jurors
-    ]
-    return ProposalPreview(
-        bids=sorted(by_bid.values(), key=lambda row: row.bid.acronym),
-        jurors=sorted(preview_jurors, key=lambda row: row.juror.display_name),
-        mean_similarity=result["mean_similarity"],
-        connected=result["connected"],
-        groups=len(result["juror_components"]),
-        idle_jurors=[jurors[j] for j in result["idle_jurors"] if j in jurors],
-        notes=list(result["notes"]),
-        infeasible=[],
-        pinned_count=sum(1 for pair in pairs if pair["pinned"]),
-    )
-
-
 def save_assignment_proposal(
     *, proposal: AssignmentProposal, by, dashboard_url: str
 ) -> list[Assignment]:
@@ -496,7 +293,7 @@ def save_assignment_proposal(
         wanted = {
             (pair["juror"], pair["bid"]): pair["similarity"] for pair in proposal.result["pairs"]
         }
-        bid_ids = set(assignable_bids(call=call).values_list("pk", flat=True))
+        bid_ids = set(Bid.objects.assessable().filter(call=call).values_list("pk", flat=True))
         juror_ids = set(JurorProfile.objects.filter(calls=call).values_list("pk", flat=True))
         blocked = blocked_pairs(call=call)
         stale = [

@@ -38,7 +38,7 @@ from review.models import (
     InstitutionConflictDeclaration,
     JurorProfile,
 )
-from review.services.assignments import assignable_bids, delete_assignment_for_conflict
+from review.services.assignments import delete_assignment_for_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,10 @@ def _findings(
     """(juror id, bid id, kind) → reason, for every conflict the data suggests."""
     oldest_recent_year = now.year - RECENT_AFFILIATION_YEARS
     bids = list(
-        assignable_bids(call=call).select_related("lead_institution").prefetch_related("partners")
+        Bid.objects.assessable()
+        .filter(call=call)
+        .select_related("lead_institution")
+        .prefetch_related("partners")
     )
     findings: dict[tuple[int, int, str], list[str]] = defaultdict(list)
     for juror in jurors:

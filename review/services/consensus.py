@@ -5,7 +5,7 @@ Workflow: once every active juror of the bid has submitted their review, the rap
 summary, then submits it for approval; the bid's other active jurors may comment meanwhile;
 an administrator approves it. Consensus scores are ``ConsensusScore`` rows, never written
 into the jurors' ``CriterionScore`` rows (and vice versa). The approved report is the
-evaluation summary sent to the institution (``review.queries.evaluation_summary_for``).
+evaluation summary sent to the institution (``review.queries.reviews.evaluation_summary_for``).
 
 Callers check the permissions (the rapporteur's active assignment, ``jury.review_bid``,
 ``jury.administer``); these functions enforce the workflow's states.
@@ -29,7 +29,7 @@ from review.models import (
     Criterion,
     JurorProfile,
 )
-from review.queries import all_reviews_submitted
+from review.queries.reviews import all_reviews_submitted
 from review.services.reviews import ScoreInput, StaleReview, score_errors, write_score_rows
 
 logger = logging.getLogger(__name__)

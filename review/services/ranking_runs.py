@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from review.models import RankingChunk, RankingRun
-from review.queries_ranking import input_sha256, ranking_data
+from review.queries.ranking import input_sha256, ranking_data
 from review.ranking import (
     ENGINE_VERSION,
     RankingError,

@@ -25,7 +25,6 @@ from django.utils import timezone, translation
 
 from applications.models import Call
 from review.models import Assignment, JurorProfile, ReminderEmail, Review
-from review.queries import active_assignments
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def reminder_kind(*, deadline: datetime, now: datetime) -> str | None:
 
 def _unfinished_by_juror(call: Call) -> dict[int, list[Assignment]]:
     rows = (
-        active_assignments()
+        Assignment.objects.active()
         .filter(bid__call=call)
         .filter(Q(review__isnull=True) | Q(review__status=Review.Status.DRAFT))
         .select_related("bid")

@@ -9,14 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applications.models import Call
+from applications.models import Bid, Call
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
 from review.mfa import jury_page
 from review.models import Assignment, AssignmentProposal, Conflict, JurorProfile
+from review.queries.assignments import proposal_preview
 from review.services.assignments import (
     assign_juror,
-    assignable_bids,
-    proposal_preview,
     request_assignment_proposal,
     save_assignment_proposal,
     set_rapporteur,
@@ -34,7 +33,8 @@ def _assignment_page(
     auto_form: AutoAssignmentForm | None = None,
 ) -> HttpResponse:
     bids = (
-        assignable_bids(call=call)
+        Bid.objects.assessable()
+        .filter(call=call)
         .select_related("lead_institution")
         .prefetch_related(
             Prefetch(

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.models import Bid
-from review import queries
 from review.forms.consensus import ConsensusCommentForm, ConsensusForm
 from review.mfa import jury_page
 from review.models import Assignment, ConsensusReport, Review
+from review.queries.criteria import criteria_of
+from review.queries.reviews import all_reviews_submitted, evaluation_summary_for, reviews_of_bid
 from review.services.consensus import (
     ConsensusLocked,
     StaleConsensus,
@@ -66,9 +67,9 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     is_admin = assignment is None
-    criteria = queries.criteria_of(bid.call)
+    criteria = criteria_of(bid.call)
     report = _report(bid)
-    ready = queries.all_reviews_submitted(bid=bid)
+    ready = all_reviews_submitted(bid=bid)
     is_rapporteur = bool(assignment and assignment.is_rapporteur)
     can_edit = (
         is_rapporteur
@@ -93,10 +94,10 @@ def _render(
             and report is not None
             and report.status != ConsensusReport.Status.APPROVED,
             "consensus_rows": [(c, consensus_scores.get(c.pk)) for c in criteria],
-            "cards": queries.reviews_of_bid(bid=bid, criteria=criteria)
+            "cards": reviews_of_bid(bid=bid, criteria=criteria)
             if (is_admin or is_rapporteur) and ready
             else [],
-            "summary": queries.evaluation_summary_for(bid=bid) if report else None,
+            "summary": evaluation_summary_for(bid=bid) if report else None,
         },
         status=status,
     )
@@ -117,7 +118,7 @@ def consensus(request: HttpRequest, public_id) -> HttpResponse:
         return _render(request, bid, assignment=assignment)
     if assignment is None or not assignment.is_rapporteur:
         raise PermissionDenied(_("Only the bid's rapporteur drafts its consensus report."))
-    form = ConsensusForm(request.POST, criteria=queries.criteria_of(bid.call))
+    form = ConsensusForm(request.POST, criteria=criteria_of(bid.call))
     status = 200
     if form.is_valid():
         submitting = request.POST.get("action") == SUBMIT

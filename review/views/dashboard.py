@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from applications.templatetags.bid_tags import format_paris
-from review import queries
 from review.mfa import jury_page
+from review.queries.dashboard import JurorStatus, juror_assignment_values, status_of
 
-S = queries.JurorStatus
+S = JurorStatus
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def _rows(juror) -> list[Row]:
     }
     deadlines: dict[int, str] = {}
     rows = []
-    for item in queries.juror_assignment_values(juror=juror):
-        status = queries.status_of(
+    for item in juror_assignment_values(juror=juror):
+        status = status_of(
             declared_no_conflict=item["declared_no_conflict"], review_status=item["review_status"]
         )
         call_id = item["bid__call_id"]

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from applications.models import Bid, Call
-from review.queries import evaluation_summary_for
+from review.queries.reviews import evaluation_summary_for
 
 
 @login_required

@@ -1,7 +1,8 @@
 """The administrators' progress page of a call: who has done what, disagreements, leniency.
 
-Built from ``review.queries.call_progress`` (a fixed handful of queries); the matrix cells and
-the chart's coordinates are prepared here so the template only prints them.
+Built from ``review.queries.progress.call_progress`` (a fixed handful of queries); the matrix
+cells are prepared here and the chart's coordinates in ``review.charts``, so the template only
+prints them.
 """
 
 import uuid
@@ -16,12 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from applications.models import Call
-from review import queries
+from review.charts import leniency_chart
 from review.mfa import jury_page
-
-CHART_WIDTH = 640
-CHART_LABEL_WIDTH = 160
-CHART_ROW_HEIGHT = 22
+from review.queries import progress as queries
 
 
 def _cell_labels() -> dict[str, tuple[str, str]]:
@@ -71,53 +69,6 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
         )
         rows.append(f"{head}{body}<td>{bid.submitted}/{bid.assigned}</td></tr>")
     return mark_safe("".join(rows))  # noqa: S308 - built from the escaped pieces above
-
-
-def leniency_chart(progress: queries.CallProgress) -> dict[str, object]:
-    """Coordinates of the inline SVG: per juror, their totals as dots and their mean as a bar,
-    against the overall mean (vertical line)."""
-    scale_max = float(progress.max_total) or 1.0
-    plot_width = CHART_WIDTH - CHART_LABEL_WIDTH - 20
-
-    def x(value: float) -> float:
-        return round(CHART_LABEL_WIDTH + plot_width * value / scale_max, 1)
-
-    rows = []
-    jurors = [j for j in progress.jurors if j.totals]
-    for index, juror in enumerate(jurors):
-        y = 20 + index * CHART_ROW_HEIGHT
-        # Numbers only: nothing to escape.
-        dots = "".join(
-            f'<circle cx="{x(float(t))}" cy="{y}" r="3" fill-opacity="0.35"></circle>'
-            for t in juror.totals
-        )
-        rows.append(
-            {
-                "juror": juror,
-                "y": y,
-                "label_y": y + 4,
-                "dots": mark_safe(dots),  # noqa: S308 - numeric coordinates only
-                "mean_x": x(juror.mean or 0),
-                "mean_y1": y - 8,
-                "mean_y2": y + 8,
-            }
-        )
-    height = 40 + len(jurors) * CHART_ROW_HEIGHT
-    ticks = []
-    steps = 5
-    for i in range(steps + 1):
-        value = scale_max * i / steps
-        ticks.append({"x": x(value), "label": f"{value:g}"})
-    return {
-        "width": CHART_WIDTH,
-        "height": height,
-        "rows": rows,
-        "ticks": ticks,
-        "axis_y": height - 14,
-        "overall_x": x(progress.overall_mean) if progress.overall_mean is not None else None,
-        "plot_left": CHART_LABEL_WIDTH,
-        "plot_right": CHART_LABEL_WIDTH + plot_width,
-    }
 
 
 @jury_page

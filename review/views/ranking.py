@@ -5,9 +5,6 @@ Every view loads the call by slug and checks ``jury.administer`` (TOTP included)
 anything else; a run is only reached through its call.
 """
 
-import math
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,11 +14,11 @@ from django.views.decorators.http import require_GET
 
 from applications.models import Call
 from review import exports
+from review.charts import amount_chart, score_chart
 from review.forms.ranking import RankingRunForm
 from review.mfa import jury_page
 from review.models import RankingRun
-from review.queries_ranking import (
-    RunTable,
+from review.queries.ranking import (
     compare_runs,
     reason_labels,
     run_table,
@@ -45,144 +42,6 @@ def _run(call: Call, pk: int | str | None) -> RankingRun:
         return get_object_or_404(RankingRun, pk=int(pk or ""), call=call)
     except ValueError as error:
         raise Http404 from error
-
-
-# --------------------------------------------------------------------------- charts
-
-
-@dataclass(frozen=True)
-class ScoreRow:
-    y: float
-    label: str
-    selected: bool
-    score_x: float | None
-    raw_x: float | None
-    rank_x: float | None
-    i50: tuple[float, float] | None
-    i90: tuple[float, float] | None
-    title: str
-
-
-ROW = 18
-LABEL = 96
-PANEL = 300
-GAP = 30
-
-
-def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
-    """Coordinates for the inline SVG: per bid, its calibrated (dot) and raw (ring) scores,
-    and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals.
-
-    The score axis spans the scores actually given (whole points), not the whole scale:
-    bids near the funding line differ by fractions of a point."""
-    n = len(table.rows)
-    top = 24
-    given = [v for row in table.rows for v in (row.score, row.raw_score) if v is not None]
-    low = float(math.floor(min(given))) if given else 0.0
-    high = float(math.ceil(max(given))) if given else max_score
-    if high <= low:
-        high = low + 1
-
-    def sx(value: float | None) -> float | None:
-        if value is None:
-            return None
-        return LABEL + PANEL * (max(low, min(value, high)) - low) / (high - low)
-
-    rank_left = LABEL + PANEL + GAP
-
-    def rx(rank: float) -> float:
-        return rank_left + PANEL * (rank - 0.5) / max(n, 1)
-
-    rows = []
-    for index, row in enumerate(table.rows):
-        rows.append(
-            ScoreRow(
-                y=top + index * ROW + ROW / 2,
-                label=row.label,
-                selected=row.selected,
-                score_x=sx(row.score),
-                raw_x=sx(row.raw_score),
-                rank_x=rx(row.rank) if table.has_bootstrap else None,
-                i50=(rx(row.rank_interval_50[0]), rx(row.rank_interval_50[1]))
-                if row.rank_interval_50
-                else None,
-                i90=(rx(row.rank_interval_90[0]), rx(row.rank_interval_90[1]))
-                if row.rank_interval_90
-                else None,
-                title=_("%(bid)s: score %(score)s (raw %(raw)s), rank %(rank)s")
-                % {"bid": row.label, "score": row.score, "raw": row.raw_score, "rank": row.rank},
-            )
-        )
-    winners = sum(1 for row in table.rows if row.selected)
-    return {
-        "rows": rows,
-        "width": rank_left + PANEL + 10 if table.has_bootstrap else LABEL + PANEL + 10,
-        "height": top + n * ROW + 8,
-        "label_x": LABEL - 6,
-        "score_left": LABEL,
-        "score_right": LABEL + PANEL,
-        "score_min": low,
-        "score_max": high,
-        "rank_left": rank_left,
-        "rank_right": rank_left + PANEL,
-        "bottom": top + n * ROW,
-        "line_x": rx(winners + 0.5) if table.has_bootstrap and table.funding_line_after else None,
-        "ranks": n,
-    }
-
-
-@dataclass(frozen=True)
-class Segment:
-    x: float
-    width: float
-    label: str
-    title: str
-    shade: int
-
-
-def amount_chart(table: RunTable) -> dict[str, object]:
-    """A stacked bar: each winner's grant, then what is left, against the envelope; and
-    below it what the winners asked for."""
-    width = 640
-    winners = [row for row in table.rows if row.selected]
-    requested = sum(row.requested for row in winners)
-    scale_max = max(table.budget, requested, 1)
-
-    def w(amount: int) -> float:
-        return width * amount / scale_max
-
-    granted_segments, requested_segments = [], []
-    x = 0.0
-    y = 0.0
-    for index, row in enumerate(winners):
-        granted_segments.append(
-            Segment(
-                x=x,
-                width=w(row.granted),
-                label=row.label if w(row.granted) > 8 * len(row.label) else "",
-                title=_("%(bid)s: %(amount)s €") % {"bid": row.label, "amount": row.granted},
-                shade=index % 2,
-            )
-        )
-        requested_segments.append(
-            Segment(
-                x=y,
-                width=w(row.requested),
-                label="",
-                title=_("%(bid)s asked %(amount)s €") % {"bid": row.label, "amount": row.requested},
-                shade=index % 2,
-            )
-        )
-        x += w(row.granted)
-        y += w(row.requested)
-    return {
-        "width": width,
-        "granted": granted_segments,
-        "left_x": x,
-        "left_width": max(0.0, w(table.budget) - x),
-        "requested": requested_segments,
-        "envelope_x": w(table.budget),
-    }
 
 
 def _max_score(run: RankingRun) -> float:

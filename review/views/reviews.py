@@ -23,11 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
-from review import queries
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
 from review.mfa import jury_page
 from review.models import Assignment, Review
-from review.rules import active_assignment
+from review.queries.criteria import criteria_of
+from review.queries.documents import bid_documents, submitted_attachment
+from review.queries.reviews import reviews_of_bid
+from review.queries.visibility import active_assignment
 from review.services.reviews import (
     ReviewClosed,
     StaleReview,
@@ -89,7 +91,7 @@ def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
     bid = access_jury_bid(request, public_id)
     user = request.user
     can_read = is_jury_admin(user) or rules.has_perm("jury.read_bid", user, bid)
-    documents = queries.bid_documents(bid=bid)
+    documents = bid_documents(bid=bid)
     assignment = active_assignment(user, bid)
     review = Review.objects.filter(assignment=assignment).first() if assignment else None
     return render(
@@ -118,7 +120,7 @@ def download_attachment(request: HttpRequest, public_id, index: int) -> FileResp
     bid = access_jury_bid(request, public_id)
     if not (is_jury_admin(request.user) or rules.has_perm("jury.read_bid", request.user, bid)):
         raise PermissionDenied(_("Declare your conflicts of interest on this bid first."))
-    entry = queries.submitted_attachment(bid=bid, index=index)
+    entry = submitted_attachment(bid=bid, index=index)
     if entry is None or not default_storage.exists(entry.file):
         raise Http404
     digest = hashlib.sha256()
@@ -152,7 +154,7 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
         .prefetch_related("scores", "reopenings")
         .first()
     )
-    criteria = queries.criteria_of(bid.call)
+    criteria = criteria_of(bid.call)
     context = {
         "bid": bid,
         "review": review,
@@ -226,7 +228,7 @@ def others_hidden_reason(*, bid: Bid, own_review: Review | None) -> str | None:
 def bid_reviews(request: HttpRequest, public_id) -> HttpResponse:
     """The reviews of a bid: all of them for administrators; for a juror, subject to independence."""
     bid = access_jury_bid(request, public_id)
-    criteria = queries.criteria_of(bid.call)
+    criteria = criteria_of(bid.call)
     is_admin = is_jury_admin(request.user)
     own_review = None
     if not is_admin:
@@ -240,7 +242,7 @@ def bid_reviews(request: HttpRequest, public_id) -> HttpResponse:
                 {"bid": bid, "hidden_reason": hidden, "own_review": own_review},
                 status=403,
             )
-    cards = queries.reviews_of_bid(bid=bid, criteria=criteria, submitted_only=not is_admin)
+    cards = reviews_of_bid(bid=bid, criteria=criteria, submitted_only=not is_admin)
     return render(
         request,
         "review/reviews/bid_reviews.html",

@@ -14,7 +14,7 @@ from review.models import (
     InstitutionConflictDeclaration,
     Review,
 )
-from review.rules import excluded_juror_ids
+from review.queries.visibility import excluded_juror_ids
 from review.services.conflicts import (
     confirm_conflict,
     declare_conflict,

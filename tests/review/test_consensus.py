@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from review.models import ConsensusComment, ConsensusReport, ConsensusScore, CriterionScore
-from review.queries import evaluation_summary_for
+from review.queries.reviews import evaluation_summary_for
 from tests.factories import ConflictFactory
 from tests.review.jury_setup import administrator_with_totp, institution_member, juror_with_totp
 from tests.review.review_setup import panel, review_post, write_review

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from review import queries
 from review.models import Assignment, ConflictDeclaration
+from review.queries.progress import call_progress
 from tests.factories import ConflictFactory
 from tests.review.jury_setup import administrator_with_totp, institution_member, juror_with_totp
 from tests.review.review_setup import bid_with_version, call_with_grid, panel, write_review
@@ -62,7 +62,7 @@ def test_call_progress_builds_matrix_and_completion():
         juror=conflicted, bid=p.bid, has_conflict=True, kind="family", reason="x"
     )
 
-    progress = queries.call_progress(call=p.call)
+    progress = call_progress(call=p.call)
 
     cells = {j: progress.cells.get((p.bid.pk, j.pk), "") for j in [*p.jurors, conflicted]}
     assert list(cells.values()) == ["submitted", "draft", "assigned", "conflict"]
@@ -81,7 +81,7 @@ def test_call_progress_ranks_bids_by_disagreement_on_weighted_totals():
     write_review(disputed.assignments[0], Decimal(1))
     write_review(disputed.assignments[1], [Decimal(5), Decimal(4), Decimal(3)])
 
-    progress = queries.call_progress(call=call)
+    progress = call_progress(call=call)
 
     ranked = progress.most_disputed()
     assert [b.pk for b in ranked] == [disputed.bid.pk, calm.bid.pk]
@@ -101,7 +101,7 @@ def test_call_progress_flags_lenient_and_severe_jurors():
         for juror, score in ((lenient, Decimal(5)), (severe, Decimal(1)), (middle, Decimal(3))):
             write_review(Assignment.objects.create(juror=juror, bid=bid), score)
 
-    progress = queries.call_progress(call=call)
+    progress = call_progress(call=call)
 
     leaning = {j.pk: j.leaning for j in progress.jurors}
     assert [leaning[lenient.pk], leaning[severe.pk], leaning[middle.pk]] == [
@@ -117,7 +117,7 @@ def test_call_progress_leaves_conflicted_reviews_out_of_aggregation():
     write_review(p.assignments[1], Decimal(5))
     ConflictFactory(juror=p.jurors[1], bid=p.bid, status="confirmed")
 
-    progress = queries.call_progress(call=p.call)
+    progress = call_progress(call=p.call)
 
     assert (progress.bids[0].totals, progress.bids[0].assigned) == ([Decimal(9)], 1)
 

@@ -6,7 +6,7 @@ import pytest
 
 from applications.models import Bid
 from review.models import Conflict, Review
-from review.queries_ranking import canonical_json, input_sha256, ranking_data
+from review.queries.ranking import canonical_json, input_sha256, ranking_data
 from review.ranking import parse_params
 from tests.factories import (
     AssignmentFactory,

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from review.models import RankingChunk, RankingRun
-from review.queries_ranking import input_sha256
+from review.queries.ranking import input_sha256
 from review.ranking import ENGINE_VERSION, parse_params, seed_commitment, solve
 from review.services.ranking_runs import (
     RunSettings,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from review import scoring
 from review.forms.reviews import ReviewForm
 from review.models import Review
-from review.queries import CriterionInfo
+from review.queries.criteria import CriterionInfo
 from review.services.reviews import (
     ScoreInput,
     StaleReview,

@@ -5,9 +5,8 @@ The engine's input follows the JSON contract of ``docs/ranking.md``. Bids are id
 their primary key (stable, unique), jurors by theirs; acronyms are kept beside the run (in
 its ``parameters``) for display and exports, so a run stays readable as it was computed.
 
-Exclusion rule (the same as ``review.rules.excluded_juror_ids``, applied to all bids in one
-query): a juror's scores on a bid are left out when a conflict between them is confirmed or
-the juror declared one.
+The bids ranked are ``Bid.objects.assessable()``; the scores counted are those of jurors a
+conflict does not remove (``CriterionScore.objects.of_active_jurors()``).
 """
 
 import hashlib
@@ -17,19 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
-from review.models import (
-    Conflict,
-    ConflictDeclaration,
-    Criterion,
-    CriterionScore,
-    RankingRun,
-    Review,
-)
+from review.models import Criterion, CriterionScore, RankingRun, Review
 
 
 def canonical_json(data: Any) -> str:
@@ -47,34 +39,13 @@ def _number(value: Decimal) -> float | int:
     return int(number) if number.is_integer() else number
 
 
-def rankable_bids(*, call: Call) -> QuerySet[Bid]:
-    """Submitted bids not declared ineligible (withdrawn bids are not submitted)."""
-    return Bid.objects.filter(call=call, status=Bid.Status.SUBMITTED).exclude(
-        eligibility=Bid.Eligibility.INELIGIBLE
-    )
-
-
 def counted_scores(*, call: Call) -> QuerySet[CriterionScore]:
     """Scores of submitted reviews on the call's bids, minus those of excluded jurors."""
-    confirmed = Conflict.objects.filter(
-        juror_id=OuterRef("review__assignment__juror_id"),
-        bid_id=OuterRef("review__assignment__bid_id"),
-        status=Conflict.Status.CONFIRMED,
-    )
-    declared = ConflictDeclaration.objects.filter(
-        juror_id=OuterRef("review__assignment__juror_id"),
-        bid_id=OuterRef("review__assignment__bid_id"),
-        has_conflict=True,
-    )
-    return (
-        CriterionScore.objects.filter(
-            review__status=Review.Status.SUBMITTED,
-            review__assignment__bid__in=rankable_bids(call=call),
-            criterion__call=call,
-            value__isnull=False,
-        )
-        .exclude(Exists(confirmed))
-        .exclude(Exists(declared))
+    return CriterionScore.objects.of_active_jurors().filter(
+        review__status=Review.Status.SUBMITTED,
+        review__assignment__bid__in=Bid.objects.assessable().filter(call=call),
+        criterion__call=call,
+        value__isnull=False,
     )
 
 
@@ -90,7 +61,8 @@ class RankingData:
 def ranking_data(*, call: Call) -> RankingData:
     criteria = list(Criterion.objects.filter(call=call).order_by("order", "code"))
     bids = list(
-        rankable_bids(call=call)
+        Bid.objects.assessable()
+        .filter(call=call)
         .order_by("pk")
         .values_list("pk", "acronym", "requested_amount", "minimum_amount")
     )

@@ -1,0 +1,208 @@
+"""Geometry of the inline SVG charts: coordinates computed here, printed by the templates.
+
+- ``leniency_chart``: the progress page's totals per juror against the overall mean.
+- ``score_chart`` and ``amount_chart``: a ranking run's scores and rank intervals per bid,
+  and the winners' grants against the envelope.
+
+Numbers in, numbers out (plus the escaped titles): nothing here reads the database.
+"""
+
+import math
+from dataclasses import dataclass
+
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from review.queries.progress import CallProgress
+from review.queries.ranking import RunTable
+
+# --------------------------------------------------------------------------- progress page
+
+CHART_WIDTH = 640
+CHART_LABEL_WIDTH = 160
+CHART_ROW_HEIGHT = 22
+
+
+def leniency_chart(progress: CallProgress) -> dict[str, object]:
+    """Coordinates of the inline SVG: per juror, their totals as dots and their mean as a bar,
+    against the overall mean (vertical line)."""
+    scale_max = float(progress.max_total) or 1.0
+    plot_width = CHART_WIDTH - CHART_LABEL_WIDTH - 20
+
+    def x(value: float) -> float:
+        return round(CHART_LABEL_WIDTH + plot_width * value / scale_max, 1)
+
+    rows = []
+    jurors = [j for j in progress.jurors if j.totals]
+    for index, juror in enumerate(jurors):
+        y = 20 + index * CHART_ROW_HEIGHT
+        # Numbers only: nothing to escape.
+        dots = "".join(
+            f'<circle cx="{x(float(t))}" cy="{y}" r="3" fill-opacity="0.35"></circle>'
+            for t in juror.totals
+        )
+        rows.append(
+            {
+                "juror": juror,
+                "y": y,
+                "label_y": y + 4,
+                "dots": mark_safe(dots),  # noqa: S308 - numeric coordinates only
+                "mean_x": x(juror.mean or 0),
+                "mean_y1": y - 8,
+                "mean_y2": y + 8,
+            }
+        )
+    height = 40 + len(jurors) * CHART_ROW_HEIGHT
+    ticks = []
+    steps = 5
+    for i in range(steps + 1):
+        value = scale_max * i / steps
+        ticks.append({"x": x(value), "label": f"{value:g}"})
+    return {
+        "width": CHART_WIDTH,
+        "height": height,
+        "rows": rows,
+        "ticks": ticks,
+        "axis_y": height - 14,
+        "overall_x": x(progress.overall_mean) if progress.overall_mean is not None else None,
+        "plot_left": CHART_LABEL_WIDTH,
+        "plot_right": CHART_LABEL_WIDTH + plot_width,
+    }
+
+
+# --------------------------------------------------------------------------- ranking run
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    y: float
+    label: str
+    selected: bool
+    score_x: float | None
+    raw_x: float | None
+    rank_x: float | None
+    i50: tuple[float, float] | None
+    i90: tuple[float, float] | None
+    title: str
+
+
+ROW = 18
+LABEL = 96
+PANEL = 300
+GAP = 30
+
+
+def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
+    """Coordinates for the inline SVG: per bid, its calibrated (dot) and raw (ring) scores,
+    and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals.
+
+    The score axis spans the scores actually given (whole points), not the whole scale:
+    bids near the funding line differ by fractions of a point."""
+    n = len(table.rows)
+    top = 24
+    given = [v for row in table.rows for v in (row.score, row.raw_score) if v is not None]
+    low = float(math.floor(min(given))) if given else 0.0
+    high = float(math.ceil(max(given))) if given else max_score
+    if high <= low:
+        high = low + 1
+
+    def sx(value: float | None) -> float | None:
+        if value is None:
+            return None
+        return LABEL + PANEL * (max(low, min(value, high)) - low) / (high - low)
+
+    rank_left = LABEL + PANEL + GAP
+
+    def rx(rank: float) -> float:
+        return rank_left + PANEL * (rank - 0.5) / max(n, 1)
+
+    rows = []
+    for index, row in enumerate(table.rows):
+        rows.append(
+            ScoreRow(
+                y=top + index * ROW + ROW / 2,
+                label=row.label,
+                selected=row.selected,
+                score_x=sx(row.score),
+                raw_x=sx(row.raw_score),
+                rank_x=rx(row.rank) if table.has_bootstrap else None,
+                i50=(rx(row.rank_interval_50[0]), rx(row.rank_interval_50[1]))
+                if row.rank_interval_50
+                else None,
+                i90=(rx(row.rank_interval_90[0]), rx(row.rank_interval_90[1]))
+                if row.rank_interval_90
+                else None,
+                title=_("%(bid)s: score %(score)s (raw %(raw)s), rank %(rank)s")
+                % {"bid": row.label, "score": row.score, "raw": row.raw_score, "rank": row.rank},
+            )
+        )
+    winners = sum(1 for row in table.rows if row.selected)
+    return {
+        "rows": rows,
+        "width": rank_left + PANEL + 10 if table.has_bootstrap else LABEL + PANEL + 10,
+        "height": top + n * ROW + 8,
+        "label_x": LABEL - 6,
+        "score_left": LABEL,
+        "score_right": LABEL + PANEL,
+        "score_min": low,
+        "score_max": high,
+        "rank_left": rank_left,
+        "rank_right": rank_left + PANEL,
+        "bottom": top + n * ROW,
+        "line_x": rx(winners + 0.5) if table.has_bootstrap and table.funding_line_after else None,
+        "ranks": n,
+    }
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    width: float
+    label: str
+    title: str
+    shade: int
+
+
+def amount_chart(table: RunTable) -> dict[str, object]:
+    """A stacked bar: each winner's grant, then what is left, against the envelope; and
+    below it what the winners asked for."""
+    width = 640
+    winners = [row for row in table.rows if row.selected]
+    requested = sum(row.requested for row in winners)
+    scale_max = max(table.budget, requested, 1)
+
+    def w(amount: int) -> float:
+        return width * amount / scale_max
+
+    granted_segments, requested_segments = [], []
+    x = 0.0
+    y = 0.0
+    for index, row in enumerate(winners):
+        granted_segments.append(
+            Segment(
+                x=x,
+                width=w(row.granted),
+                label=row.label if w(row.granted) > 8 * len(row.label) else "",
+                title=_("%(bid)s: %(amount)s €") % {"bid": row.label, "amount": row.granted},
+                shade=index % 2,
+            )
+        )
+        requested_segments.append(
+            Segment(
+                x=y,
+                width=w(row.requested),
+                label="",
+                title=_("%(bid)s asked %(amount)s €") % {"bid": row.label, "amount": row.requested},
+                shade=index % 2,
+            )
+        )
+        x += w(row.granted)
+        y += w(row.requested)
+    return {
+        "width": width,
+        "granted": granted_segments,
+        "left_x": x,
+        "left_width": max(0.0, w(table.budget) - x),
+        "requested": requested_segments,
+        "envelope_x": w(table.budget),
+    }

@@ -1,0 +1,15 @@
+"""Reads of the jury app, one module per topic; selectors never write.
+
+- ``visibility``: who may see a bid as a juror (the fetch behind ``review.rules``), the
+  jurors and pairs a conflict removes from bids (rule: ``review.models.juror_excluded``).
+- ``dashboard``: a juror's list of assignments and what each waits for.
+- ``criteria``: a call's evaluation grid.
+- ``documents``: what a juror reads of a bid (its latest submitted version).
+- ``reviews``: the reviews of a bid, and the evaluation summary sent to its institution.
+- ``progress``: the administrators' progress page of a call.
+- ``assignments``: pairs that may not be assigned, and a proposal's preview.
+- ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
+
+Every list is built with a fixed handful of queries whatever its size (``values()`` and
+Python dictionaries, never a query per row); the tests pin the counts at two sizes.
+"""

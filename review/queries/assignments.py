@@ -1,0 +1,207 @@
+"""Reads for assigning jurors: the pairs that may not be assigned, and a proposal's preview.
+
+A pair is blocked for good when a conflict removes the juror from the bid
+(``review.models.juror_excluded``), and for a while when a conflict is suggested and not yet
+decided: the optimiser and the manual assignment both read :func:`blocked_pairs`.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applications.models import Bid, Call
+from review.models import AssignmentProposal, Conflict, ConflictDeclaration, JurorProfile
+
+
+def blocked_pairs(*, call: Call) -> dict[tuple[int, int], str]:
+    """(juror id, bid id) → why the pair may not be assigned (three queries).
+
+    The conflicts that remove a juror from a bid block for good; suggested ones block until
+    an administrator dismisses them. Where several apply, the later reason below wins.
+    """
+    conflicts = Conflict.objects.filter(bid__call=call)
+    reasons = (
+        (
+            conflicts.undecided(),
+            _("a suggested conflict of interest (confirm or dismiss it first)"),
+        ),
+        (conflicts.excluding(), _("a confirmed conflict of interest")),
+        (
+            ConflictDeclaration.objects.filter(bid__call=call).excluding(),
+            _("a conflict of interest the juror declared"),
+        ),
+    )
+    blocked: dict[tuple[int, int], str] = {}
+    for rows, reason in reasons:
+        for pair in rows.values_list("juror_id", "bid_id"):
+            blocked[pair] = reason
+    return blocked
+
+
+# The optimiser explains infeasibility in English with a stable code and parameters; the
+# pages say it in the reader's language. Unknown codes fall back to the optimiser's text.
+_INFEASIBILITY_MESSAGES = {
+    "pinned_conflict": gettext_lazy(
+        "juror %(juror)s has started reviewing bid %(bid)s but has a conflict of interest with it"
+    ),
+    "bid_too_many_pinned": gettext_lazy(
+        "bid %(bid)s has %(pinned)s jurors whose review has started but takes only %(needed)s"
+    ),
+    "bid_too_few_jurors": gettext_lazy(
+        "bid %(bid)s has only %(available)s non-conflicted jurors but needs %(needed)s"
+    ),
+    "juror_too_many_pinned": gettext_lazy(
+        "juror %(juror)s has started %(pinned)s reviews but the maximum load is %(max_load)s"
+    ),
+    "juror_too_few_bids": gettext_lazy(
+        "juror %(juror)s may review only %(available)s bids (conflicts) but the minimum load "
+        "is %(min_load)s"
+    ),
+    "capacity_below_demand": gettext_lazy(
+        "total capacity (sum of maximum loads = %(capacity)s) is below the %(demand)s places "
+        "to fill (bids × jurors per bid)"
+    ),
+    "minimum_loads_exceed_demand": gettext_lazy(
+        "the sum of minimum loads (%(minimum)s) exceeds the %(demand)s places to fill "
+        "(bids × jurors per bid)"
+    ),
+    "bids_group_too_few_jurors": gettext_lazy(
+        "bids %(bids)s together need %(needed)s more jurors, but their non-conflicted jurors "
+        "can take at most %(offered)s of these places (maximum loads, one place per bid)"
+    ),
+    "jurors_group_too_few_bids": gettext_lazy(
+        "jurors %(jurors)s together need %(needed)s more bids to reach their minimum loads, "
+        "but the bids they may review have only %(offered)s places for them"
+    ),
+    "no_solution": gettext_lazy(
+        "no assignment meets all constraints together (jurors per bid, minimum and maximum "
+        "loads, conflicts, reviews already started), although each holds on its own; try "
+        "widening the load range"
+    ),
+}
+_MAX_NAMES = 8
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= _MAX_NAMES:
+        return ", ".join(names)
+    return _("%(names)s and %(count)s others") % {
+        "names": ", ".join(names[:_MAX_NAMES]),
+        "count": len(names) - _MAX_NAMES,
+    }
+
+
+def _infeasibility_messages(reasons: list[dict[str, Any]]) -> list[str]:
+    """Each reason in the reader's language, naming bids by acronym and jurors by name."""
+    bid_ids: set[int] = set()
+    juror_ids: set[int] = set()
+    for reason in reasons:
+        params = reason.get("params") or {}
+        bid_ids.update([params["bid"]] if "bid" in params else params.get("bids", []))
+        juror_ids.update([params["juror"]] if "juror" in params else params.get("jurors", []))
+    bids = dict(Bid.objects.filter(pk__in=bid_ids).values_list("pk", "acronym"))
+    jurors = dict(JurorProfile.objects.filter(pk__in=juror_ids).values_list("pk", "display_name"))
+    messages = []
+    for reason in reasons:
+        template = _INFEASIBILITY_MESSAGES.get(reason.get("code", ""))
+        params = dict(reason.get("params") or {})
+        try:
+            if "bid" in params:
+                params["bid"] = bids[params["bid"]]
+            if "juror" in params:
+                params["juror"] = jurors[params["juror"]]
+            if "bids" in params:
+                params["bids"] = _names([bids[pk] for pk in params["bids"]])
+            if "jurors" in params:
+                params["jurors"] = _names([jurors[pk] for pk in params["jurors"]])
+            messages.append(str(template) % params if template else reason["message"])
+        except (KeyError, TypeError, ValueError):
+            # A bid or juror deleted since, or parameters this page does not know.
+            messages.append(reason["message"])
+    return messages
+
+
+@dataclass
+class PreviewBid:
+    bid: Bid
+    pairs: list[tuple[JurorProfile, float, bool]] = field(default_factory=list)
+
+
+@dataclass
+class PreviewJuror:
+    juror: JurorProfile
+    load: int
+    mean_similarity: float
+
+
+@dataclass
+class ProposalPreview:
+    bids: list[PreviewBid]
+    jurors: list[PreviewJuror]
+    mean_similarity: float
+    connected: bool
+    groups: int
+    idle_jurors: list[JurorProfile]
+    notes: list[str]
+    infeasible: list[str]
+    pinned_count: int
+
+
+def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
+    """Names and figures for the preview page (two queries); None until a result exists."""
+    result = proposal.result
+    if not result:
+        return None
+    if "infeasible" in result:
+        return ProposalPreview(
+            bids=[],
+            jurors=[],
+            mean_similarity=0.0,
+            connected=False,
+            groups=0,
+            idle_jurors=[],
+            notes=[],
+            infeasible=_infeasibility_messages(result["infeasible"]),
+            pinned_count=0,
+        )
+    pairs = result["pairs"]
+    bids = Bid.objects.in_bulk({pair["bid"] for pair in pairs})
+    juror_ids = {int(juror_id) for juror_id in result["load"]}
+    jurors = JurorProfile.objects.in_bulk(juror_ids)
+    by_bid: dict[int, PreviewBid] = {}
+    similarities: dict[int, list[float]] = defaultdict(list)
+    for pair in pairs:
+        bid, juror = bids.get(pair["bid"]), jurors.get(pair["juror"])
+        if bid is None or juror is None:
+            continue  # deleted since the computation; saving will say so
+        by_bid.setdefault(bid.pk, PreviewBid(bid=bid)).pairs.append(
+            (juror, pair["similarity"], pair["pinned"])
+        )
+        similarities[juror.pk].append(pair["similarity"])
+    preview_jurors = [
+        PreviewJuror(
+            juror=jurors[int(juror_id)],
+            load=load,
+            mean_similarity=(
+                sum(similarities[int(juror_id)]) / len(similarities[int(juror_id)])
+                if similarities[int(juror_id)]
+                else 0.0
+            ),
+        )
+        for juror_id, load in result["load"].items()
+        if int(juror_id) in jurors
+    ]
+    return ProposalPreview(
+        bids=sorted(by_bid.values(), key=lambda row: row.bid.acronym),
+        jurors=sorted(preview_jurors, key=lambda row: row.juror.display_name),
+        mean_similarity=result["mean_similarity"],
+        connected=result["connected"],
+        groups=len(result["juror_components"]),
+        idle_jurors=[jurors[j] for j in result["idle_jurors"] if j in jurors],
+        notes=list(result["notes"]),
+        infeasible=[],
+        pinned_count=sum(1 for pair in pairs if pair["pinned"]),
+    )

@@ -1,0 +1,35 @@
+"""Who may see a bid as a juror, read from the one rule in ``review.models``.
+
+A juror reaches a bid only through an assignment, and loses it once
+``review.models.juror_excluded`` holds for the pair (a confirmed conflict, or a conflict the
+juror declared). The predicates of ``review.rules`` and the jury views fetch through here.
+"""
+
+from applications.models import Bid, Call
+from review.models import Assignment, Conflict, ConflictDeclaration, JurorProfile, juror_excluded
+
+
+def active_assignment(user, bid: Bid | None) -> Assignment | None:
+    """The user's assignment on the bid, unless a conflict removes them from it (one query)."""
+    if bid is None or not user.is_authenticated or not hasattr(user, "juror_profile"):
+        return None
+    return Assignment.objects.active().filter(juror=user.juror_profile, bid=bid).first()
+
+
+def excluded_juror_ids(bid: Bid) -> set[int]:
+    """Jurors removed from the bid, whether or not they are assigned to it."""
+    return set(JurorProfile.objects.excluded_from(bid).values_list("pk", flat=True))
+
+
+def excluded_pairs(*, call: Call) -> set[tuple[int, int]]:
+    """(juror id, bid id) of every pair of the call that a conflict removes (two queries).
+
+    A removed pair always has a conflict or a declaration row, so the rows of both tables
+    that satisfy the rule give every pair, assigned or not.
+    """
+    pairs: set[tuple[int, int]] = set()
+    for rows in (Conflict.objects, ConflictDeclaration.objects):
+        pairs.update(
+            rows.filter(bid__call=call).filter(juror_excluded()).values_list("juror_id", "bid_id")
+        )
+    return pairs
