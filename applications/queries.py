@@ -1,4 +1,5 @@
-"""Reads about bids reused by several pages (and by the jury app).
+"""Reads of the applications app: bids and calls for institutions, programme pages and the
+jury app.
 
 Selectors take keyword-only arguments and return querysets or plain data; they never write.
 """
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 
 import rules
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -38,6 +39,42 @@ def _count(queryset: QuerySet, *, outer: str = "bid") -> Coalesce:
         Subquery(queryset.values(outer).annotate(n=Count("pk")).values("n")[:1]),
         Value(0),
         output_field=IntegerField(),
+    )
+
+
+def calls_with_bid_counts() -> QuerySet[Call]:
+    """Calls with their number of bids per status and per eligibility, in one query."""
+    submitted = Q(bids__status=Bid.Status.SUBMITTED)
+    return Call.objects.annotate(
+        bids_total=Count("bids"),
+        bids_draft=Count("bids", filter=Q(bids__status=Bid.Status.DRAFT)),
+        bids_submitted=Count("bids", filter=submitted),
+        bids_withdrawn=Count("bids", filter=Q(bids__status=Bid.Status.WITHDRAWN)),
+        bids_eligible=Count(
+            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.ELIGIBLE)
+        ),
+        bids_ineligible=Count(
+            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.INELIGIBLE)
+        ),
+    ).order_by("-opens_at")
+
+
+def bids_for_programme(*, call: Call) -> QuerySet[Bid]:
+    """A call's bids for the administrators' list, one row per bid, in one query.
+
+    ``partners`` is the only multi-valued join (versions come from subqueries), so the
+    count needs no ``distinct``.
+    """
+    latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
+    return (
+        Bid.objects.filter(call=call)
+        .select_related("lead_institution", "eligibility_decided_by")
+        .annotate(
+            partners_count=Count("partners"),
+            latest_version_number=Subquery(latest_version.values("number")[:1]),
+            latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
+        )
+        .order_by("acronym")
     )
 
 

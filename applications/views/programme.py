@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +18,8 @@ from rules.contrib.views import permission_required
 
 from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
 from applications.mfa import needs_mfa, redirect_to_mfa_activation
-from applications.models import Bid, BidVersion, Call
+from applications.models import Bid, Call
+from applications.queries import bids_for_programme, calls_with_bid_counts
 from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
@@ -45,42 +45,6 @@ def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
-
-
-def calls_with_bid_counts():
-    """Calls with their number of bids per status and per eligibility, in one query."""
-    submitted = Q(bids__status=Bid.Status.SUBMITTED)
-    return Call.objects.annotate(
-        bids_total=Count("bids"),
-        bids_draft=Count("bids", filter=Q(bids__status=Bid.Status.DRAFT)),
-        bids_submitted=Count("bids", filter=submitted),
-        bids_withdrawn=Count("bids", filter=Q(bids__status=Bid.Status.WITHDRAWN)),
-        bids_eligible=Count(
-            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.ELIGIBLE)
-        ),
-        bids_ineligible=Count(
-            "bids", filter=submitted & Q(bids__eligibility=Bid.Eligibility.INELIGIBLE)
-        ),
-    ).order_by("-opens_at")
-
-
-def bids_for_programme(*, call: Call):
-    """A call's bids for the administrators' list, one row per bid, in one query.
-
-    ``partners`` is the only multi-valued join (versions come from subqueries), so the
-    count needs no ``distinct``.
-    """
-    latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
-    return (
-        Bid.objects.filter(call=call)
-        .select_related("lead_institution", "eligibility_decided_by")
-        .annotate(
-            partners_count=Count("partners"),
-            latest_version_number=Subquery(latest_version.values("number")[:1]),
-            latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
-        )
-        .order_by("acronym")
-    )
 
 
 def _get_call(request: HttpRequest, slug: str, **kwargs) -> Call:
