@@ -7,7 +7,9 @@
 - ``documents``: what a juror reads of a bid (its latest submitted version).
 - ``reviews``: the reviews of a bid, and the evaluation summary sent to its institution.
 - ``progress``: the administrators' progress page of a call.
-- ``assignments``: pairs that may not be assigned, and a proposal's preview.
+- ``assignments``: the assignment page's bids and jurors, pairs that may not be assigned,
+  and a proposal's preview.
+- ``conflicts``: the administrators' list of conflicts of interest.
 - ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
 
 Every list is built with a fixed handful of queries whatever its size (``values()`` and

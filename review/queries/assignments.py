@@ -1,4 +1,5 @@
-"""Reads for assigning jurors: the pairs that may not be assigned, and a proposal's preview.
+"""Reads for assigning jurors: the assignment page's bids and jurors, the pairs that may not
+be assigned, and a proposal's preview.
 
 A pair is blocked for good when a conflict removes the juror from the bid
 (``review.models.juror_excluded``), and for a while when a conflict is suggested and not yet
@@ -9,18 +10,61 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applications.models import Bid, Call
-from review.models import AssignmentProposal, Conflict, ConflictDeclaration, JurorProfile
+from review.models import (
+    Assignment,
+    AssignmentProposal,
+    Conflict,
+    ConflictDeclaration,
+    JurorProfile,
+)
+
+
+def bids_to_assign(*, call: Call) -> QuerySet[Bid]:
+    """The call's assessable bids with their assignments (juror, review) and
+    ``open_conflicts`` (suggested conflicts still to decide), by acronym; two queries."""
+    return (
+        Bid.objects.assessable()
+        .filter(call=call)
+        .select_related("lead_institution")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("juror", "review").order_by(
+                    "juror__display_name"
+                ),
+            )
+        )
+        .annotate(
+            open_conflicts=Count(
+                "conflicts",
+                filter=Q(conflicts__status=Conflict.Status.SUGGESTED),
+                distinct=True,
+            )
+        )
+        .order_by("acronym")
+    )
+
+
+def jurors_with_load(*, call: Call) -> QuerySet[JurorProfile]:
+    """The call's jurors with ``load``, their number of bids of the call, by name."""
+    return (
+        JurorProfile.objects.filter(calls=call)
+        .annotate(load=Count("assignments", filter=Q(assignments__bid__call=call), distinct=True))
+        .order_by("display_name")
+    )
 
 
 def blocked_pairs(*, call: Call) -> dict[tuple[int, int], str]:
     """(juror id, bid id) → why the pair may not be assigned (three queries).
 
     The conflicts that remove a juror from a bid block for good; suggested ones block until
-    an administrator dismisses them. Where several apply, the later reason below wins.
+    an administrator dismisses them (better a gap than a conflicted review). Where several
+    apply, the later reason below wins.
     """
     conflicts = Conflict.objects.filter(bid__call=call)
     reasons = (

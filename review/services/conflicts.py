@@ -44,10 +44,6 @@ logger = logging.getLogger(__name__)
 
 RECENT_AFFILIATION_YEARS = 3
 
-# Conflicts that keep a juror off a bid when assigning: confirmed ones, and suggested ones
-# until an administrator dismisses them (better a gap than a conflicted review).
-BLOCKING_STATUSES = (Conflict.Status.CONFIRMED, Conflict.Status.SUGGESTED)
-
 
 @dataclass(frozen=True)
 class DetectionSummary:

@@ -2,18 +2,17 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applications.models import Bid, Call
+from applications.models import Call
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
 from review.mfa import jury_page
-from review.models import Assignment, AssignmentProposal, Conflict, JurorProfile
-from review.queries.assignments import proposal_preview
+from review.models import Assignment, AssignmentProposal
+from review.queries.assignments import bids_to_assign, jurors_with_load, proposal_preview
 from review.services.assignments import (
     assign_juror,
     request_assignment_proposal,
@@ -32,32 +31,8 @@ def _assignment_page(
     manual_form: ManualAssignmentForm | None = None,
     auto_form: AutoAssignmentForm | None = None,
 ) -> HttpResponse:
-    bids = (
-        Bid.objects.assessable()
-        .filter(call=call)
-        .select_related("lead_institution")
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.select_related("juror", "review").order_by(
-                    "juror__display_name"
-                ),
-            )
-        )
-        .annotate(
-            open_conflicts=Count(
-                "conflicts",
-                filter=Q(conflicts__status=Conflict.Status.SUGGESTED),
-                distinct=True,
-            )
-        )
-        .order_by("acronym")
-    )
-    jurors = (
-        JurorProfile.objects.filter(calls=call)
-        .annotate(load=Count("assignments", filter=Q(assignments__bid__call=call), distinct=True))
-        .order_by("display_name")
-    )
+    bids = bids_to_assign(call=call)
+    jurors = jurors_with_load(call=call)
     return render(
         request,
         "review/assignments/list.html",

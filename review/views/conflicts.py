@@ -17,7 +17,8 @@ from review.forms.conflicts import (
     InstitutionConflictForm,
 )
 from review.mfa import jury_page
-from review.models import Assignment, Conflict, ConflictDeclaration
+from review.models import Conflict, ConflictDeclaration
+from review.queries.conflicts import conflict_rows
 from review.services.conflicts import (
     confirm_conflict,
     declare_conflict,
@@ -34,15 +35,8 @@ def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
     check_administrator(request, call)
     filters = ConflictFilterForm(request.GET or None)
-    conflicts = (
-        Conflict.objects.filter(bid__call=call)
-        .select_related("juror__user", "bid__lead_institution", "decided_by")
-        .order_by("bid__acronym", "juror__display_name", "source", "kind")
-    )
-    if filters.is_valid() and filters.cleaned_data["status"]:
-        conflicts = conflicts.filter(status=filters.cleaned_data["status"])
-    assigned = set(Assignment.objects.filter(bid__call=call).values_list("juror_id", "bid_id"))
-    rows = [(conflict, (conflict.juror_id, conflict.bid_id) in assigned) for conflict in conflicts]
+    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    rows = conflict_rows(call=call, status=status)
     return render(
         request,
         "review/conflicts/list.html",
