@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import (
@@ -105,11 +104,6 @@ def user_institution_ids(*, user) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("institution_id", flat=True))
 
 
-def open_calls(*, at=None) -> QuerySet[Call]:
-    now = at or timezone.now()
-    return Call.objects.filter(status=Call.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
-
-
 @dataclass
 class StartOption:
     call: Call
@@ -117,7 +111,7 @@ class StartOption:
 
 
 def start_options(*, user) -> list[StartOption]:
-    """Open calls on which one of the user's institutions (as coordinator/editor) has no bid."""
+    """Calls accepting submissions on which one of the user's institutions (as coordinator/editor) has no bid."""
     institutions = [
         m.institution
         for m in Membership.objects.filter(user=user, role__in=EDITOR_ROLES).select_related(
@@ -126,7 +120,7 @@ def start_options(*, user) -> list[StartOption]:
     ]
     if not institutions:
         return []
-    calls = list(open_calls())
+    calls = list(Call.objects.accepting_submissions())
     taken = set(
         Bid.objects.filter(call__in=calls, lead_institution__in=institutions).values_list(
             "call_id", "lead_institution_id"

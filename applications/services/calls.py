@@ -59,7 +59,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
             % {"from": S(call.status).label, "to": S(to_status).label}
         )
     paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
-    if call.status == S.OPEN and to_status == S.CLOSED and now < call.closes_at:
+    if call.status == S.OPEN and to_status == S.CLOSED and not call.deadline_passed(at=now):
         raise ValidationError(
             _(
                 "The call's deadline (%(deadline)s, Europe/Paris) has not passed yet. To close "
@@ -67,7 +67,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
             )
             % {"deadline": paris}
         )
-    if call.status == S.CLOSED and to_status == S.OPEN and now >= call.closes_at:
+    if call.status == S.CLOSED and to_status == S.OPEN and call.deadline_passed(at=now):
         raise ValidationError(
             _(
                 "The deadline (%(deadline)s, Europe/Paris) has passed: set a later closing "

@@ -20,8 +20,7 @@ SCREENING_STATUSES = frozenset({Call.Status.CLOSED, Call.Status.UNDER_REVIEW})
 
 def check_screening_open(*, call: Call, at=None) -> None:
     """Raise ``ValidationError`` unless bids of ``call`` may be screened now."""
-    now = at or timezone.now()
-    if call.status not in SCREENING_STATUSES or now < call.closes_at:
+    if call.status not in SCREENING_STATUSES or not call.deadline_passed(at=at):
         raise ValidationError(
             _(
                 "Eligibility is screened after the call has closed, while it is closed or under "

@@ -28,7 +28,7 @@ from applications.forms.bids import (
     StartBidForm,
     WithdrawForm,
 )
-from applications.models import Bid, BidSection, BidVersion, Institution
+from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bids import CallClosed, EditConflict
@@ -101,7 +101,7 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
 
 
 def _start_form(request: HttpRequest, options, data=None) -> StartBidForm:
-    calls = queries.open_calls()
+    calls = Call.objects.accepting_submissions()
     institution_ids = {i.pk for option in options for i in option.institutions}
     form = StartBidForm(
         data,
