@@ -1,7 +1,7 @@
 """Calls, institutions, memberships, bids and everything an institution submits.
 
 Models stay thin: fields, constraints, cheap properties and QuerySet filters. Writes that
-span several rows live in ``applications/services.py``.
+span several rows live in ``applications/services/``.
 """
 
 import math
@@ -413,10 +413,6 @@ class Bid(models.Model):
 
     def __str__(self) -> str:
         return f"{self.acronym} — {self.lead_institution}"
-
-    @property
-    def latest_version(self) -> "BidVersion | None":
-        return self.versions.order_by("-number").first()
 
 
 class BidSection(models.Model):

@@ -1,6 +1,6 @@
 """The jury: evaluation grid, jurors, conflicts, assignments, reviews, consensus, ranking runs.
 
-Thin models; writes across models live in ``review/services.py``. Pure computations
+Thin models; writes across models live in ``review/services/``. Pure computations
 (assignment optimiser, ranking engine) live in ``review/assignment`` and ``review/ranking``.
 """
 

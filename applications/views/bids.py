@@ -14,8 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,8 +31,6 @@ from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bids import CallClosed, EditConflict
 from applications.templatetags.bid_tags import format_paris_time
-
-ELIGIBILITY_PARTIAL = "applications/partials/eligibility_badge.html"
 
 
 def add_errors(form, error: ValidationError) -> None:
@@ -54,14 +50,6 @@ def closed_response(request: HttpRequest, bid: Bid, error: ValidationError) -> H
         {"bid": bid, "message": " ".join(error.messages)},
         status=403,
     )
-
-
-def _eligibility_partial() -> str | None:
-    try:
-        get_template(ELIGIBILITY_PARTIAL)
-    except TemplateDoesNotExist:
-        return None
-    return ELIGIBILITY_PARTIAL
 
 
 def workspace_context(request: HttpRequest, bid: Bid, *, active: str) -> dict:
@@ -86,8 +74,8 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
     user = request.user
     bids = list(queries.dashboard_bids(user=user))
     for bid in bids:
-        bid.missing = queries.missing_items(bid)  # type: ignore[attr-defined]
-        bid.total_items = queries.total_items(bid)  # type: ignore[attr-defined]
+        bid.missing = queries.missing_items(bid)  # type: ignore[attr-defined]  # read by the dashboard template
+        bid.total_items = queries.total_items(bid)  # type: ignore[attr-defined]  # read by the dashboard template
     options = queries.start_options(user=user)
     if start_form is None and options:
         start_form = _start_form(request, options)
@@ -156,7 +144,6 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
                 bid=bid, version=versions[0] if versions else None
             ),
             "can_withdraw": rules.has_perm("bids.withdraw", request.user, bid),
-            "eligibility_partial": _eligibility_partial(),
         }
     )
     return render(request, "applications/bids/detail.html", context)

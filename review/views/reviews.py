@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -68,13 +67,6 @@ def access_review_assignment(request: HttpRequest, bid: Bid) -> Assignment:
     return assignment
 
 
-def declaration_url(bid: Bid) -> str | None:
-    try:
-        return reverse("review:declare_conflict", kwargs={"public_id": bid.public_id})
-    except NoReverseMatch:
-        return None
-
-
 def closed_response(request: HttpRequest, bid: Bid, message: str) -> HttpResponse:
     return render(
         request, "review/reviews/closed.html", {"bid": bid, "message": message}, status=403
@@ -105,7 +97,6 @@ def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
             "assignment": assignment,
             "review": review,
             "can_review": assignment is not None and rules.has_perm("jury.review_bid", user, bid),
-            "declaration_url": declaration_url(bid),
             "is_admin": is_jury_admin(user),
         },
     )
