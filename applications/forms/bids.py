@@ -41,7 +41,7 @@ class EuroAmountField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return 0 if self.empty_value_as_zero else None
         if len(text) > 40:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")

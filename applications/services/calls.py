@@ -14,6 +14,7 @@ Rules beyond the plain graph:
 
 import logging
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -77,7 +78,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
         )
 
 
-def transition_call(*, call: Call, to_status: str, by) -> Call:
+def transition_call(*, call: Call, to_status: str, by: User) -> Call:
     """Move ``call`` to ``to_status`` if the graph allows it now; log who did it.
 
     django-auditlog records the change of ``status`` with the request's actor; the log line

@@ -6,6 +6,7 @@ each decision records who took it and when, and django-auditlog keeps the histor
 
 import logging
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +31,7 @@ def check_screening_open(*, call: Call, at=None) -> None:
         )
 
 
-def screen_bid(*, bid: Bid, eligible: bool, reason: str, by) -> Bid:
+def screen_bid(*, bid: Bid, eligible: bool, reason: str, by: User) -> Bid:
     """Record the eligibility decision on a submitted bid.
 
     A reason is required when the bid is ineligible (the institution reads it); it is

@@ -31,6 +31,7 @@ from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bids import CallClosed, EditConflict
 from applications.templatetags.bid_tags import format_paris_time
+from portal.users import acting_user
 
 
 def add_errors(form, error: ValidationError) -> None:
@@ -120,7 +121,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 lead_institution=institution,
                 acronym=form.cleaned_data["acronym"],
                 title=form.cleaned_data["title"],
-                by=request.user,
+                by=acting_user(request),
             )
         except ValidationError as error:
             add_errors(form, error)
@@ -165,7 +166,7 @@ def consortium(request: HttpRequest, public_id) -> HttpResponse:
                 partners=data["partners"],
                 requested_amount=data["requested_amount"],
                 minimum_amount=data["minimum_amount"],
-                by=request.user,
+                by=acting_user(request),
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -202,7 +203,7 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
                 key=key,
                 content=form.cleaned_data["content"],
                 version=form.cleaned_data["version"],
-                by=request.user,
+                by=acting_user(request),
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -348,7 +349,7 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
 def submit(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.submit")
     try:
-        version = submission_services.submit_bid(bid=bid, by=request.user)
+        version = submission_services.submit_bid(bid=bid, by=acting_user(request))
     except CallClosed as error:
         return closed_response(request, bid, error)
     except ValidationError as error:
@@ -373,7 +374,7 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             submission_services.withdraw_bid(
-                bid=bid, reason=form.cleaned_data["reason"], by=request.user
+                bid=bid, reason=form.cleaned_data["reason"], by=acting_user(request)
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -394,7 +395,7 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
 def undo_withdrawal(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
     try:
-        submission_services.undo_withdrawal(bid=bid, by=request.user)
+        submission_services.undo_withdrawal(bid=bid, by=acting_user(request))
     except CallClosed as error:
         return closed_response(request, bid, error)
     except ValidationError as error:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
+from portal.users import acting_user
 from review import queries
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
 from review.mfa import jury_page
@@ -174,7 +175,7 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
         try:
             service(
                 assignment=assignment,
-                by=request.user,
+                by=acting_user(request),
                 scores=form.score_inputs(),
                 overall_comment=form.cleaned_data["overall_comment"],
                 confidence=form.cleaned_data["confidence"],
@@ -258,7 +259,9 @@ def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
     form = ReopenReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reopen_review(review=review, by=request.user, reason=form.cleaned_data["reason"])
+            reopen_review(
+                review=review, by=acting_user(request), reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
