@@ -259,9 +259,13 @@ class Call(models.Model):
         now = at or timezone.now()
         return (
             self.status == self.Status.OPEN
-            and self.opens_at <= now
+            and self.has_opened(at=now)
             and not self.deadline_passed(at=now)
         )
+
+    def has_opened(self, *, at: datetime | None = None) -> bool:
+        """``opens_at`` is the first second at which writes are accepted."""
+        return (at or timezone.now()) >= self.opens_at
 
     def deadline_passed(self, *, at: datetime | None = None) -> bool:
         """``closes_at`` is the first second at which writes are refused (to the second)."""

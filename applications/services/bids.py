@@ -58,7 +58,7 @@ def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
     now = at or timezone.now()
     call = bid.call
     if not call.is_accepting_submissions(at=now):
-        if now < call.opens_at or call.status == Call.Status.DRAFT:
+        if not call.has_opened(at=now) or call.status == Call.Status.DRAFT:
             raise CallClosed(_("The call is not open yet."), code="closed")
         raise CallClosed(closed_message(call=call), code="closed")
     if bid.status == Bid.Status.WITHDRAWN:

@@ -62,6 +62,16 @@ def test_accepting_submissions_defaults_to_now():
 
 @pytest.mark.parametrize(
     ("at", "expected"),
+    [(OPENS_AT - SECOND, False), (OPENS_AT, True), (OPENS_AT + SECOND, True)],
+)
+def test_has_opened_at_opens_at_to_the_second(at, expected):
+    call = CallFactory.build(opens_at=OPENS_AT, closes_at=CLOSES_AT)
+
+    assert call.has_opened(at=at) is expected
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
     [(CLOSES_AT - SECOND, False), (CLOSES_AT, True), (CLOSES_AT + SECOND, True)],
 )
 def test_deadline_passed_at_closes_at_to_the_second(at, expected):
