@@ -24,6 +24,7 @@ from applications.models import (
     RequiredAttachment,
 )
 from applications.services.calls import transition_call
+from portal.users import acting_user
 
 
 class RequiredAttachmentInline(admin.TabularInline):
@@ -36,7 +37,7 @@ def _transition_action(to_status: str, description):
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
         for call in queryset:
             try:
-                transition_call(call=call, to_status=to_status, by=request.user)
+                transition_call(call=call, to_status=to_status, by=acting_user(request))
             except ValidationError as error:
                 modeladmin.message_user(
                     request, f"{call.slug}: {' '.join(error.messages)}", messages.ERROR

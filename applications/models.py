@@ -1,11 +1,13 @@
 """Calls, institutions, memberships, bids and everything an institution submits.
 
 Models stay thin: fields, constraints, cheap properties and QuerySet filters. Writes that
-span several rows live in ``applications/services.py``.
+span several rows live in ``applications/services/``.
 """
 
+import math
 import secrets
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -146,6 +148,14 @@ class CallQuerySet(models.QuerySet["Call"]):
     def visible_to_applicants(self) -> "CallQuerySet":
         return self.exclude(status=Call.Status.DRAFT)
 
+    def accepting_submissions(self, *, at: datetime | None = None) -> "CallQuerySet":
+        """Calls accepting writes at ``at`` (default now).
+
+        ``Call.is_accepting_submissions`` as a filter; a test holds the two to the same edges.
+        """
+        now = at or timezone.now()
+        return self.filter(status=Call.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
+
 
 class Call(models.Model):
     class Status(models.TextChoices):
@@ -239,10 +249,38 @@ class Call(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def is_accepting_submissions(self, *, at=None) -> bool:
-        """Writes are accepted while the call is open and before ``closes_at`` (to the second)."""
+    def is_accepting_submissions(self, *, at: datetime | None = None) -> bool:
+        """Whether bids of this call may be started, changed, submitted or withdrawn at ``at``
+        (default now): the call is open, has opened, and its deadline has not passed.
+
+        Every service that writes a bid asks this; ``CallQuerySet.accepting_submissions`` is
+        the same rule as a filter.
+        """
         now = at or timezone.now()
-        return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+        return (
+            self.status == self.Status.OPEN
+            and self.has_opened(at=now)
+            and not self.deadline_passed(at=now)
+        )
+
+    def has_opened(self, *, at: datetime | None = None) -> bool:
+        """``opens_at`` is the first second at which writes are accepted."""
+        return (at or timezone.now()) >= self.opens_at
+
+    def deadline_passed(self, *, at: datetime | None = None) -> bool:
+        """``closes_at`` is the first second at which writes are refused (to the second)."""
+        return (at or timezone.now()) >= self.closes_at
+
+    def seconds_left(self, *, at: datetime | None = None) -> int:
+        """Whole seconds until the deadline, rounded up: 0 exactly when it has passed.
+
+        Pages hand this to the countdown script, which ticks it down without reading the
+        visitor's clock.
+        """
+        now = at or timezone.now()
+        if self.deadline_passed(at=now):
+            return 0
+        return math.ceil((self.closes_at - now).total_seconds())
 
 
 class RequiredAttachment(models.Model):
@@ -387,6 +425,7 @@ class Bid(models.Model):
 
     @property
     def latest_version(self) -> "BidVersion | None":
+        """The last submitted version: what the jury reads."""
         return self.versions.order_by("-number").first()
 
 

@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import (
@@ -123,28 +122,23 @@ def dashboard_bids(*, user) -> QuerySet[Bid]:
 def missing_items(bid: Bid) -> int:
     """Number of checklist items missing, from ``dashboard_bids`` annotations."""
     call = bid.call
-    missing = len(SECTION_KEYS) - bid.filled_sections  # type: ignore[attr-defined]
-    missing += bid.required_total - bid.required_present  # type: ignore[attr-defined]
+    missing = len(SECTION_KEYS) - bid.filled_sections  # type: ignore[attr-defined]  # annotated by dashboard_bids
+    missing += bid.required_total - bid.required_present  # type: ignore[attr-defined]  # annotated by dashboard_bids
     if not call.min_amount <= bid.requested_amount <= call.max_amount:
         missing += 1
-    if bid.budget_requested_total != bid.requested_amount:  # type: ignore[attr-defined]
+    if bid.budget_requested_total != bid.requested_amount:  # type: ignore[attr-defined]  # annotated by dashboard_bids
         missing += 1
     return missing
 
 
 def total_items(bid: Bid) -> int:
-    return len(SECTION_KEYS) + bid.required_total + 2  # type: ignore[attr-defined]
+    return len(SECTION_KEYS) + bid.required_total + 2  # type: ignore[attr-defined]  # annotated by dashboard_bids
 
 
 def user_institution_ids(*, user) -> list[int]:
     if not user.is_authenticated:
         return []
     return list(Membership.objects.filter(user=user).values_list("institution_id", flat=True))
-
-
-def open_calls(*, at=None) -> QuerySet[Call]:
-    now = at or timezone.now()
-    return Call.objects.filter(status=Call.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
 
 
 @dataclass
@@ -154,7 +148,7 @@ class StartOption:
 
 
 def start_options(*, user) -> list[StartOption]:
-    """Open calls on which one of the user's institutions (as coordinator/editor) has no bid."""
+    """Calls accepting submissions on which one of the user's institutions (as coordinator/editor) has no bid."""
     institutions = [
         m.institution
         for m in Membership.objects.filter(user=user, role__in=EDITOR_ROLES).select_related(
@@ -163,7 +157,7 @@ def start_options(*, user) -> list[StartOption]:
     ]
     if not institutions:
         return []
-    calls = list(open_calls())
+    calls = list(Call.objects.accepting_submissions())
     taken = set(
         Bid.objects.filter(call__in=calls, lead_institution__in=institutions).values_list(
             "call_id", "lead_institution_id"

@@ -23,7 +23,7 @@ def task_send_review_reminders() -> None:
     send_review_reminders()
 
 
-# Ranking runs (issue 4). No chord, so no result backend: the worker that stores the last
+# Ranking runs. No chord, so no result backend: the worker that stores the last
 # bootstrap chunk finishes the run (see review.services.ranking_runs).
 @shared_task
 def task_run_ranking(*, run_id: int) -> None:

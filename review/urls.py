@@ -16,7 +16,7 @@ app_name = "review"
 
 urlpatterns = [
     path("", dashboard.juror_dashboard, name="juror_dashboard"),
-    # Jurors (issue 3): invitations and profiles.
+    # Jurors: invitations and profiles.
     path("profile/", jurors.own_profile, name="juror_profile"),
     path("admin/jurors/", jurors.juror_list, name="juror_list"),
     path("admin/jurors/invite/", jurors.juror_invite, name="juror_invite"),
@@ -95,7 +95,7 @@ urlpatterns = [
     ),
     path("admin/reviews/<int:review_id>/reopen/", reviews.reopen, name="reopen_review"),
     path("admin/calls/<slug:slug>/progress/", progress.call_progress, name="call_progress"),
-    # Ranking runs (issue 4).
+    # Ranking runs.
     path("admin/calls/<slug:slug>/ranking/", ranking.run_list, name="ranking_runs"),
     path(
         "admin/calls/<slug:slug>/ranking/compare/",

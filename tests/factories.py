@@ -188,7 +188,7 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     assignment = factory.SubFactory(AssignmentFactory)
 
 
-# Jury (issue 3): affiliations, conflicts, declarations, TOTP.
+# Jury: affiliations, conflicts, declarations, TOTP.
 def enable_totp(user):
     """Give the user a TOTP authenticator, as if they had activated an authenticator app."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -228,7 +228,7 @@ class ConflictDeclarationFactory(factory.django.DjangoModelFactory):
     has_conflict = False
 
 
-# Criterion scores (ranking runs, issue 4).
+# Criterion scores (ranking runs).
 class CriterionScoreFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "review.CriterionScore"

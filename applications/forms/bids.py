@@ -41,7 +41,7 @@ class EuroAmountField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return 0 if self.empty_value_as_zero else None
         if len(text) > 40:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -68,9 +68,8 @@ class StartBidForm(forms.Form):
 
     def __init__(self, *args, calls, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        # ModelChoiceField.queryset: the stubs type ``fields`` as plain ``Field``.
-        self.fields["call"].queryset = calls  # type: ignore[attr-defined]
-        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
+        self.fields["call"].queryset = calls  # type: ignore[attr-defined]  # the stubs type fields as Field
+        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]  # the stubs type fields as Field
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -106,7 +105,7 @@ class ConsortiumForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         partners = Institution.objects.exclude(pk=bid.lead_institution_id)
-        self.fields["partners"].queryset = partners  # type: ignore[attr-defined]
+        self.fields["partners"].queryset = partners  # type: ignore[attr-defined]  # the stubs type fields as Field
         call = bid.call
         self.fields["requested_amount"].help_text = _(
             "Between %(min)s € and %(max)s € for this call."
@@ -215,7 +214,7 @@ class AttachmentUploadForm(forms.Form):
     def __init__(self, *args, bid: Bid, **kwargs):
         super().__init__(*args, **kwargs)
         queryset = RequiredAttachment.objects.filter(call_id=bid.call_id)
-        self.fields["required_attachment"].queryset = queryset  # type: ignore[attr-defined]
+        self.fields["required_attachment"].queryset = queryset  # type: ignore[attr-defined]  # the stubs type fields as Field
 
 
 class WithdrawForm(forms.Form):

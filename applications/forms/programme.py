@@ -45,7 +45,8 @@ class ScreeningForm(forms.Form):
         self.helper.add_input(Submit("submit", _("Record the decision")))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("eligible") is False and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason why the bid is ineligible."))
         return cleaned

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -185,7 +186,7 @@ def upload_attachment(
     return attachment
 
 
-def delete_attachment(*, attachment: Attachment, by) -> None:
+def delete_attachment(*, attachment: Attachment, by: User) -> None:
     bid = attachment.bid
     check_bid_writable(bid=bid, at=timezone.now())
     with transaction.atomic():

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -57,7 +58,7 @@ def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
     now = at or timezone.now()
     call = bid.call
     if not call.is_accepting_submissions(at=now):
-        if now < call.opens_at or call.status == Call.Status.DRAFT:
+        if not call.has_opened(at=now) or call.status == Call.Status.DRAFT:
             raise CallClosed(_("The call is not open yet."), code="closed")
         raise CallClosed(closed_message(call=call), code="closed")
     if bid.status == Bid.Status.WITHDRAWN:
@@ -67,7 +68,9 @@ def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
         )
 
 
-def start_bid(*, call: Call, lead_institution: Institution, acronym: str, title: str, by) -> Bid:
+def start_bid(
+    *, call: Call, lead_institution: Institution, acronym: str, title: str, by: User
+) -> Bid:
     """Create a draft bid led by ``lead_institution`` with its empty sections.
 
     Only a coordinator or editor of the institution may start it; one bid per lead
@@ -117,7 +120,7 @@ def update_consortium(
     partners: Iterable[Institution],
     requested_amount: int,
     minimum_amount: int,
-    by,
+    by: User,
 ) -> Bid:
     """Save the consortium and the header fields of ``bid`` if ``version`` is current."""
     now = timezone.now()
@@ -168,7 +171,7 @@ def update_consortium(
     return bid
 
 
-def _section_conflict(section: BidSection, by) -> EditConflict:
+def _section_conflict(section: BidSection, by: User) -> EditConflict:
     when = format_paris_time(section.updated_at)
     if section.updated_by_id == getattr(by, "pk", None):
         message = _(
@@ -184,7 +187,7 @@ def _section_conflict(section: BidSection, by) -> EditConflict:
     return EditConflict(message, saved_at=section.updated_at, version=section.version)
 
 
-def save_section(*, bid: Bid, key: str, content: str, version: int, by) -> BidSection:
+def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) -> BidSection:
     """Save one free-text section if ``version`` is still the saved one; bump the version.
 
     Used by the autosave endpoint (every ~1.5 s while typing) and the plain form alike.

@@ -14,6 +14,7 @@ Rules beyond the plain graph:
 
 import logging
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -59,7 +60,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
             % {"from": S(call.status).label, "to": S(to_status).label}
         )
     paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
-    if call.status == S.OPEN and to_status == S.CLOSED and now < call.closes_at:
+    if call.status == S.OPEN and to_status == S.CLOSED and not call.deadline_passed(at=now):
         raise ValidationError(
             _(
                 "The call's deadline (%(deadline)s, Europe/Paris) has not passed yet. To close "
@@ -67,7 +68,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
             )
             % {"deadline": paris}
         )
-    if call.status == S.CLOSED and to_status == S.OPEN and now >= call.closes_at:
+    if call.status == S.CLOSED and to_status == S.OPEN and call.deadline_passed(at=now):
         raise ValidationError(
             _(
                 "The deadline (%(deadline)s, Europe/Paris) has passed: set a later closing "
@@ -77,7 +78,7 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
         )
 
 
-def transition_call(*, call: Call, to_status: str, by) -> Call:
+def transition_call(*, call: Call, to_status: str, by: User) -> Call:
     """Move ``call`` to ``to_status`` if the graph allows it now; log who did it.
 
     django-auditlog records the change of ``status`` with the request's actor; the log line

@@ -6,6 +6,7 @@ each decision records who took it and when, and django-auditlog keeps the histor
 
 import logging
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +21,7 @@ SCREENING_STATUSES = frozenset({Call.Status.CLOSED, Call.Status.UNDER_REVIEW})
 
 def check_screening_open(*, call: Call, at=None) -> None:
     """Raise ``ValidationError`` unless bids of ``call`` may be screened now."""
-    now = at or timezone.now()
-    if call.status not in SCREENING_STATUSES or now < call.closes_at:
+    if call.status not in SCREENING_STATUSES or not call.deadline_passed(at=at):
         raise ValidationError(
             _(
                 "Eligibility is screened after the call has closed, while it is closed or under "
@@ -31,7 +31,7 @@ def check_screening_open(*, call: Call, at=None) -> None:
         )
 
 
-def screen_bid(*, bid: Bid, eligible: bool, reason: str, by) -> Bid:
+def screen_bid(*, bid: Bid, eligible: bool, reason: str, by: User) -> Bid:
     """Record the eligibility decision on a submitted bid.
 
     A reason is required when the bid is ineligible (the institution reads it); it is

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -28,7 +29,7 @@ INVITATION_VALIDITY = timedelta(days=14)
 
 def register_institution(
     *,
-    by,
+    by: User,
     name: str,
     kind: str,
     city: str,
@@ -128,7 +129,7 @@ def _user_emails(user) -> set[str]:
     return {email.lower() for email, verified in addresses if verified}
 
 
-def accept_invitation(*, invitation: Invitation, by) -> Membership:
+def accept_invitation(*, invitation: Invitation, by: User) -> Membership:
     """Make ``by`` a member with the invited role; the link then stops working."""
     with transaction.atomic():
         # Lock the row: two clicks on the same link must not both succeed.
@@ -161,7 +162,7 @@ def accept_invitation(*, invitation: Invitation, by) -> Membership:
     return membership
 
 
-def revoke_invitation(*, invitation: Invitation, by) -> None:
+def revoke_invitation(*, invitation: Invitation, by: User) -> None:
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation has already been accepted."))
     logger.info("User %s revoked invitation %s (%s)", by.pk, invitation.pk, invitation.email)
@@ -184,7 +185,7 @@ def _check_keeps_a_coordinator(*, membership: Membership) -> None:
         )
 
 
-def change_member_role(*, membership: Membership, role: str, by) -> Membership:
+def change_member_role(*, membership: Membership, role: str, by: User) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
     with transaction.atomic():
@@ -198,7 +199,7 @@ def change_member_role(*, membership: Membership, role: str, by) -> Membership:
     return membership
 
 
-def remove_member(*, membership: Membership, by) -> None:
+def remove_member(*, membership: Membership, by: User) -> None:
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == Membership.Role.COORDINATOR:

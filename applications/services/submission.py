@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
@@ -129,7 +130,7 @@ def _check_complete(bid: Bid) -> None:
         )
 
 
-def submit_bid(*, bid: Bid, by) -> BidVersion:
+def submit_bid(*, bid: Bid, by: User) -> BidVersion:
     """Freeze the current content of ``bid`` as a new version and mark the bid submitted.
 
     Runs in one transaction with the bid row locked, so two clicks create two versions one
@@ -213,7 +214,7 @@ def send_submission_emails(*, version_id: int) -> int:
     return sent
 
 
-def withdraw_bid(*, bid: Bid, reason: str, by) -> Bid:
+def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:
     """Withdraw ``bid`` (a reason is required); undoable before the deadline."""
     reason = (reason or "").strip()
     if not reason:
@@ -229,7 +230,7 @@ def withdraw_bid(*, bid: Bid, reason: str, by) -> Bid:
     return locked
 
 
-def undo_withdrawal(*, bid: Bid, by) -> Bid:
+def undo_withdrawal(*, bid: Bid, by: User) -> Bid:
     """Back to ``submitted`` if a version exists, else to ``draft``; before the deadline only."""
     with transaction.atomic():
         locked = Bid.objects.select_for_update().select_related("call").get(pk=bid.pk)

@@ -7,6 +7,8 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from applications.models import Call
+
 register = template.Library()
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -49,9 +51,15 @@ def euros(value: int | None) -> str:
 
 
 @register.filter
-def countdown_due(value: datetime | None) -> bool:
-    """True in the last seven days before ``value`` (pages then show a ticking countdown)."""
-    if value is None:
-        return False
+def countdown_seconds(call: Call) -> int | None:
+    """Seconds left for the countdown script, or None when the page shows no countdown.
+
+    A countdown ticks in the last seven days of a call that accepts submissions
+    (``Call.is_accepting_submissions``); the script is given the seconds left on the server's
+    clock (``Call.seconds_left``), so it neither reads the visitor's clock nor restates the rule.
+    """
     now = timezone.now()
-    return now < value <= now + COUNTDOWN_WINDOW
+    if not call.is_accepting_submissions(at=now):
+        return None
+    left = call.seconds_left(at=now)
+    return left if left <= COUNTDOWN_WINDOW.total_seconds() else None

@@ -14,6 +14,7 @@ from applications.models import Attachment
 from applications.services import attachments as attachment_services
 from applications.services.bids import CallClosed
 from applications.views.bids import add_errors, closed_response, workspace_context
+from portal.users import acting_user
 
 
 def attachment_file_response(attachment: Attachment) -> FileResponse:
@@ -82,7 +83,7 @@ def delete(request: HttpRequest, public_id, pk: int) -> HttpResponse:
     attachment = queries.get_attachment(bid=bid, pk=pk)
     attachment.bid = bid
     try:
-        attachment_services.delete_attachment(attachment=attachment, by=request.user)
+        attachment_services.delete_attachment(attachment=attachment, by=acting_user(request))
     except CallClosed as error:
         return closed_response(request, bid, error)
     except ValidationError as error:

@@ -14,8 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,13 +26,12 @@ from applications.forms.bids import (
     StartBidForm,
     WithdrawForm,
 )
-from applications.models import Bid, BidSection, BidVersion, Institution
+from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bids import CallClosed, EditConflict
 from applications.templatetags.bid_tags import format_paris_time
-
-ELIGIBILITY_PARTIAL = "applications/partials/eligibility_badge.html"
+from portal.users import acting_user
 
 
 def add_errors(form, error: ValidationError) -> None:
@@ -54,14 +51,6 @@ def closed_response(request: HttpRequest, bid: Bid, error: ValidationError) -> H
         {"bid": bid, "message": " ".join(error.messages)},
         status=403,
     )
-
-
-def _eligibility_partial() -> str | None:
-    try:
-        get_template(ELIGIBILITY_PARTIAL)
-    except TemplateDoesNotExist:
-        return None
-    return ELIGIBILITY_PARTIAL
 
 
 def workspace_context(request: HttpRequest, bid: Bid, *, active: str) -> dict:
@@ -86,8 +75,8 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
     user = request.user
     bids = list(queries.dashboard_bids(user=user))
     for bid in bids:
-        bid.missing = queries.missing_items(bid)  # type: ignore[attr-defined]
-        bid.total_items = queries.total_items(bid)  # type: ignore[attr-defined]
+        bid.missing = queries.missing_items(bid)  # type: ignore[attr-defined]  # read by the dashboard template
+        bid.total_items = queries.total_items(bid)  # type: ignore[attr-defined]  # read by the dashboard template
     options = queries.start_options(user=user)
     if start_form is None and options:
         start_form = _start_form(request, options)
@@ -101,7 +90,7 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
 
 
 def _start_form(request: HttpRequest, options, data=None) -> StartBidForm:
-    calls = queries.open_calls()
+    calls = Call.objects.accepting_submissions()
     institution_ids = {i.pk for option in options for i in option.institutions}
     form = StartBidForm(
         data,
@@ -132,7 +121,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 lead_institution=institution,
                 acronym=form.cleaned_data["acronym"],
                 title=form.cleaned_data["title"],
-                by=request.user,
+                by=acting_user(request),
             )
         except ValidationError as error:
             add_errors(form, error)
@@ -156,7 +145,6 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
                 bid=bid, version=versions[0] if versions else None
             ),
             "can_withdraw": rules.has_perm("bids.withdraw", request.user, bid),
-            "eligibility_partial": _eligibility_partial(),
         }
     )
     return render(request, "applications/bids/detail.html", context)
@@ -178,7 +166,7 @@ def consortium(request: HttpRequest, public_id) -> HttpResponse:
                 partners=data["partners"],
                 requested_amount=data["requested_amount"],
                 minimum_amount=data["minimum_amount"],
-                by=request.user,
+                by=acting_user(request),
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -215,7 +203,7 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
                 key=key,
                 content=form.cleaned_data["content"],
                 version=form.cleaned_data["version"],
-                by=request.user,
+                by=acting_user(request),
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -361,7 +349,7 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
 def submit(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.submit")
     try:
-        version = submission_services.submit_bid(bid=bid, by=request.user)
+        version = submission_services.submit_bid(bid=bid, by=acting_user(request))
     except CallClosed as error:
         return closed_response(request, bid, error)
     except ValidationError as error:
@@ -386,7 +374,7 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             submission_services.withdraw_bid(
-                bid=bid, reason=form.cleaned_data["reason"], by=request.user
+                bid=bid, reason=form.cleaned_data["reason"], by=acting_user(request)
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
@@ -407,7 +395,7 @@ def withdraw(request: HttpRequest, public_id) -> HttpResponse:
 def undo_withdrawal(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
     try:
-        submission_services.undo_withdrawal(bid=bid, by=request.user)
+        submission_services.undo_withdrawal(bid=bid, by=acting_user(request))
     except CallClosed as error:
         return closed_response(request, bid, error)
     except ValidationError as error:

@@ -17,6 +17,7 @@ from rules.contrib.views import permission_required
 from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
 from applications.models import Institution, Invitation, Membership
 from applications.services import institutions as services
+from portal.users import acting_user
 
 
 def _signed_in(request: HttpRequest) -> User:
@@ -58,7 +59,9 @@ def register(request: HttpRequest) -> HttpResponse:
     form = InstitutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            institution = services.register_institution(by=request.user, **form.cleaned_data)
+            institution = services.register_institution(
+                by=acting_user(request), **form.cleaned_data
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -156,7 +159,7 @@ def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     else:
         try:
             services.change_member_role(
-                membership=membership, role=form.cleaned_data["role"], by=request.user
+                membership=membership, role=form.cleaned_data["role"], by=acting_user(request)
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -178,7 +181,7 @@ def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 def remove_member(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _get_membership(request, pk, membership_pk)
     try:
-        services.remove_member(membership=membership, by=request.user)
+        services.remove_member(membership=membership, by=acting_user(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("applications:institution_detail", pk=pk)
@@ -200,7 +203,7 @@ def _invitation_institution(request: HttpRequest, pk: int, invitation_pk: int) -
 def revoke_invitation(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_pk, institution_id=pk)
     try:
-        services.revoke_invitation(invitation=invitation, by=request.user)
+        services.revoke_invitation(invitation=invitation, by=acting_user(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -227,7 +230,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            services.accept_invitation(invitation=invitation, by=request.user)
+            services.accept_invitation(invitation=invitation, by=acting_user(request))
         except ValidationError as exc:
             error = " ".join(exc.messages)
             status = _ACCEPT_ERROR_STATUS.get(exc.code or "", 400)

@@ -23,6 +23,7 @@ from applications.queries import bids_for_programme, calls_with_bid_counts
 from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
+from portal.users import acting_user
 
 
 def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -83,7 +84,9 @@ def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("Choose a valid status."))
         return redirect("applications:programme_call", slug=slug)
     try:
-        transition_call(call=call, to_status=form.cleaned_data["to_status"], by=request.user)
+        transition_call(
+            call=call, to_status=form.cleaned_data["to_status"], by=acting_user(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         # The page shows why; the status code tells a script the change was refused.
@@ -154,7 +157,7 @@ def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
                 bid=bid,
                 eligible=form.cleaned_data["eligible"],
                 reason=form.cleaned_data["reason"],
-                by=request.user,
+                by=acting_user(request),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

@@ -35,7 +35,8 @@ class AutoAssignmentForm(forms.Form):
     max_load = forms.IntegerField(label=_("Maximum bids per juror"), min_value=1, max_value=500)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("min_load"), cleaned.get("max_load")
         if low is not None and high is not None and low > high:
             self.add_error("min_load", _("The minimum load is above the maximum load."))

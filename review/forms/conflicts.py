@@ -27,7 +27,8 @@ class ConflictDeclarationForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("position") == self.YES:
             if not cleaned.get("kind"):
                 self.add_error("kind", _("Choose the type of conflict."))

@@ -72,7 +72,8 @@ class AffiliationForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("institution") and not (cleaned.get("organisation_name") or "").strip():
             raise forms.ValidationError(_("Choose an institution or type the organisation's name."))
         start, end = cleaned.get("start_year"), cleaned.get("end_year")

@@ -94,7 +94,8 @@ class RankingRunForm(forms.Form):
         return codes
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("lottery") and not cleaned.get("bootstrap_samples"):
             self.add_error(
                 "lottery",

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 SOLVER_TIME_LIMIT_SECONDS = 120.0
 
 
-def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by) -> None:
+def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -> None:
     """Remove the juror's assignment on the bid (and its review, by cascade).
 
     Precondition: inside ``transaction.atomic()``, called by the service that records the
@@ -76,7 +77,7 @@ def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
         )
 
 
-def assign_juror(*, bid: Bid, juror: JurorProfile, by) -> Assignment:
+def assign_juror(*, bid: Bid, juror: JurorProfile, by: User) -> Assignment:
     """Assign one juror to one bid by hand; refused for conflicted pairs."""
     with transaction.atomic():
         _check_assignable(bid=bid, juror=juror)
@@ -92,7 +93,7 @@ def assign_juror(*, bid: Bid, juror: JurorProfile, by) -> Assignment:
     return assignment
 
 
-def unassign_juror(*, assignment: Assignment, by) -> None:
+def unassign_juror(*, assignment: Assignment, by: User) -> None:
     """Remove a juror from a bid; refused once they have submitted their review."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
@@ -111,7 +112,7 @@ def unassign_juror(*, assignment: Assignment, by) -> None:
     )
 
 
-def set_rapporteur(*, assignment: Assignment, by) -> Assignment:
+def set_rapporteur(*, assignment: Assignment, by: User) -> Assignment:
     """Make this assigned juror the bid's rapporteur (one per bid: the previous one steps down)."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)

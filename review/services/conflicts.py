@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -283,7 +284,7 @@ def _lock(conflict: Conflict) -> Conflict:
     return Conflict.objects.select_for_update().select_related("bid", "juror").get(pk=conflict.pk)
 
 
-def confirm_conflict(*, conflict: Conflict, by) -> Conflict:
+def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
     """Confirm: the juror leaves the bid; their assignment and review go in the same step."""
     with transaction.atomic():
         conflict = _lock(conflict)
@@ -296,7 +297,7 @@ def confirm_conflict(*, conflict: Conflict, by) -> Conflict:
     return conflict
 
 
-def dismiss_conflict(*, conflict: Conflict, by) -> Conflict:
+def dismiss_conflict(*, conflict: Conflict, by: User) -> Conflict:
     with transaction.atomic():
         conflict = _lock(conflict)
         conflict.status = Conflict.Status.DISMISSED
@@ -307,7 +308,7 @@ def dismiss_conflict(*, conflict: Conflict, by) -> Conflict:
     return conflict
 
 
-def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by) -> Conflict:
+def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by: User) -> Conflict:
     """Pin (or unpin) a decision so that detection running again leaves it as it is."""
     with transaction.atomic():
         conflict = _lock(conflict)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping
 
 import rules
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -56,7 +57,7 @@ def save_consensus(
     *,
     bid: Bid,
     rapporteur: Assignment,
-    by,
+    by: User,
     scores: Mapping[int, ScoreInput],
     summary: str,
     expected_version: int,
@@ -132,7 +133,7 @@ def comment_on_consensus(
     return comment
 
 
-def approve_consensus(*, report: ConsensusReport, by) -> ConsensusReport:
+def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     """An administrator approves a submitted report: it becomes the evaluation summary."""
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can approve a consensus report."))
@@ -155,7 +156,7 @@ def approve_consensus(*, report: ConsensusReport, by) -> ConsensusReport:
     return report
 
 
-def return_consensus(*, report: ConsensusReport, by) -> ConsensusReport:
+def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     """An administrator sends a submitted report back to the rapporteur as a draft."""
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can return a consensus report."))

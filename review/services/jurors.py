@@ -14,7 +14,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -77,7 +77,7 @@ def invite_juror(
     languages: str = "",
     calls: Sequence[Call] = (),
     affiliations: Iterable[AffiliationData] = (),
-    by,
+    by: User,
     set_password_url_builder: Callable[[str, str], str],
     login_url: str,
 ) -> JurorProfile:
@@ -88,7 +88,6 @@ def invite_juror(
     and would mix two roles on one account.
     """
     email = email.strip()
-    User = get_user_model()
     user = User.objects.filter(
         Q(email__iexact=email)
         | Q(pk__in=EmailAddress.objects.filter(email__iexact=email).values("user_id"))
@@ -158,7 +157,7 @@ def update_juror(
     languages: str,
     calls: Sequence[Call],
     affiliations: Iterable[AffiliationData],
-    by,
+    by: User,
 ) -> JurorProfile:
     """An administrator edits a juror's whole profile, affiliations included.
 

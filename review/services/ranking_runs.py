@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -103,7 +104,7 @@ def _check_settings(settings: RunSettings, *, codes: list[str]) -> None:
         raise ValidationError(errors)
 
 
-def create_ranking_run(*, call: Call, by, settings: RunSettings) -> RankingRun:
+def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> RankingRun:
     """Freeze the call's counted scores and ``settings`` into a pending run.
 
     The caller enqueues ``task_run_ranking`` (on commit). With a lottery, a secret seed is
@@ -332,7 +333,9 @@ def compute_ranking_run(*, run: RankingRun) -> RankingRun:
     return run
 
 
-def create_and_run_ranking(*, call: Call, by, settings: RunSettings | None = None) -> RankingRun:
+def create_and_run_ranking(
+    *, call: Call, by: User, settings: RunSettings | None = None
+) -> RankingRun:
     """Create a run and compute it synchronously, e.g. from the demo data command."""
     run = create_ranking_run(call=call, by=by, settings=settings or RunSettings())
     return compute_ranking_run(run=run)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import rules
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -147,7 +148,7 @@ def check_review_editable(*, assignment: Assignment, review: Review | None) -> N
 def _write_review(
     *,
     assignment: Assignment,
-    by,
+    by: User,
     scores: Mapping[int, ScoreInput],
     overall_comment: str,
     confidence: int | None,
@@ -222,7 +223,7 @@ def _write_review(
 def save_review_draft(
     *,
     assignment: Assignment,
-    by,
+    by: User,
     scores: Mapping[int, ScoreInput],
     overall_comment: str = "",
     confidence: int | None = None,
@@ -243,7 +244,7 @@ def save_review_draft(
 def submit_review(
     *,
     assignment: Assignment,
-    by,
+    by: User,
     scores: Mapping[int, ScoreInput],
     overall_comment: str = "",
     confidence: int | None = None,
@@ -261,7 +262,7 @@ def submit_review(
     )
 
 
-def reopen_review(*, review: Review, by, reason: str) -> ReviewReopening:
+def reopen_review(*, review: Review, by: User, reason: str) -> ReviewReopening:
     """An administrator unlocks a submitted review for its juror; the reason is recorded.
 
     The review deadline still applies: reopening after it does not let the juror edit.

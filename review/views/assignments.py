@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.models import Call
+from portal.users import acting_user
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
 from review.mfa import jury_page
 from review.models import Assignment, AssignmentProposal
@@ -68,7 +69,9 @@ def assignment_add(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             assignment = assign_juror(
-                bid=form.cleaned_data["bid"], juror=form.cleaned_data["juror"], by=request.user
+                bid=form.cleaned_data["bid"],
+                juror=form.cleaned_data["juror"],
+                by=acting_user(request),
             )
         except ValidationError as error:
             for message in error.messages:
@@ -89,7 +92,7 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
     check_administrator(request, assignment.bid.call)
     try:
-        unassign_juror(assignment=assignment, by=request.user)
+        unassign_juror(assignment=assignment, by=acting_user(request))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -107,7 +110,7 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_rapporteur(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
     check_administrator(request, assignment.bid.call)
-    set_rapporteur(assignment=assignment, by=request.user)
+    set_rapporteur(assignment=assignment, by=acting_user(request))
     messages.success(
         request,
         _("%(juror)s is the rapporteur of %(bid)s.")

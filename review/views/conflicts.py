@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.models import Bid, BidSection, Call
+from portal.users import acting_user
 from review.forms.conflicts import (
     ConflictDecisionForm,
     ConflictDeclarationForm,
@@ -77,17 +78,17 @@ def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
     action = form.cleaned_data["action"]
     try:
         if action == "confirm":
-            confirm_conflict(conflict=conflict, by=request.user)
+            confirm_conflict(conflict=conflict, by=acting_user(request))
             messages.success(
                 request,
                 _("Conflict confirmed: %(juror)s is removed from %(bid)s.")
                 % {"juror": conflict.juror.display_name, "bid": conflict.bid.acronym},
             )
         elif action == "dismiss":
-            dismiss_conflict(conflict=conflict, by=request.user)
+            dismiss_conflict(conflict=conflict, by=acting_user(request))
             messages.success(request, _("Conflict dismissed."))
         else:
-            set_conflict_pinned(conflict=conflict, pinned=action == "pin", by=request.user)
+            set_conflict_pinned(conflict=conflict, pinned=action == "pin", by=acting_user(request))
             messages.success(
                 request,
                 _("Decision pinned: detection will leave it as it is.")

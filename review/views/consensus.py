@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.models import Bid
+from portal.users import acting_user
 from review.forms.consensus import ConsensusCommentForm, ConsensusForm
 from review.mfa import jury_page
 from review.models import Assignment, ConsensusReport, Review
@@ -126,7 +127,7 @@ def consensus(request: HttpRequest, public_id) -> HttpResponse:
             save_consensus(
                 bid=bid,
                 rapporteur=assignment,
-                by=request.user,
+                by=acting_user(request),
                 scores=form.score_inputs(),
                 summary=form.cleaned_data["summary"],
                 expected_version=form.cleaned_data["version"],
@@ -182,10 +183,10 @@ def approve(request: HttpRequest, public_id) -> HttpResponse:
     action = request.POST.get("action", "approve")
     try:
         if action == "return":
-            return_consensus(report=report, by=request.user)
+            return_consensus(report=report, by=acting_user(request))
             messages.success(request, _("The report is back with the rapporteur as a draft."))
         else:
-            approve_consensus(report=report, by=request.user)
+            approve_consensus(report=report, by=acting_user(request))
             messages.success(
                 request, _("Consensus approved: it is now the bid's evaluation summary.")
             )

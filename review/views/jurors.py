@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from portal.users import acting_user
 from review.forms.jurors import (
     AffiliationFormSet,
     JurorInviteForm,
@@ -81,7 +82,7 @@ def juror_invite(request: HttpRequest) -> HttpResponse:
                 languages=data["languages"],
                 calls=list(data["calls"]),
                 affiliations=formset.affiliations(),
-                by=request.user,
+                by=acting_user(request),
                 set_password_url_builder=lambda uidb36, key: request.build_absolute_uri(
                     reverse(
                         "account_reset_password_from_key", kwargs={"uidb36": uidb36, "key": key}
@@ -129,7 +130,7 @@ def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 languages=data["languages"],
                 calls=list(data["calls"]),
                 affiliations=formset.affiliations(),
-                by=request.user,
+                by=acting_user(request),
             )
         except ValidationError as error:
             _apply_errors(form, error)

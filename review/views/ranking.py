@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Call
+from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
 from review.forms.ranking import RankingRunForm
@@ -69,7 +70,9 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     form = RankingRunForm(request.POST, call=call)
     if form.is_valid():
         try:
-            run = create_ranking_run(call=call, by=request.user, settings=form.run_settings())
+            run = create_ranking_run(
+                call=call, by=acting_user(request), settings=form.run_settings()
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for field, errors in error.error_dict.items():

@@ -18,11 +18,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
+from portal.users import acting_user
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
 from review.mfa import jury_page
 from review.models import Assignment, Review
@@ -70,13 +70,6 @@ def access_review_assignment(request: HttpRequest, bid: Bid) -> Assignment:
     return assignment
 
 
-def declaration_url(bid: Bid) -> str | None:
-    try:
-        return reverse("review:declare_conflict", kwargs={"public_id": bid.public_id})
-    except NoReverseMatch:
-        return None
-
-
 def closed_response(request: HttpRequest, bid: Bid, message: str) -> HttpResponse:
     return render(
         request, "review/reviews/closed.html", {"bid": bid, "message": message}, status=403
@@ -107,7 +100,6 @@ def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
             "assignment": assignment,
             "review": review,
             "can_review": assignment is not None and rules.has_perm("jury.review_bid", user, bid),
-            "declaration_url": declaration_url(bid),
             "is_admin": is_jury_admin(user),
         },
     )
@@ -185,7 +177,7 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
         try:
             service(
                 assignment=assignment,
-                by=request.user,
+                by=acting_user(request),
                 scores=form.score_inputs(),
                 overall_comment=form.cleaned_data["overall_comment"],
                 confidence=form.cleaned_data["confidence"],
@@ -269,7 +261,9 @@ def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
     form = ReopenReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reopen_review(review=review, by=request.user, reason=form.cleaned_data["reason"])
+            reopen_review(
+                review=review, by=acting_user(request), reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
