@@ -23,6 +23,7 @@ from applications.models import Bid, BidVersion, Call
 from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
+from portal.forms import add_errors
 
 
 def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -193,11 +194,8 @@ def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
+            if not hasattr(error, "error_dict"):
                 # Screening is closed or the bid is not submitted: a refused write.
                 status = 409
         else:

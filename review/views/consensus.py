@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.models import Bid
+from portal.editing import ClosedForEdits, StaleEdit
+from portal.forms import add_errors
 from review import queries
 from review.forms.consensus import ConsensusCommentForm, ConsensusForm
 from review.mfa import jury_page
 from review.models import Assignment, ConsensusReport, Review
 from review.services.consensus import (
-    ConsensusLocked,
-    StaleConsensus,
     approve_consensus,
     comment_on_consensus,
     return_consensus,
@@ -131,14 +131,14 @@ def consensus(request: HttpRequest, public_id) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 submit=submitting,
             )
-        except ConsensusLocked as locked:
-            messages.error(request, str(locked))
+        except ClosedForEdits as closed:
+            messages.error(request, " ".join(closed.messages))
             return _render(request, bid, assignment=assignment, status=403)
-        except StaleConsensus as stale:
-            form.add_error(None, str(stale))
+        except StaleEdit as stale:
+            add_errors(form, stale)
             status = 409
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -163,8 +163,11 @@ def comment(request: HttpRequest, public_id) -> HttpResponse:
             comment_on_consensus(
                 report=report, author=assignment.juror, text=form.cleaned_data["text"]
             )
+        except ClosedForEdits as closed:
+            messages.error(request, " ".join(closed.messages))
+            return _render(request, bid, assignment=assignment, status=403)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Comment added."))
             return redirect("review:consensus", public_id=bid.public_id)

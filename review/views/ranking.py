@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Call
+from portal.forms import add_errors
 from review import exports
 from review.forms.ranking import RankingRunForm
 from review.mfa import jury_page
@@ -212,11 +213,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             run = create_ranking_run(call=call, by=request.user, settings=form.run_settings())
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
         else:
             task_run_ranking.delay_on_commit(run_id=run.pk)
             messages.success(request, _("Ranking run #%(number)s started.") % {"number": run.pk})
