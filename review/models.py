@@ -476,6 +476,16 @@ class ConsensusReport(models.Model):
     def __str__(self) -> str:
         return _("Consensus %(acronym)s") % {"acronym": self.bid.acronym}
 
+    @property
+    def is_editable(self) -> bool:
+        """The rapporteur edits a draft only; submitting (or approval) locks the report."""
+        return self.status == self.Status.DRAFT
+
+    @property
+    def accepts_comments(self) -> bool:
+        """The bid's jurors comment until the report is approved."""
+        return self.status != self.Status.APPROVED
+
 
 class ConsensusScore(models.Model):
     report = models.ForeignKey(

@@ -80,7 +80,7 @@ def save_consensus(
     with transaction.atomic():
         Bid.objects.select_for_update().filter(pk=bid.pk).first()  # serialise writers
         report = ConsensusReport.objects.filter(bid=bid).first()
-        if report is not None and report.status != ConsensusReport.Status.DRAFT:
+        if report is not None and not report.is_editable:
             raise Locked(
                 _("The consensus report is %(status)s and can no longer be edited.")
                 % {"status": report.get_status_display().lower()}
@@ -119,7 +119,7 @@ def comment_on_consensus(
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write a comment first.")})
-    if report.status == ConsensusReport.Status.APPROVED:
+    if not report.accepts_comments:
         raise Locked(_("The consensus report is approved: comments are closed."))
     comment = ConsensusComment(report=report, author=author, text=text)
     comment.full_clean()

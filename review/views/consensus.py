@@ -70,11 +70,7 @@ def _render(
     report = _report(bid)
     ready = queries.all_reviews_submitted(bid=bid)
     is_rapporteur = bool(assignment and assignment.is_rapporteur)
-    can_edit = (
-        is_rapporteur
-        and ready
-        and (report is None or report.status == ConsensusReport.Status.DRAFT)
-    )
+    can_edit = is_rapporteur and ready and (report is None or report.is_editable)
     if can_edit and form is None:
         form = ConsensusForm(initial=ConsensusForm.initial_for(report), criteria=criteria)
     consensus_scores = {s.criterion_id: s for s in report.scores.all()} if report else {}
@@ -89,9 +85,7 @@ def _render(
             "is_rapporteur": is_rapporteur,
             "form": form if can_edit else None,
             "comment_form": comment_form or ConsensusCommentForm(),
-            "can_comment": not is_admin
-            and report is not None
-            and report.status != ConsensusReport.Status.APPROVED,
+            "can_comment": not is_admin and report is not None and report.accepts_comments,
             "consensus_rows": [(c, consensus_scores.get(c.pk)) for c in criteria],
             "cards": queries.reviews_of_bid(bid=bid, criteria=criteria)
             if (is_admin or is_rapporteur) and ready

@@ -98,3 +98,15 @@ def test_sources_are_the_statuses_leading_to_one():
 
 def test_targets_of_a_final_status_are_empty():
     assert transitions.targets(RankingRun(status=RR.DONE)) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("status", "editable", "commentable"),
+    [(CR.DRAFT, True, True), (CR.SUBMITTED, False, True), (CR.APPROVED, False, False)],
+)
+def test_consensus_report_freezes_edits_on_submission_and_comments_on_approval(
+    status, editable, commentable
+):
+    report = ConsensusReport(status=status)
+
+    assert (report.is_editable, report.accepts_comments) == (editable, commentable)
