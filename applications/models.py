@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from applications.validators import validate_siren, validate_uai
+from portal import transitions
 
 
 class Institution(models.Model):
@@ -165,6 +166,18 @@ class Call(models.Model):
         UNDER_REVIEW = "under_review", _("Under review")
         DECIDED = "decided", _("Decided")
         PUBLISHED = "published", _("Published")
+
+    # Reopening (closed → open) is the only step back (``applications.services.calls``).
+    TRANSITIONS = transitions.table(
+        {
+            Status.DRAFT: {Status.OPEN},
+            Status.OPEN: {Status.CLOSED},
+            Status.CLOSED: {Status.OPEN, Status.UNDER_REVIEW},
+            Status.UNDER_REVIEW: {Status.DECIDED},
+            Status.DECIDED: {Status.PUBLISHED},
+            Status.PUBLISHED: set(),
+        }
+    )
 
     class JuryVisibility(models.TextChoices):
         NEVER = "never", _("Never")
@@ -335,6 +348,16 @@ class Bid(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # Submitting again (a new version) keeps a bid submitted; undoing a withdrawal returns
+    # it to submitted if it has a version, else to draft.
+    TRANSITIONS = transitions.table(
+        {
+            Status.DRAFT: {Status.SUBMITTED, Status.WITHDRAWN},
+            Status.SUBMITTED: {Status.SUBMITTED, Status.WITHDRAWN},
+            Status.WITHDRAWN: {Status.DRAFT, Status.SUBMITTED},
+        }
+    )
 
     class Eligibility(models.TextChoices):
         PENDING = "pending", _("Not yet screened")

@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
+from portal import transitions
 
 # Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
@@ -406,6 +407,11 @@ class Review(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
+    # Submitting locks a review; only an administrator's reopening unlocks it.
+    TRANSITIONS = transitions.table(
+        {Status.DRAFT: {Status.SUBMITTED}, Status.SUBMITTED: {Status.DRAFT}}
+    )
+
     class Confidence(models.IntegerChoices):
         LOW = 1, _("Low")
         MEDIUM = 2, _("Medium")
@@ -521,6 +527,15 @@ class ConsensusReport(models.Model):
         SUBMITTED = "submitted", _("Submitted for approval")
         APPROVED = "approved", _("Approved")
 
+    # An administrator approves a submitted report or returns it to its rapporteur.
+    TRANSITIONS = transitions.table(
+        {
+            Status.DRAFT: {Status.SUBMITTED},
+            Status.SUBMITTED: {Status.APPROVED, Status.DRAFT},
+            Status.APPROVED: set(),
+        }
+    )
+
     bid = models.OneToOneField(
         Bid, on_delete=models.CASCADE, related_name="consensus", verbose_name=_("bid")
     )
@@ -549,6 +564,16 @@ class ConsensusReport(models.Model):
 
     def __str__(self) -> str:
         return _("Consensus %(acronym)s") % {"acronym": self.bid.acronym}
+
+    @property
+    def is_editable(self) -> bool:
+        """The rapporteur edits a draft only; submitting (or approval) locks the report."""
+        return self.status == self.Status.DRAFT
+
+    @property
+    def accepts_comments(self) -> bool:
+        """The bid's jurors comment until the report is approved."""
+        return self.status != self.Status.APPROVED
 
 
 class ConsensusScore(models.Model):
@@ -603,6 +628,16 @@ class RankingRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    # Done and failed are final: a run is immutable once computed.
+    TRANSITIONS = transitions.table(
+        {
+            Status.PENDING: {Status.RUNNING, Status.DONE, Status.FAILED},
+            Status.RUNNING: {Status.DONE, Status.FAILED},
+            Status.DONE: set(),
+            Status.FAILED: set(),
+        }
+    )
 
     call = models.ForeignKey(
         Call, on_delete=models.CASCADE, related_name="ranking_runs", verbose_name=_("call")

@@ -4,43 +4,30 @@ Every write goes through ``check_bid_writable`` first: the deadline is enforced 
 second, whatever page the request came from. Concurrent editors are told apart with a
 version number per editable part (``BidSection.version``, ``Bid.consortium_version``,
 ``Bid.budget_version``): a write names the version it started from and is refused with
-``EditConflict`` when someone saved in between, so nobody's text is silently overwritten.
-The version check is a conditional ``UPDATE … WHERE version = n`` (compare-and-swap), which
-is atomic on SQLite and PostgreSQL alike and needs no row lock.
+``StaleEdit`` when someone saved in between (``portal.editing.swap_version``), and with
+``CallClosed`` when the call accepts no writes.
 """
 
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
 from applications.templatetags.bid_tags import format_paris, format_paris_time
+from portal.editing import CallClosed, StaleEdit, swap_version
 
 logger = logging.getLogger(__name__)
 
 MAX_SECTION_CHARS = 60_000
 # Amounts are stored in PositiveBigIntegerField; a sane ceiling keeps typos visible.
 MAX_AMOUNT = 10**12
-
-
-class CallClosed(ValidationError):
-    """The call no longer accepts writes (deadline passed, or not open)."""
-
-
-class EditConflict(ValidationError):
-    """Someone saved the same part of the bid after this request's page was loaded."""
-
-    def __init__(self, message: str, *, saved_at: datetime | None = None, version: int = 0):
-        super().__init__(message, code="conflict")
-        self.saved_at = saved_at
-        self.current_version = version
 
 
 def closed_message(*, call: Call) -> str:
@@ -59,8 +46,8 @@ def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
     call = bid.call
     if not call.is_accepting_submissions(at=now):
         if not call.has_opened(at=now) or call.status == Call.Status.DRAFT:
-            raise CallClosed(_("The call is not open yet."), code="closed")
-        raise CallClosed(closed_message(call=call), code="closed")
+            raise CallClosed(_("The call is not open yet."))
+        raise CallClosed(closed_message(call=call))
     if bid.status == Bid.Status.WITHDRAWN:
         raise ValidationError(
             _("This bid is withdrawn: its coordinator must undo the withdrawal before editing."),
@@ -82,7 +69,7 @@ def start_bid(
     if not set(role) & {Membership.Role.COORDINATOR, Membership.Role.EDITOR}:
         raise PermissionDenied(_("Only coordinators and editors of the institution start a bid."))
     if not call.is_accepting_submissions():
-        raise CallClosed(_("This call does not accept new bids."), code="closed")
+        raise CallClosed(_("This call does not accept new bids."))
     bid = Bid(
         call=call,
         lead_institution=lead_institution,
@@ -144,12 +131,10 @@ def update_consortium(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        swapped = Bid.objects.filter(pk=bid.pk, consortium_version=version).update(
-            consortium_version=F("consortium_version") + 1, updated_at=now
-        )
-        if not swapped:
-            current = Bid.objects.only("updated_at", "consortium_version").get(pk=bid.pk)
-            raise EditConflict(
+        rows = Bid.objects.filter(pk=bid.pk)
+        if not swap_version(rows, expected=version, field="consortium_version", updated_at=now):
+            current = rows.only("updated_at", "consortium_version").get()
+            raise StaleEdit(
                 _(
                     "Someone else saved the consortium at %(time)s (Europe/Paris) after you "
                     "opened this page. Note your changes, reload the page and enter them again."
@@ -171,7 +156,7 @@ def update_consortium(
     return bid
 
 
-def _section_conflict(section: BidSection, by: User) -> EditConflict:
+def _section_conflict(section: BidSection, by: User) -> StaleEdit:
     when = format_paris_time(section.updated_at)
     if section.updated_by_id == getattr(by, "pk", None):
         message = _(
@@ -184,7 +169,7 @@ def _section_conflict(section: BidSection, by: User) -> EditConflict:
             "Someone else (%(who)s) saved this section at %(time)s (Europe/Paris) after you "
             "opened it. Copy your text, reload the page and merge your changes."
         ) % {"who": who, "time": when}
-    return EditConflict(message, saved_at=section.updated_at, version=section.version)
+    return StaleEdit(message, saved_at=section.updated_at, version=section.version)
 
 
 def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) -> BidSection:
@@ -205,17 +190,16 @@ def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) ->
     check_bid_writable(bid=bid, at=now)
     # One conditional UPDATE, atomic on its own: the version check and the write cannot be
     # separated, and autosave (the hot path) costs a single round trip.
-    changes = {"content": content, "version": F("version") + 1, "updated_at": now, "updated_by": by}
-    same_version = BidSection.objects.filter(bid=bid, key=key, version=version)
-    if not same_version.update(**changes):
-        current = BidSection.objects.select_related("updated_by").filter(bid=bid, key=key).first()
+    changes: dict[str, Any] = {"content": content, "updated_at": now, "updated_by": by}
+    rows = BidSection.objects.filter(bid=bid, key=key)
+    if not swap_version(rows, expected=version, **changes):
+        current = rows.select_related("updated_by").first()
         if current is not None:
             raise _section_conflict(current, by)
         # Sections are created with the bid; a missing one starts at version 1, as shown.
         BidSection.objects.get_or_create(bid=bid, key=key)
-        if not same_version.update(**changes):
-            current = BidSection.objects.select_related("updated_by").get(bid=bid, key=key)
-            raise _section_conflict(current, by)
+        if not swap_version(rows, expected=version, **changes):
+            raise _section_conflict(rows.select_related("updated_by").get(), by)
     return BidSection(
         bid=bid, key=key, content=content, version=version + 1, updated_at=now, updated_by=by
     )
@@ -241,12 +225,10 @@ def save_budget(
             if not isinstance(amount, int) or not 0 <= amount <= MAX_AMOUNT:
                 raise ValidationError(_("Budget amounts are whole, non-negative euros."))
     with transaction.atomic():
-        swapped = Bid.objects.filter(pk=bid.pk, budget_version=version).update(
-            budget_version=F("budget_version") + 1, updated_at=now
-        )
-        if not swapped:
-            current = Bid.objects.only("updated_at", "budget_version").get(pk=bid.pk)
-            raise EditConflict(
+        rows = Bid.objects.filter(pk=bid.pk)
+        if not swap_version(rows, expected=version, field="budget_version", updated_at=now):
+            current = rows.only("updated_at", "budget_version").get()
+            raise StaleEdit(
                 _(
                     "Someone else saved the budget at %(time)s (Europe/Paris) after you opened "
                     "this page. Note your figures, reload the page and enter them again."

@@ -1,8 +1,8 @@
 """The life of a call: draft → open → closed → under review → decided → published.
 
 ``Call.status`` is not editable by hand (``editable=False``); every change goes through
-``transition_call`` so the graph and its preconditions hold whoever asks (a programme page,
-an admin action, a management command).
+``transition_call`` so the graph (``Call.TRANSITIONS``) and its preconditions hold whoever
+asks (a programme page, an admin action, a management command).
 
 Rules beyond the plain graph:
 - closing (open → closed) is refused before ``closes_at``: applicants were promised that
@@ -21,26 +21,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from portal import transitions
 
 logger = logging.getLogger(__name__)
 
 S = Call.Status
-
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.OPEN}),
-    S.OPEN: frozenset({S.CLOSED}),
-    S.CLOSED: frozenset({S.OPEN, S.UNDER_REVIEW}),
-    S.UNDER_REVIEW: frozenset({S.DECIDED}),
-    S.DECIDED: frozenset({S.PUBLISHED}),
-    S.PUBLISHED: frozenset(),
-}
 
 
 def allowed_transitions(*, call: Call, at=None) -> list[str]:
     """The statuses ``call`` may move to now, in the graph's order (for buttons)."""
     result = []
     for status in S.values:
-        if status in ALLOWED_TRANSITIONS[call.status]:
+        if status in transitions.targets(call):
             try:
                 check_transition(call=call, to_status=status, at=at)
             except ValidationError:
@@ -52,13 +44,9 @@ def allowed_transitions(*, call: Call, at=None) -> list[str]:
 def check_transition(*, call: Call, to_status: str, at=None) -> None:
     """Raise ``ValidationError`` with the reason if ``call`` cannot move to ``to_status``."""
     now = at or timezone.now()
-    if to_status not in S.values:
-        raise ValidationError(_("Unknown status “%(status)s”.") % {"status": to_status})
-    if to_status not in ALLOWED_TRANSITIONS[call.status]:
-        raise ValidationError(
-            _("A call cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": S(call.status).label, "to": S(to_status).label}
-        )
+    transitions.check_transition(
+        call, to_status, refused=_("A call cannot go from “%(from)s” to “%(to)s”.")
+    )
     paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
     if call.status == S.OPEN and to_status == S.CLOSED and not call.deadline_passed(at=now):
         raise ValidationError(

@@ -32,8 +32,10 @@ from applications.models import (
     Membership,
 )
 from applications.queries import bid_checklist
-from applications.services.bids import CallClosed, check_bid_writable, closed_message
+from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
+from portal import transitions
+from portal.editing import CallClosed
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,7 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
         )
         now = timezone.now()
         check_bid_writable(bid=locked, at=now)
+        transitions.check_transition(locked, Bid.Status.SUBMITTED)
         _check_complete(locked)
         number = (BidVersion.objects.filter(bid=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         snapshot = bid_content(bid=locked)
@@ -222,6 +225,7 @@ def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:
     with transaction.atomic():
         locked = Bid.objects.select_for_update().select_related("call").get(pk=bid.pk)
         check_bid_writable(bid=locked, at=timezone.now())
+        transitions.check_transition(locked, Bid.Status.WITHDRAWN)
         locked.status = Bid.Status.WITHDRAWN
         locked.withdrawal_reason = reason
         locked.withdrawn_at = timezone.now()
@@ -239,9 +243,11 @@ def undo_withdrawal(*, bid: Bid, by: User) -> Bid:
             raise ValidationError(_("This bid is not withdrawn."))
         if not locked.call.is_accepting_submissions(at=now):
             # check_bid_writable would also refuse a withdrawn bid, hence the direct check.
-            raise CallClosed(closed_message(call=locked.call), code="closed")
+            raise CallClosed(closed_message(call=locked.call))
         has_version = BidVersion.objects.filter(bid=locked).exists()
-        locked.status = Bid.Status.SUBMITTED if has_version else Bid.Status.DRAFT
+        to_status = Bid.Status.SUBMITTED if has_version else Bid.Status.DRAFT
+        transitions.check_transition(locked, to_status)
+        locked.status = to_status
         locked.withdrawal_reason = ""
         locked.withdrawn_at = None
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])

@@ -12,8 +12,9 @@ from applications import queries
 from applications.forms.bids import AttachmentUploadForm
 from applications.models import Attachment
 from applications.services import attachments as attachment_services
-from applications.services.bids import CallClosed
-from applications.views.bids import add_errors, closed_response, workspace_context
+from applications.views.bids import closed_response, workspace_context
+from portal.editing import CallClosed
+from portal.forms import add_errors
 from portal.users import acting_user
 
 

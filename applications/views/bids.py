@@ -29,18 +29,10 @@ from applications.forms.bids import (
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
-from applications.services.bids import CallClosed, EditConflict
 from applications.templatetags.bid_tags import format_paris_time
+from portal.editing import CallClosed, StaleEdit
+from portal.forms import add_errors
 from portal.users import acting_user
-
-
-def add_errors(form, error: ValidationError) -> None:
-    """Attach a service's ``ValidationError`` to the form's fields (or to the whole form)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def closed_response(request: HttpRequest, bid: Bid, error: ValidationError) -> HttpResponse:
@@ -207,7 +199,7 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
             )
         except CallClosed as error:
             return closed_response(request, bid, error)
-        except EditConflict as error:
+        except StaleEdit as error:
             # Show the saved text next to the user's, and let the next save (after the user
             # has merged the two by hand) start from the saved version.
             conflict = BidSection.objects.get(bid=bid, key=key)
@@ -284,7 +276,7 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
         )
     except CallClosed as error:
         return _json_error("closed", " ".join(error.messages), 403)
-    except EditConflict as error:
+    except StaleEdit as error:
         return _json_error(
             "conflict",
             " ".join(error.messages),

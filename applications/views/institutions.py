@@ -17,6 +17,7 @@ from rules.contrib.views import permission_required
 from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
 from applications.models import Institution, Invitation, Membership
 from applications.services import institutions as services
+from portal.forms import add_errors
 from portal.users import acting_user
 
 
@@ -27,14 +28,6 @@ def _signed_in(request: HttpRequest) -> User:
 
 def _get_institution(request: HttpRequest, pk: int, **kwargs) -> Institution:
     return get_object_or_404(Institution, pk=pk)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -63,7 +56,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 by=acting_user(request), **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Institution registered: you are its coordinator."))
             return redirect("applications:institution_detail", pk=institution.pk)
@@ -123,7 +116,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": invitation.email}

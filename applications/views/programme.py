@@ -23,6 +23,7 @@ from applications.queries import bids_for_programme, calls_with_bid_counts
 from applications.rules import is_administrator
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
+from portal.forms import add_errors
 from portal.users import acting_user
 
 
@@ -160,11 +161,8 @@ def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
                 by=acting_user(request),
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
+            if not hasattr(error, "error_dict"):
                 # Screening is closed or the bid is not submitted: a refused write.
                 status = 409
         else:

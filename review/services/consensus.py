@@ -8,7 +8,9 @@ into the jurors' ``CriterionScore`` rows (and vice versa). The approved report i
 evaluation summary sent to the institution (``review.queries.reviews.evaluation_summary_for``).
 
 Callers check the permissions (the rapporteur's active assignment, ``jury.review_bid``,
-``jury.administer``); these functions enforce the workflow's states.
+``jury.administer``); these functions enforce the workflow's states
+(``ConsensusReport.TRANSITIONS``): ``portal.editing.Locked`` once the report is submitted
+or approved, ``portal.editing.StaleEdit`` when it changed since the form was loaded.
 """
 
 import logging
@@ -22,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid
+from portal import transitions
+from portal.editing import Locked, StaleEdit, swap_instance_version
 from review.models import (
     Assignment,
     ConsensusComment,
@@ -31,16 +35,9 @@ from review.models import (
     JurorProfile,
 )
 from review.queries.reviews import all_reviews_submitted
-from review.services.reviews import ScoreInput, StaleReview, score_errors, write_score_rows
+from review.services.reviews import ScoreInput, score_errors, write_score_rows
 
 logger = logging.getLogger(__name__)
-
-
-class ConsensusLocked(PermissionDenied):
-    """The report is submitted or approved: the rapporteur can no longer edit it."""
-
-
-StaleConsensus = StaleReview
 
 
 def check_consensus_can_start(*, bid: Bid) -> None:
@@ -84,14 +81,13 @@ def save_consensus(
     with transaction.atomic():
         Bid.objects.select_for_update().filter(pk=bid.pk).first()  # serialise writers
         report = ConsensusReport.objects.filter(bid=bid).first()
-        if report is not None and report.status != ConsensusReport.Status.DRAFT:
-            raise ConsensusLocked(
+        if report is not None and not report.is_editable:
+            raise Locked(
                 _("The consensus report is %(status)s and can no longer be edited.")
                 % {"status": report.get_status_display().lower()}
             )
-        current = report.version if report is not None else 0
-        if expected_version != current:
-            raise StaleConsensus(
+        if not swap_instance_version(report, expected=expected_version):
+            raise StaleEdit(
                 _(
                     "The consensus report was saved elsewhere since you opened it. Your input "
                     "is kept below: copy what you need, then reload the page."
@@ -99,13 +95,12 @@ def save_consensus(
             )
         if errors:
             raise ValidationError(errors)
-        if report is None:
-            report = ConsensusReport(bid=bid, rapporteur=rapporteur.juror, version=1)
-        else:
-            report.version += 1
-            report.rapporteur = rapporteur.juror
+        report = report or ConsensusReport(bid=bid)
+        report.version = expected_version + 1
+        report.rapporteur = rapporteur.juror
         report.summary = summary
         if submit:
+            transitions.check_transition(report, ConsensusReport.Status.SUBMITTED)
             report.status = ConsensusReport.Status.SUBMITTED
         report.full_clean()
         report.save()
@@ -125,8 +120,8 @@ def comment_on_consensus(
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write a comment first.")})
-    if report.status == ConsensusReport.Status.APPROVED:
-        raise ConsensusLocked(_("The consensus report is approved: comments are closed."))
+    if not report.accepts_comments:
+        raise Locked(_("The consensus report is approved: comments are closed."))
     comment = ConsensusComment(report=report, author=author, text=text)
     comment.full_clean()
     comment.save()
@@ -139,13 +134,14 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
         raise PermissionDenied(_("Only an administrator can approve a consensus report."))
     with transaction.atomic():
         report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
-        if report.status != ConsensusReport.Status.SUBMITTED:
-            raise ValidationError(
-                _(
-                    "Only a report submitted by the rapporteur can be approved; this one is %(status)s."
-                )
-                % {"status": report.get_status_display().lower()}
+        transitions.check_transition(
+            report,
+            ConsensusReport.Status.APPROVED,
+            refused=_(
+                "Only a report submitted by the rapporteur can be approved; this one is %(status)s."
             )
+            % {"status": report.get_status_display().lower()},
+        )
         report.status = ConsensusReport.Status.APPROVED
         report.approved_by = by
         report.approved_at = timezone.now()
@@ -162,8 +158,11 @@ def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
         raise PermissionDenied(_("Only an administrator can return a consensus report."))
     with transaction.atomic():
         report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
-        if report.status != ConsensusReport.Status.SUBMITTED:
-            raise ValidationError(_("Only a submitted report can be returned to the rapporteur."))
+        transitions.check_transition(
+            report,
+            ConsensusReport.Status.DRAFT,
+            refused=_("Only a submitted report can be returned to the rapporteur."),
+        )
         report.status = ConsensusReport.Status.DRAFT
         report.version += 1
         report.save()

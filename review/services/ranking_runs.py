@@ -8,6 +8,8 @@ The Celery side (``review.tasks``) needs no result backend: the bootstrap is spl
 chunks that any worker computes (``record_ranking_chunk``); each chunk is stored once
 (unique on run and index) and the worker that stores the last one finishes the run, under a
 lock on the run row, once. Every step is safe to run twice (a redelivered message).
+Status changes follow ``RankingRun.TRANSITIONS`` as conditional ``UPDATE``s filtered on
+``transitions.sources``: a run already done or failed is never changed again.
 """
 
 import json
@@ -26,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from portal import transitions
 from review.models import RankingChunk, RankingRun
 from review.queries.ranking import input_sha256, ranking_data
 from review.ranking import (
@@ -207,9 +210,10 @@ def _lock(run_id: int, *fields: str) -> RankingRun | None:
 
 
 def _fail(run: RankingRun, message: str) -> None:
-    RankingRun.objects.filter(
-        pk=run.pk, status__in=[RankingRun.Status.PENDING, RankingRun.Status.RUNNING]
-    ).update(status=RankingRun.Status.FAILED, error=message, finished_at=timezone.now())
+    failed = RankingRun.Status.FAILED
+    RankingRun.objects.filter(pk=run.pk, status__in=transitions.sources(RankingRun, failed)).update(
+        status=failed, error=message, finished_at=timezone.now()
+    )
     run.status, run.error = RankingRun.Status.FAILED, message
 
 
@@ -230,10 +234,11 @@ def _failing_run(run: RankingRun) -> Iterator[None]:
 
 
 def _store_result(run_id: int, result: Result) -> None:
-    """Precondition: the run row is locked and its status is running (or pending)."""
+    """Precondition: the run row is locked (a run already done or failed is left as it is)."""
     text = result.to_json()
-    RankingRun.objects.filter(pk=run_id).update(
-        status=RankingRun.Status.DONE,
+    done = RankingRun.Status.DONE
+    RankingRun.objects.filter(pk=run_id, status__in=transitions.sources(RankingRun, done)).update(
+        status=done,
         progress=100,
         result=json.loads(text),
         result_json=text,
@@ -245,27 +250,24 @@ def _store_result(run_id: int, result: Result) -> None:
 def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
     """First step: compute at once without bootstrap, or return the chunks still missing
     (all of them the first time) for the workers to share. Safe to run twice."""
-    if run.status in (RankingRun.Status.DONE, RankingRun.Status.FAILED):
+    if not transitions.targets(run):  # done or failed: final
         return []
     with _failing_run(run):
         params = parse_params(run.engine_input)
         if params.bootstrap is None:
             result = solve(params)
             with transaction.atomic():
-                locked = _lock(run.pk, "status")
-                if locked is not None and locked.status in (
-                    RankingRun.Status.PENDING,
-                    RankingRun.Status.RUNNING,
-                ):
+                if _lock(run.pk, "status") is not None:
                     _store_result(run.pk, result)
             return []
         # The deterministic part first: a disconnected jury or a bad input fails here,
         # before any worker spends time on the bootstrap.
         solve(replace(params, bootstrap=None, lottery=None))
+        running = RankingRun.Status.RUNNING
         RankingRun.objects.filter(
-            pk=run.pk, status__in=[RankingRun.Status.PENDING, RankingRun.Status.RUNNING]
-        ).update(status=RankingRun.Status.RUNNING)
-        run.status = RankingRun.Status.RUNNING
+            pk=run.pk, status__in=transitions.sources(RankingRun, running)
+        ).update(status=running)
+        run.status = running
         done = set(RankingChunk.objects.filter(run=run).values_list("index", flat=True))
         missing = [chunk for chunk in planned_chunks(run) if chunk.index not in done]
         if not missing:  # all chunks stored before a crash: finish now

@@ -7,8 +7,9 @@ and a version check so that two browser tabs never overwrite each other silently
 
 Error contract: :class:`ValidationError` keyed ``score_<criterion id>``,
 ``comment_<criterion id>``, ``confidence`` (the review form uses the same names) for input
-the juror can fix; :class:`ReviewClosed` (a ``PermissionDenied``) when the review cannot be
-edited at all; :class:`StaleReview` when the review changed since the form was loaded.
+the juror can fix; ``portal.editing.Locked`` (submitted) or ``DeadlinePassed`` (the review
+deadline), both ``ClosedForEdits``, when the review cannot be edited at all;
+``portal.editing.StaleEdit`` when the review changed since the form was loaded.
 """
 
 import logging
@@ -26,6 +27,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from portal import transitions
+from portal.editing import DeadlinePassed, Locked, StaleEdit, swap_instance_version
 from review import scoring
 from review.models import (
     Assignment,
@@ -37,14 +40,6 @@ from review.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class ReviewClosed(PermissionDenied):
-    """The review cannot be edited: submitted (locked) or past the review deadline."""
-
-
-class StaleReview(Exception):
-    """The review changed (another tab, another save) since the form was loaded."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +123,9 @@ def write_score_rows(
 
 
 def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
-    """Raise :class:`ReviewClosed` when the juror may no longer edit this review."""
+    """Raise ``ClosedForEdits`` when the juror may no longer edit this review."""
     if review is not None and review.status == Review.Status.SUBMITTED:
-        raise ReviewClosed(
+        raise Locked(
             _(
                 "This review was submitted on %(when)s and is locked. Only an administrator "
                 "can reopen it."
@@ -139,7 +134,7 @@ def check_review_editable(*, assignment: Assignment, review: Review | None) -> N
         )
     deadline = assignment.bid.call.review_deadline
     if deadline is not None and timezone.now() >= deadline:
-        raise ReviewClosed(
+        raise DeadlinePassed(
             _("The review deadline passed on %(when)s: reviews can no longer be changed.")
             % {"when": _paris(deadline)}
         )
@@ -177,9 +172,8 @@ def _write_review(
         )
         review = Review.objects.filter(assignment=assignment).first()
         check_review_editable(assignment=assignment, review=review)
-        current_version = review.version if review is not None else 0
-        if expected_version != current_version:
-            raise StaleReview(
+        if not swap_instance_version(review, expected=expected_version):
+            raise StaleEdit(
                 _(
                     "This review was saved elsewhere (another tab or window) since you opened "
                     "it. Your input is kept below: copy what you need, then reload the page."
@@ -188,10 +182,8 @@ def _write_review(
         if errors:
             raise ValidationError(errors)
 
-        if review is None:
-            review = Review(assignment=assignment, version=1)
-        else:
-            review.version += 1
+        review = review or Review(assignment=assignment)
+        review.version = expected_version + 1
         review.overall_comment = overall_comment
         review.confidence = confidence
         # The version of the bid the juror is reading now is the one scored.
@@ -201,6 +193,7 @@ def _write_review(
                 _("The bid has no submitted version to score yet: it cannot be reviewed.")
             )
         if submit:
+            transitions.check_transition(review, Review.Status.SUBMITTED)
             review.status = Review.Status.SUBMITTED
             review.submitted_at = timezone.now()
         review.full_clean(exclude=["bid_version"] if review.bid_version is None else None)
@@ -274,10 +267,11 @@ def reopen_review(*, review: Review, by: User, reason: str) -> ReviewReopening:
         raise ValidationError({"reason": _("Give the reason for reopening this review.")})
     with transaction.atomic():
         review = Review.objects.select_for_update().get(pk=review.pk)
-        if review.status != Review.Status.SUBMITTED:
-            raise ValidationError(
-                _("Only a submitted review can be reopened; this one is still a draft.")
-            )
+        transitions.check_transition(
+            review,
+            Review.Status.DRAFT,
+            refused=_("Only a submitted review can be reopened; this one is still a draft."),
+        )
         review.status = Review.Status.DRAFT
         review.submitted_at = None
         review.version += 1

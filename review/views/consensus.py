@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.models import Bid
+from portal.editing import ClosedForEdits, StaleEdit
+from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.consensus import ConsensusCommentForm, ConsensusForm
 from review.mfa import jury_page
@@ -26,8 +28,6 @@ from review.models import Assignment, ConsensusReport, Review
 from review.queries.criteria import criteria_of
 from review.queries.reviews import all_reviews_submitted, evaluation_summary_for, reviews_of_bid
 from review.services.consensus import (
-    ConsensusLocked,
-    StaleConsensus,
     approve_consensus,
     comment_on_consensus,
     return_consensus,
@@ -72,11 +72,7 @@ def _render(
     report = _report(bid)
     ready = all_reviews_submitted(bid=bid)
     is_rapporteur = bool(assignment and assignment.is_rapporteur)
-    can_edit = (
-        is_rapporteur
-        and ready
-        and (report is None or report.status == ConsensusReport.Status.DRAFT)
-    )
+    can_edit = is_rapporteur and ready and (report is None or report.is_editable)
     if can_edit and form is None:
         form = ConsensusForm(initial=ConsensusForm.initial_for(report), criteria=criteria)
     consensus_scores = {s.criterion_id: s for s in report.scores.all()} if report else {}
@@ -91,9 +87,7 @@ def _render(
             "is_rapporteur": is_rapporteur,
             "form": form if can_edit else None,
             "comment_form": comment_form or ConsensusCommentForm(),
-            "can_comment": not is_admin
-            and report is not None
-            and report.status != ConsensusReport.Status.APPROVED,
+            "can_comment": not is_admin and report is not None and report.accepts_comments,
             "consensus_rows": [(c, consensus_scores.get(c.pk)) for c in criteria],
             "cards": reviews_of_bid(bid=bid, criteria=criteria)
             if (is_admin or is_rapporteur) and ready
@@ -133,14 +127,14 @@ def consensus(request: HttpRequest, public_id) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 submit=submitting,
             )
-        except ConsensusLocked as locked:
-            messages.error(request, str(locked))
+        except ClosedForEdits as closed:
+            messages.error(request, " ".join(closed.messages))
             return _render(request, bid, assignment=assignment, status=403)
-        except StaleConsensus as stale:
-            form.add_error(None, str(stale))
+        except StaleEdit as stale:
+            add_errors(form, stale)
             status = 409
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -165,8 +159,11 @@ def comment(request: HttpRequest, public_id) -> HttpResponse:
             comment_on_consensus(
                 report=report, author=assignment.juror, text=form.cleaned_data["text"]
             )
+        except ClosedForEdits as closed:
+            messages.error(request, " ".join(closed.messages))
+            return _render(request, bid, assignment=assignment, status=403)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Comment added."))
             return redirect("review:consensus", public_id=bid.public_id)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.jurors import (
     AffiliationFormSet,
@@ -29,14 +30,6 @@ def check_administrator(request: HttpRequest, obj=None) -> None:
     # permission, which would skip the TOTP condition of the rule.
     if not rules.has_perm("jury.administer", request.user, obj):
         raise PermissionDenied
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @jury_page
@@ -91,7 +84,7 @@ def juror_invite(request: HttpRequest) -> HttpResponse:
                 login_url=request.build_absolute_uri(reverse("account_login")),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -133,7 +126,7 @@ def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 by=acting_user(request),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -164,7 +157,7 @@ def own_profile(request: HttpRequest) -> HttpResponse:
                 languages=data["languages"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("review:juror_profile")

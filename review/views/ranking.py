@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Call
+from portal.forms import add_errors
 from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
@@ -74,11 +75,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
                 call=call, by=acting_user(request), settings=form.run_settings()
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
         else:
             task_run_ranking.delay_on_commit(run_id=run.pk)
             messages.success(request, _("Ranking run #%(number)s started.") % {"number": run.pk})

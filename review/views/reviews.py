@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
+from portal.editing import ClosedForEdits, StaleEdit
+from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
 from review.mfa import jury_page
@@ -31,8 +33,6 @@ from review.queries.documents import bid_documents, submitted_attachment
 from review.queries.reviews import reviews_of_bid
 from review.queries.visibility import active_assignment
 from review.services.reviews import (
-    ReviewClosed,
-    StaleReview,
     check_review_editable,
     reopen_review,
     save_review_draft,
@@ -156,8 +156,8 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
     locked_message = None
     try:
         check_review_editable(assignment=assignment, review=review)
-    except ReviewClosed as closed:
-        locked_message = str(closed)
+    except ClosedForEdits as closed:
+        locked_message = " ".join(closed.messages)
 
     if request.method == "GET":
         form = ReviewForm(initial=ReviewForm.initial_for(review), criteria=criteria)
@@ -183,13 +183,13 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
                 confidence=form.cleaned_data["confidence"],
                 expected_version=form.cleaned_data["version"],
             )
-        except ReviewClosed as closed:
-            return closed_response(request, bid, str(closed))
-        except StaleReview as stale:
-            form.add_error(None, str(stale))
+        except ClosedForEdits as closed:
+            return closed_response(request, bid, " ".join(closed.messages))
+        except StaleEdit as stale:
+            add_errors(form, stale)
             status = 409
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             if submitting:
                 messages.success(request, _("Your review is submitted. Thank you."))
@@ -265,7 +265,7 @@ def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
                 review=review, by=acting_user(request), reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,

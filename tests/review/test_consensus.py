@@ -210,6 +210,20 @@ def test_declared_conflict_juror_cannot_comment(client):
     assert ConsensusComment.objects.count() == 0
 
 
+def test_comments_on_an_approved_consensus_are_refused(client):
+    p = panel(jurors=2)
+    _all_in(p)
+    ConsensusReport.objects.create(
+        bid=p.bid, rapporteur=p.jurors[0], status=ConsensusReport.Status.APPROVED, summary="S"
+    )
+    client.force_login(p.jurors[1].user)
+
+    response = client.post(_url(p.bid, "consensus_comment"), {"text": "Too late"})
+
+    assert response.status_code == 403
+    assert ConsensusComment.objects.count() == 0
+
+
 def test_submitted_consensus_is_locked_for_the_rapporteur(client):
     p = panel(jurors=2)
     report = _approved(p)

@@ -7,13 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.editing import StaleEdit
 from review import scoring
 from review.forms.reviews import ReviewForm
 from review.models import Review
 from review.queries.criteria import CriterionInfo
 from review.services.reviews import (
     ScoreInput,
-    StaleReview,
     reopen_review,
     save_review_draft,
     submit_review,
@@ -83,7 +83,7 @@ def test_draft_save_bumps_the_version_and_refuses_stale_ones():
     )
 
     assert (first.version, second.version) == (1, 2)
-    with pytest.raises(StaleReview):
+    with pytest.raises(StaleEdit):
         save_review_draft(
             assignment=p.assignments[0], by=p.jurors[0].user, scores={}, expected_version=1
         )
