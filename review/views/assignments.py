@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from applications.mfa import json_endpoint
 from applications.models import Call
+from applications.rules import permission_required
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
-from review.mfa import jury_page
 from review.models import Assignment, AssignmentProposal, Conflict, JurorProfile
 from review.services.assignments import (
     assign_juror,
@@ -23,7 +24,6 @@ from review.services.assignments import (
     unassign_juror,
 )
 from review.tasks import task_compute_assignment
-from review.views.jurors import check_administrator
 
 
 def _assignment_page(
@@ -77,18 +77,16 @@ def _assignment_page(
     )
 
 
-@jury_page
+@permission_required("jury.administer")
 def assignment_list(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     return _assignment_page(request, call)
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_add(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     form = ManualAssignmentForm(request.POST, call=call)
     if form.is_valid():
         try:
@@ -109,10 +107,9 @@ def assignment_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
-    check_administrator(request, assignment.bid.call)
     try:
         unassign_juror(assignment=assignment, by=request.user)
     except ValidationError as error:
@@ -128,10 +125,9 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_rapporteur(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
-    check_administrator(request, assignment.bid.call)
     set_rapporteur(assignment=assignment, by=request.user)
     messages.success(
         request,
@@ -142,10 +138,9 @@ def assignment_rapporteur(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     form = AutoAssignmentForm(request.POST)
     if form.is_valid():
         try:
@@ -160,12 +155,10 @@ def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _get_proposal(request: HttpRequest, pk: int) -> AssignmentProposal:
-    proposal = get_object_or_404(AssignmentProposal.objects.select_related("call"), pk=pk)
-    check_administrator(request, proposal.call)
-    return proposal
+    return get_object_or_404(AssignmentProposal.objects.select_related("call"), pk=pk)
 
 
-@jury_page
+@permission_required("jury.administer")
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(request, pk)
     return render(
@@ -181,7 +174,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@jury_page
+@json_endpoint
+@permission_required("jury.administer")
 def proposal_progress(request: HttpRequest, pk: int) -> JsonResponse:
     proposal = _get_proposal(request, pk)
     return JsonResponse(
@@ -194,7 +188,7 @@ def proposal_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def proposal_save(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(request, pk)
     try:

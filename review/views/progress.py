@@ -6,8 +6,6 @@ the chart's coordinates are prepared here so the template only prints them.
 
 import uuid
 
-import rules
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,8 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from applications.rules import permission_required
 from review import queries
-from review.mfa import jury_page
 
 CHART_WIDTH = 640
 CHART_LABEL_WIDTH = 160
@@ -120,10 +118,8 @@ def leniency_chart(progress: queries.CallProgress) -> dict[str, object]:
     }
 
 
-@jury_page
+@permission_required("jury.administer")
 def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
-    if not rules.has_perm("jury.administer", request.user):
-        raise PermissionDenied
     call = get_object_or_404(Call, slug=slug)
     progress = queries.call_progress(call=call)
     legend = [
