@@ -324,10 +324,14 @@ class RequiredAttachment(models.Model):
 
 class BidQuerySet(models.QuerySet["Bid"]):
     def visible_to(self, user) -> "BidQuerySet":
-        """Bids an institution member may see: those led by or partnered with their institution."""
+        """Bids the user may see: all of them for an administrator with TOTP
+        (``is_verified_administrator``, as ``bids.view``); for an institution member, those
+        led by or partnered with their institution."""
+        from applications.rules import is_verified_administrator  # rules import this module
+
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff:
+        if is_verified_administrator(user):
             return self
         institutions = Membership.objects.filter(user=user).values("institution")
         return self.filter(

@@ -4,12 +4,24 @@ Permission names are ``bids.*`` / ``institutions.*`` so they never shadow Django
 permissions that the admin checks.
 
 Roles: institution members (coordinator, editor, reader, per institution), jurors (a
-``JurorProfile``) and programme administrators (``is_staff``).
+``JurorProfile``) and programme administrators (``is_staff``). Administrators act only with
+TOTP on (``is_verified_administrator``); jurors and administrators without it reach nothing
+but their account pages (``needs_mfa``, enforced by ``applications.mfa.TotpGateMiddleware``).
+
+Views declare their permission with ``permission_required`` below, the one style for every
+view; navigation (``portal.context_processors``) and ``BidQuerySet.visible_to`` call the same
+predicates.
 """
+
+from collections.abc import Callable
+from functools import wraps
 
 import rules
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 from applications.models import Bid, Institution, Membership
 
@@ -42,7 +54,19 @@ def mfa_satisfied(user) -> bool:
         return False
     if settings.PORTAL_DEMO_RELAX_MFA:
         return True
-    return is_mfa_enabled(user)
+    # Cached on the user object (one per request), as the gate and the rules both ask.
+    cached = getattr(user, "_mfa_enabled", None)
+    if cached is None:
+        cached = user._mfa_enabled = is_mfa_enabled(user)
+    return cached
+
+
+# A programme administrator with TOTP on: the only way an administrator acts or reads bids.
+is_verified_administrator = is_administrator & mfa_satisfied
+
+# Jurors and administrators see bids, scores and reviews: without TOTP they reach nothing but
+# their account pages.
+needs_mfa = (is_juror | is_administrator) & ~mfa_satisfied
 
 
 @rules.predicate
@@ -85,14 +109,41 @@ def is_bid_coordinator(user, bid: Bid) -> bool:
     return _bid_role(user, bid) == Membership.Role.COORDINATOR
 
 
-rules.add_perm("institutions.view", is_institution_member | is_administrator)
-rules.add_perm("institutions.manage", is_institution_coordinator)
-# Administrators read bids only with TOTP on (jurors get theirs through review/rules.py).
-rules.add_perm(
-    "bids.view", is_bid_member | is_bid_partner_member | (is_administrator & mfa_satisfied)
-)
+rules.add_perm("institutions.view", is_institution_member | is_verified_administrator)
+# Administrators manage any institution's members (e.g. appoint a coordinator when the last
+# one left).
+rules.add_perm("institutions.manage", is_institution_coordinator | is_verified_administrator)
+# Jurors get their bids through review/rules.py.
+rules.add_perm("bids.view", is_bid_member | is_bid_partner_member | is_verified_administrator)
 rules.add_perm("bids.edit", is_bid_editor)
 rules.add_perm("bids.submit", is_bid_coordinator)
 rules.add_perm("bids.withdraw", is_bid_coordinator)
-rules.add_perm("bids.screen", is_administrator)
-rules.add_perm("calls.manage", is_administrator)
+rules.add_perm("bids.screen", is_verified_administrator)
+rules.add_perm("calls.manage", is_verified_administrator)
+
+
+ViewFunction = Callable[..., HttpResponse]
+
+
+def permission_required(
+    perm: str, fn: Callable[..., object] | None = None
+) -> Callable[[ViewFunction], ViewFunction]:
+    """Declare a view's permission: anonymous users go to the login page, others need ``perm``.
+
+    ``fn(request, *args, **kwargs)`` returns the object the rule is checked against (it may
+    raise ``Http404``). The rules are asked directly (``rules.has_perm``), not through
+    ``user.has_perm``: Django's ModelBackend grants superusers every permission, which would
+    let an administrator score, edit or submit. A refusal is a 403.
+    """
+
+    def decorator(view: ViewFunction) -> ViewFunction:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            obj = fn(request, *args, **kwargs) if fn is not None else None
+            if not rules.has_perm(perm, request.user, obj):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator

@@ -3,14 +3,17 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from applications.mfa import MFA_RETURN_SESSION_KEY
+from applications.rules import is_administrator, is_juror
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
+    """The navigation follows the roles of ``applications/rules.py`` (an administrator without
+    TOTP sees the administrators' links; the TOTP gate stops them at the door)."""
     user = request.user
     return {
         "demo_relax_mfa": settings.PORTAL_DEMO_RELAX_MFA,
-        "is_juror": bool(user.is_authenticated and hasattr(user, "juror_profile")),
-        "is_administrator": bool(user.is_authenticated and user.is_staff),
+        "is_juror": is_juror(user),
+        "is_administrator": is_administrator(user),
         "mfa_return_url": _mfa_return_url(request),
     }
 

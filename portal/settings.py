@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Jury pages in English by default, then the one TOTP gate (both in process_view).
+    "review.middleware.JuryLanguageMiddleware",
+    "applications.mfa.TotpGateMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
 ]
 

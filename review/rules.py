@@ -2,14 +2,15 @@
 
 A juror reaches a bid only through an active assignment (``Assignment.objects.active()``,
 which a conflict cancels: ``review.models.juror_excluded``). Beyond the title and summary, a
-juror must first declare "no conflict". Jurors and administrators must have TOTP enabled
+juror must first declare "no conflict". Administrators (``is_verified_administrator``) see
+and read every bid but score none. Jurors and administrators must have TOTP enabled
 (``mfa_satisfied``) unless the local demo relaxes it (never in production: see settings).
 """
 
 import rules
 
 from applications.models import Bid
-from applications.rules import is_administrator, is_juror, mfa_satisfied
+from applications.rules import is_juror, is_verified_administrator, mfa_satisfied
 from review.models import ConflictDeclaration
 from review.queries.visibility import active_assignment
 
@@ -28,14 +29,17 @@ def has_declared_no_conflict(user, bid: Bid | None) -> bool:
     )
 
 
+is_verified_juror = mfa_satisfied & is_juror
+is_active_juror_of_bid = is_verified_juror & is_assigned_juror
+is_cleared_juror_of_bid = is_active_juror_of_bid & has_declared_no_conflict
+
+rules.add_perm("jury.administer", is_verified_administrator)
+# The juror's list (administrators see the calls there).
+rules.add_perm("jury.see_dashboard", is_verified_juror | is_verified_administrator)
+rules.add_perm("jury.edit_own_profile", is_verified_juror)
 # Title and summary only: enough to declare a conflict.
-rules.add_perm("jury.see_bid_summary", mfa_satisfied & is_juror & is_assigned_juror)
-rules.add_perm("jury.declare_conflict", mfa_satisfied & is_juror & is_assigned_juror)
-# Form sections, budget, PDFs of the submitted version; and scoring.
-rules.add_perm(
-    "jury.read_bid", mfa_satisfied & is_juror & is_assigned_juror & has_declared_no_conflict
-)
-rules.add_perm(
-    "jury.review_bid", mfa_satisfied & is_juror & is_assigned_juror & has_declared_no_conflict
-)
-rules.add_perm("jury.administer", mfa_satisfied & is_administrator)
+rules.add_perm("jury.see_bid_summary", is_active_juror_of_bid | is_verified_administrator)
+rules.add_perm("jury.declare_conflict", is_active_juror_of_bid)
+# Form sections, budget, PDFs of the submitted version; and scoring (jurors only).
+rules.add_perm("jury.read_bid", is_cleared_juror_of_bid | is_verified_administrator)
+rules.add_perm("jury.review_bid", is_cleared_juror_of_bid)

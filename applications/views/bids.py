@@ -26,6 +26,7 @@ from applications.forms.bids import (
     StartBidForm,
     WithdrawForm,
 )
+from applications.mfa import json_endpoint
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
@@ -230,12 +231,14 @@ def _json_error(code: str, message: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, **extra}, status=status)
 
 
+@json_endpoint
 @require_POST
 def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
     """Autosave endpoint for one section (``static/js/autosave.js``).
 
     Answers ``200 {version, saved_at, saved_at_iso}``; ``409`` when the page's version is
-    stale; ``403`` when the call has closed or the user may not edit; ``401`` when the
+    stale; ``403`` when the call has closed or the user may not edit (``mfa_required`` from
+    the TOTP gate for a juror without TOTP); ``401`` when the
     session has expired (the script then keeps the text in the browser); ``400`` for
     malformed input and ``422`` for refused content.
     """

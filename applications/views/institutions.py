@@ -2,6 +2,7 @@
 
 from typing import cast
 
+import rules
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -12,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rules.contrib.views import permission_required
 
 from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
 from applications.models import Institution, Invitation, Membership
+from applications.rules import permission_required
 from applications.services import institutions as services
 from portal.forms import add_errors
 from portal.users import acting_user
@@ -72,7 +73,7 @@ def _detail_context(request: HttpRequest, institution: Institution, invite_form=
     pending = Invitation.objects.filter(institution=institution, accepted_at=None).select_related(
         "invited_by"
     )
-    can_manage = request.user.has_perm("institutions.manage", institution)
+    can_manage = rules.has_perm("institutions.manage", request.user, institution)
     now = timezone.now()
     return {
         "institution": institution,
@@ -89,8 +90,7 @@ def _detail_context(request: HttpRequest, institution: Institution, invite_form=
     }
 
 
-@login_required
-@permission_required("institutions.view", fn=_get_institution, raise_exception=True)
+@permission_required("institutions.view", fn=_get_institution)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     institution = _get_institution(request, pk)
     return render(
@@ -98,9 +98,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_POST
-@permission_required("institutions.manage", fn=_get_institution, raise_exception=True)
+@permission_required("institutions.manage", fn=_get_institution)
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     institution = _get_institution(request, pk)
     form = InvitationForm(request.POST)
@@ -141,9 +140,8 @@ def _membership_institution(request: HttpRequest, pk: int, membership_pk: int) -
     return _get_membership(request, pk, membership_pk).institution
 
 
-@login_required
 @require_POST
-@permission_required("institutions.manage", fn=_membership_institution, raise_exception=True)
+@permission_required("institutions.manage", fn=_membership_institution)
 def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _get_membership(request, pk, membership_pk)
     form = MemberRoleForm(request.POST)
@@ -168,9 +166,8 @@ def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     return redirect("applications:institution_detail", pk=pk)
 
 
-@login_required
 @require_POST
-@permission_required("institutions.manage", fn=_membership_institution, raise_exception=True)
+@permission_required("institutions.manage", fn=_membership_institution)
 def remove_member(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _get_membership(request, pk, membership_pk)
     try:
@@ -190,9 +187,8 @@ def _invitation_institution(request: HttpRequest, pk: int, invitation_pk: int) -
     return get_object_or_404(Institution, pk=pk)
 
 
-@login_required
 @require_POST
-@permission_required("institutions.manage", fn=_invitation_institution, raise_exception=True)
+@permission_required("institutions.manage", fn=_invitation_institution)
 def revoke_invitation(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_pk, institution_id=pk)
     try:

@@ -1,66 +1,36 @@
 """Programme administrators' pages: calls, their status, their bids, eligibility screening.
 
-Administrators must have TOTP (two-factor authentication) before they see any bid, as on the
-jury pages and in the Django admin: the shared gate is ``applications/mfa.py``.
+Administrators must have TOTP (two-factor authentication) before they see any bid, as on
+every page: the one gate is ``applications.mfa.TotpGateMiddleware``.
 """
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rules.contrib.views import permission_required
 
 from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
-from applications.mfa import needs_mfa, redirect_to_mfa_activation
 from applications.models import Bid, Call
 from applications.queries import bids_for_programme, calls_with_bid_counts
-from applications.rules import is_administrator
+from applications.rules import permission_required
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
 from portal.forms import add_errors
 from portal.users import acting_user
 
 
-def programme_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required; an administrator without TOTP is sent to set it up first.
-
-    Put it outermost, before the permission check. Non-administrators fall through to the
-    permission check (403).
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if is_administrator(request.user) and needs_mfa(request.user):
-            return redirect_to_mfa_activation(
-                request,
-                message=_(
-                    "Programme pages show bids: set up two-factor authentication (an "
-                    "authenticator app) to continue."
-                ),
-            )
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
-
-
 def _get_call(request: HttpRequest, slug: str, **kwargs) -> Call:
     return get_object_or_404(Call, slug=slug)
 
 
-@programme_page
-@permission_required("calls.manage", raise_exception=True)
+@permission_required("calls.manage")
 def admin_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/admin_dashboard.html", {"calls": calls_with_bid_counts()})
 
 
-@programme_page
-@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+@permission_required("calls.manage", fn=_get_call)
 def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(calls_with_bid_counts(), slug=slug)
     transitions = [(status, Call.Status(status).label) for status in allowed_transitions(call=call)]
@@ -75,9 +45,8 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@programme_page
 @require_POST
-@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+@permission_required("calls.manage", fn=_get_call)
 def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
     call = _get_call(request, slug)
     form = TransitionForm(request.POST)
@@ -109,8 +78,7 @@ def call_transition(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("applications:programme_call", slug=slug)
 
 
-@programme_page
-@permission_required("calls.manage", fn=_get_call, raise_exception=True)
+@permission_required("calls.manage", fn=_get_call)
 def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
     call = _get_call(request, slug)
     filters = BidFilterForm(request.GET or None)
@@ -140,8 +108,7 @@ def _get_bid(request: HttpRequest, slug: str, public_id, **kwargs) -> Bid:
     )
 
 
-@programme_page
-@permission_required("bids.screen", fn=_get_bid, raise_exception=True)
+@permission_required("bids.screen", fn=_get_bid)
 def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
     bid = _get_bid(request, slug, public_id)
     initial = {}

@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from applications.mfa import json_endpoint
 from applications.models import Call
+from applications.rules import permission_required
 from portal.users import acting_user
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
-from review.mfa import jury_page
 from review.models import Assignment, AssignmentProposal
 from review.queries.assignments import bids_to_assign, jurors_with_load, proposal_preview
 from review.services.assignments import (
@@ -22,7 +23,6 @@ from review.services.assignments import (
     unassign_juror,
 )
 from review.tasks import task_compute_assignment
-from review.views.jurors import check_administrator
 
 
 def _assignment_page(
@@ -53,18 +53,16 @@ def _assignment_page(
     )
 
 
-@jury_page
+@permission_required("jury.administer")
 def assignment_list(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     return _assignment_page(request, call)
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_add(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     form = ManualAssignmentForm(request.POST, call=call)
     if form.is_valid():
         try:
@@ -87,10 +85,9 @@ def assignment_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
-    check_administrator(request, assignment.bid.call)
     try:
         unassign_juror(assignment=assignment, by=acting_user(request))
     except ValidationError as error:
@@ -106,10 +103,9 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def assignment_rapporteur(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("bid__call", "juror"), pk=pk)
-    check_administrator(request, assignment.bid.call)
     set_rapporteur(assignment=assignment, by=acting_user(request))
     messages.success(
         request,
@@ -120,10 +116,9 @@ def assignment_rapporteur(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     form = AutoAssignmentForm(request.POST)
     if form.is_valid():
         try:
@@ -138,12 +133,10 @@ def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _get_proposal(request: HttpRequest, pk: int) -> AssignmentProposal:
-    proposal = get_object_or_404(AssignmentProposal.objects.select_related("call"), pk=pk)
-    check_administrator(request, proposal.call)
-    return proposal
+    return get_object_or_404(AssignmentProposal.objects.select_related("call"), pk=pk)
 
 
-@jury_page
+@permission_required("jury.administer")
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(request, pk)
     return render(
@@ -159,7 +152,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@jury_page
+@json_endpoint
+@permission_required("jury.administer")
 def proposal_progress(request: HttpRequest, pk: int) -> JsonResponse:
     proposal = _get_proposal(request, pk)
     return JsonResponse(
@@ -172,7 +166,7 @@ def proposal_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def proposal_save(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(request, pk)
     try:

@@ -1,15 +1,15 @@
 """Conflicts of interest: the administrators' list and decisions, jurors' and institutions'
 declarations."""
 
-import rules
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.models import Bid, BidSection, Call
+from applications.rules import permission_required
 from portal.users import acting_user
 from review.forms.conflicts import (
     ConflictDecisionForm,
@@ -17,7 +17,6 @@ from review.forms.conflicts import (
     ConflictFilterForm,
     InstitutionConflictForm,
 )
-from review.mfa import jury_page
 from review.models import Conflict, ConflictDeclaration
 from review.queries.conflicts import conflict_rows
 from review.services.conflicts import (
@@ -28,13 +27,11 @@ from review.services.conflicts import (
     dismiss_conflict,
     set_conflict_pinned,
 )
-from review.views.jurors import check_administrator
 
 
-@jury_page
+@permission_required("jury.administer")
 def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     filters = ConflictFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     rows = conflict_rows(call=call, status=status)
@@ -46,10 +43,9 @@ def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def conflict_detect(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
     summary = detect_conflicts(call=call)
     messages.success(
         request,
@@ -68,10 +64,9 @@ def conflict_detect(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@jury_page
+@permission_required("jury.administer")
 def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
     conflict = get_object_or_404(Conflict.objects.select_related("bid__call"), pk=pk)
-    check_administrator(request, conflict.bid.call)
     form = ConflictDecisionForm(request.POST)
     if not form.is_valid():
         return HttpResponse(_("Unknown decision."), status=400)
@@ -101,16 +96,17 @@ def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("review:conflict_list", slug=conflict.bid.call.slug)
 
 
-@jury_page
-def declare(request: HttpRequest, public_id) -> HttpResponse:
-    """Before opening a bid beyond its title and summary, the juror declares their position."""
-    bid = get_object_or_404(
+def _get_bid(request: HttpRequest, public_id) -> Bid:
+    return get_object_or_404(
         Bid.objects.select_related("call", "lead_institution"), public_id=public_id
     )
-    # rules.has_perm: a superuser is not an assigned juror.
-    if not rules.has_perm("jury.declare_conflict", request.user, bid):
-        raise PermissionDenied
-    juror = request.user.juror_profile  # type: ignore[union-attr] # the rule above requires a juror
+
+
+@permission_required("jury.declare_conflict", fn=_get_bid)
+def declare(request: HttpRequest, public_id) -> HttpResponse:
+    """Before opening a bid beyond its title and summary, the juror declares their position."""
+    bid = _get_bid(request, public_id)
+    juror = request.user.juror_profile  # type: ignore[union-attr] # the rule requires a juror
     declaration = ConflictDeclaration.objects.filter(juror=juror, bid=bid).first()
     form = ConflictDeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -147,13 +143,10 @@ def declare(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-@jury_page
+@permission_required("bids.edit", fn=_get_bid)
 def institution_declare(request: HttpRequest, public_id) -> HttpResponse:
     """The bid's coordinator or an editor names people they consider conflicted."""
-    bid = get_object_or_404(Bid.objects.select_related("call"), public_id=public_id)
-    # rules.has_perm: a superuser is not an editor of the bid.
-    if not rules.has_perm("bids.edit", request.user, bid):
-        raise PermissionDenied
+    bid = _get_bid(request, public_id)
     form = InstitutionConflictForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

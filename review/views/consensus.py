@@ -12,6 +12,7 @@ Anyone else gets 404 (not assigned, conflicted) or 403 (not declared, review not
 
 import rules
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.models import Bid
+from applications.rules import permission_required
 from portal.editing import ClosedForEdits, StaleEdit
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.consensus import ConsensusCommentForm, ConsensusForm
-from review.mfa import jury_page
 from review.models import Assignment, ConsensusReport, Review
 from review.queries.criteria import criteria_of
 from review.queries.reviews import all_reviews_submitted, evaluation_summary_for, reviews_of_bid
@@ -33,7 +34,7 @@ from review.services.consensus import (
     return_consensus,
     save_consensus,
 )
-from review.views.reviews import access_jury_bid, access_review_assignment, is_jury_admin
+from review.views.reviews import access_jury_bid, access_review_assignment
 
 SUBMIT = "submit"
 
@@ -100,12 +101,12 @@ def _render(
 
 def _access(request: HttpRequest, public_id) -> tuple[Bid, Assignment | None]:
     bid = access_jury_bid(request, public_id)
-    if is_jury_admin(request.user):
+    if rules.has_perm("jury.administer", request.user):
         return bid, None
     return bid, _juror_access(request, bid)
 
 
-@jury_page
+@login_required
 @require_http_methods(["GET", "POST"])
 def consensus(request: HttpRequest, public_id) -> HttpResponse:
     bid, assignment = _access(request, public_id)
@@ -146,7 +147,7 @@ def consensus(request: HttpRequest, public_id) -> HttpResponse:
     return _render(request, bid, assignment=assignment, form=form, status=status)
 
 
-@jury_page
+@login_required
 @require_POST
 def comment(request: HttpRequest, public_id) -> HttpResponse:
     bid, assignment = _access(request, public_id)
@@ -170,11 +171,9 @@ def comment(request: HttpRequest, public_id) -> HttpResponse:
     return _render(request, bid, assignment=assignment, comment_form=form)
 
 
-@jury_page
+@permission_required("jury.administer")
 @require_POST
 def approve(request: HttpRequest, public_id) -> HttpResponse:
-    if not rules.has_perm("jury.administer", request.user):
-        raise PermissionDenied
     bid = get_object_or_404(Bid, public_id=public_id)
     report = get_object_or_404(ConsensusReport, bid=bid)
     action = request.POST.get("action", "approve")

@@ -4,15 +4,14 @@ import uuid
 from dataclasses import dataclass
 
 import rules
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from applications.rules import permission_required
 from applications.templatetags.bid_tags import format_paris
-from review.mfa import jury_page
 from review.queries.dashboard import JurorStatus, juror_assignment_values, status_of
 
 S = JurorStatus
@@ -84,13 +83,11 @@ def _rows(juror) -> list[Row]:
     return rows
 
 
-@jury_page
+@permission_required("jury.see_dashboard")
 def juror_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     is_admin = rules.has_perm("jury.administer", user)
     juror = getattr(user, "juror_profile", None)
-    if juror is None and not is_admin:
-        raise PermissionDenied
     rows = _rows(juror) if juror is not None else []
     counts = {status: sum(1 for r in rows if r.status == status) for status in S.ALL}
     calls = (

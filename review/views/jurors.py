@@ -1,9 +1,8 @@
 """Administrators invite and edit jurors; jurors edit their own expertise."""
 
-import rules
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from applications.rules import permission_required
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.jurors import (
@@ -20,21 +20,12 @@ from review.forms.jurors import (
     JurorProfileAdminForm,
     affiliation_initial,
 )
-from review.mfa import jury_page
 from review.models import Affiliation, JurorProfile
 from review.services.jurors import invite_juror, update_juror, update_own_juror_profile
 
 
-def check_administrator(request: HttpRequest, obj=None) -> None:
-    # rules.has_perm, not user.has_perm: Django's ModelBackend grants superusers every
-    # permission, which would skip the TOTP condition of the rule.
-    if not rules.has_perm("jury.administer", request.user, obj):
-        raise PermissionDenied
-
-
-@jury_page
+@permission_required("jury.administer")
 def juror_list(request: HttpRequest) -> HttpResponse:
-    check_administrator(request)
     jurors = (
         JurorProfile.objects.select_related("user")
         .prefetch_related(
@@ -58,9 +49,8 @@ def juror_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@jury_page
+@permission_required("jury.administer")
 def juror_invite(request: HttpRequest) -> HttpResponse:
-    check_administrator(request)
     form = JurorInviteForm(request.POST or None)
     formset = AffiliationFormSet(request.POST or None, prefix="affiliations")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -95,9 +85,8 @@ def juror_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "review/jurors/invite.html", {"form": form, "formset": formset})
 
 
-@jury_page
+@permission_required("jury.administer")
 def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    check_administrator(request)
     juror = get_object_or_404(JurorProfile.objects.select_related("user"), pk=pk)
     initial = {
         "display_name": juror.display_name,
@@ -141,11 +130,9 @@ def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@jury_page
+@permission_required("jury.edit_own_profile")
 def own_profile(request: HttpRequest) -> HttpResponse:
-    juror = getattr(request.user, "juror_profile", None)
-    if juror is None:
-        raise PermissionDenied
+    juror = request.user.juror_profile  # type: ignore[union-attr]  # the rule requires a juror
     form = JurorOwnProfileForm(request.POST or None, instance=juror)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -7,8 +7,6 @@ prints them.
 
 import uuid
 
-import rules
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,8 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from applications.models import Call
+from applications.rules import permission_required
 from review.charts import leniency_chart
-from review.mfa import jury_page
 from review.queries import progress as queries
 
 
@@ -71,10 +69,8 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - built from the escaped pieces above
 
 
-@jury_page
+@permission_required("jury.administer")
 def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
-    if not rules.has_perm("jury.administer", request.user):
-        raise PermissionDenied
     call = get_object_or_404(Call, slug=slug)
     progress = queries.call_progress(call=call)
     legend = [

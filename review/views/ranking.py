@@ -1,8 +1,8 @@
 """Ranking runs (administrators): the runs of a call, a run's progress and result, the
 comparison of two runs, and the exports.
 
-Every view loads the call by slug and checks ``jury.administer`` (TOTP included) before
-anything else; a run is only reached through its call.
+Every view declares ``jury.administer`` (TOTP included), then loads the call by slug; a run
+is only reached through its call.
 """
 
 from django.contrib import messages
@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from applications.mfa import json_endpoint
 from applications.models import Call
+from applications.rules import permission_required
 from portal.forms import add_errors
 from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
 from review.forms.ranking import RankingRunForm
-from review.mfa import jury_page
 from review.models import RankingRun
 from review.queries.ranking import (
     compare_runs,
@@ -28,15 +29,12 @@ from review.queries.ranking import (
 )
 from review.services.ranking_runs import create_ranking_run
 from review.tasks import task_run_ranking
-from review.views.jurors import check_administrator
 
 IN_PROGRESS = (RankingRun.Status.PENDING, RankingRun.Status.RUNNING)
 
 
 def _call(request: HttpRequest, slug: str) -> Call:
-    call = get_object_or_404(Call, slug=slug)
-    check_administrator(request, call)
-    return call
+    return get_object_or_404(Call, slug=slug)
 
 
 def _run(call: Call, pk: int | str | None) -> RankingRun:
@@ -62,7 +60,7 @@ def _runs_page(request: HttpRequest, call: Call, form: RankingRunForm) -> HttpRe
     )
 
 
-@jury_page
+@permission_required("jury.administer")
 def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the call's runs and the form; POST: create a run and enqueue it."""
     call = _call(request, slug)
@@ -84,7 +82,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@jury_page
+@permission_required("jury.administer")
 def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     call = _call(request, slug)
     run = _run(call, pk)
@@ -111,8 +109,9 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
+@json_endpoint
 @require_GET
-@jury_page
+@permission_required("jury.administer")
 def run_status(request: HttpRequest, slug: str, pk: int) -> JsonResponse:
     call = _call(request, slug)
     run = get_object_or_404(
@@ -134,7 +133,7 @@ def run_status(request: HttpRequest, slug: str, pk: int) -> JsonResponse:
 
 
 @require_GET
-@jury_page
+@permission_required("jury.administer")
 def run_compare(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(request, slug)
     run_a = _run(call, request.GET.get("a"))
@@ -163,7 +162,7 @@ def run_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@jury_page
+@permission_required("jury.administer")
 def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
     call = _call(request, slug)
     run = _run(call, pk)
@@ -180,7 +179,7 @@ def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpRespon
 
 
 @require_GET
-@jury_page
+@permission_required("jury.administer")
 def run_input(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The engine's exact input, to re-run offline: ``python -m review.ranking solve``.
 

@@ -1,12 +1,13 @@
 """Jury pages on one bid: reading it, downloading its PDFs, scoring it, the other reviews.
 
-Access (django-rules, checked with ``rules.has_perm`` so that Django's superuser shortcut
-does not bypass the jury's rules):
+Access (django-rules, asked with ``rules.has_perm`` so that Django's superuser shortcut
+does not bypass the jury's rules; ``review/rules.py``):
 - a bid the user may not even see the title of (unassigned, conflicted) is a 404: its
   existence does not leak;
 - an assigned juror who has not declared "no conflict" sees the title and summary only, and
   gets 403 on everything else;
-- administrators (``jury.administer``) read everything but do not score.
+- administrators (``jury.administer``) read everything (``jury.see_bid_summary``,
+  ``jury.read_bid`` include them) but do not score.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import logging
 
 import rules
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,11 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
+from applications.rules import permission_required
 from portal.editing import ClosedForEdits, StaleEdit
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
-from review.mfa import jury_page
 from review.models import Assignment, Review
 from review.queries.criteria import criteria_of
 from review.queries.documents import bid_documents, submitted_attachment
@@ -45,16 +47,12 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- access helpers
 
 
-def is_jury_admin(user) -> bool:
-    return rules.has_perm("jury.administer", user)
-
-
 def access_jury_bid(request: HttpRequest, public_id) -> Bid:
     """The bid if the user may at least see its title and summary; 404 otherwise."""
     bid = get_object_or_404(
         Bid.objects.select_related("call", "lead_institution"), public_id=public_id
     )
-    if is_jury_admin(request.user) or rules.has_perm("jury.see_bid_summary", request.user, bid):
+    if rules.has_perm("jury.see_bid_summary", request.user, bid):
         return bid
     raise Http404
 
@@ -79,11 +77,11 @@ def closed_response(request: HttpRequest, bid: Bid, message: str) -> HttpRespons
 # --------------------------------------------------------------------------- reading
 
 
-@jury_page
+@login_required
 def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
     bid = access_jury_bid(request, public_id)
     user = request.user
-    can_read = is_jury_admin(user) or rules.has_perm("jury.read_bid", user, bid)
+    can_read = rules.has_perm("jury.read_bid", user, bid)
     documents = bid_documents(bid=bid)
     assignment = active_assignment(user, bid)
     review = Review.objects.filter(assignment=assignment).first() if assignment else None
@@ -100,17 +98,17 @@ def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
             "assignment": assignment,
             "review": review,
             "can_review": assignment is not None and rules.has_perm("jury.review_bid", user, bid),
-            "is_admin": is_jury_admin(user),
+            "is_admin": rules.has_perm("jury.administer", user),
         },
     )
 
 
-@jury_page  # type: ignore[arg-type]  # jury_page's alias says HttpResponse; this one streams
+@login_required
 def download_attachment(request: HttpRequest, public_id, index: int) -> FileResponse:
     """A PDF of the latest submitted version, from the file the snapshot names, checked
     against the snapshot's SHA-256 (a file that does not match is never served)."""
     bid = access_jury_bid(request, public_id)
-    if not (is_jury_admin(request.user) or rules.has_perm("jury.read_bid", request.user, bid)):
+    if not rules.has_perm("jury.read_bid", request.user, bid):
         raise PermissionDenied(_("Declare your conflicts of interest on this bid first."))
     entry = submitted_attachment(bid=bid, index=index)
     if entry is None or not default_storage.exists(entry.file):
@@ -136,7 +134,7 @@ def download_attachment(request: HttpRequest, public_id, index: int) -> FileResp
 # --------------------------------------------------------------------------- scoring
 
 
-@jury_page
+@login_required
 @require_http_methods(["GET", "POST"])
 def review_form(request: HttpRequest, public_id) -> HttpResponse:
     bid = access_jury_bid(request, public_id)
@@ -216,12 +214,12 @@ def others_hidden_reason(*, bid: Bid, own_review: Review | None) -> str | None:
     return None
 
 
-@jury_page
+@login_required
 def bid_reviews(request: HttpRequest, public_id) -> HttpResponse:
     """The reviews of a bid: all of them for administrators; for a juror, subject to independence."""
     bid = access_jury_bid(request, public_id)
     criteria = criteria_of(bid.call)
-    is_admin = is_jury_admin(request.user)
+    is_admin = rules.has_perm("jury.administer", request.user)
     own_review = None
     if not is_admin:
         assignment = access_review_assignment(request, bid)
@@ -249,11 +247,9 @@ def bid_reviews(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-@jury_page
+@permission_required("jury.administer")
 @require_http_methods(["GET", "POST"])
 def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
-    if not is_jury_admin(request.user):
-        raise PermissionDenied
     review = get_object_or_404(
         Review.objects.select_related("assignment__bid__call", "assignment__juror"), pk=review_id
     )

@@ -26,6 +26,13 @@ def _administrator_with_totp():
     return administrator
 
 
+def _juror_with_totp():
+    """Jurors without TOTP are stopped by the gate; with it, the bid's permissions decide."""
+    juror = JurorProfileFactory().user
+    enable_totp(juror)
+    return juror
+
+
 def pdf_upload(name: str = "document.pdf", *, pages: int = 1) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, make_pdf_bytes(pages=pages), content_type="application/pdf")
 
@@ -62,7 +69,7 @@ def make_cast(bid: Bid | None = None) -> Cast:
         reader=member(bid.lead_institution, Membership.Role.READER),
         partner=member(partner_institution, Membership.Role.COORDINATOR),
         other=member(InstitutionFactory(), Membership.Role.COORDINATOR),
-        juror=JurorProfileFactory().user,
+        juror=_juror_with_totp(),
         administrator=_administrator_with_totp(),
     )
 

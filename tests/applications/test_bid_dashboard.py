@@ -12,6 +12,7 @@ from tests.factories import (
     InstitutionFactory,
     JurorProfileFactory,
     RequiredAttachmentFactory,
+    enable_totp,
 )
 
 pytestmark = pytest.mark.django_db
@@ -187,9 +188,16 @@ def test_start_bid_on_closed_call_is_refused(client):
     assert open_call.bids.count() == 0
 
 
+def _juror_with_totp():
+    """Past the TOTP gate, so that the bid rules decide."""
+    user = JurorProfileFactory().user
+    enable_totp(user)
+    return user
+
+
 def test_start_bid_juror_is_refused(client):
     CallFactory()
-    client.force_login(JurorProfileFactory().user)
+    client.force_login(_juror_with_totp())
 
     response = client.post(reverse("applications:bid_start"), {})
 
@@ -198,7 +206,7 @@ def test_start_bid_juror_is_refused(client):
 
 def test_dashboard_juror_sees_no_bid(client):
     BidFactory()
-    client.force_login(JurorProfileFactory().user)
+    client.force_login(_juror_with_totp())
 
     response = client.get(DASHBOARD)
 

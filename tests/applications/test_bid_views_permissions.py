@@ -342,7 +342,7 @@ def test_attachments_page_query_count_does_not_grow_with_files(
 
 
 @pytest.mark.django_db
-def test_bid_page_administrator_without_totp_gets_404(client, settings):
+def test_bid_page_administrator_without_totp_is_sent_to_activation(client, settings):
     from tests.factories import AdministratorFactory, BidFactory
 
     settings.PORTAL_DEMO_RELAX_MFA = False
@@ -351,4 +351,5 @@ def test_bid_page_administrator_without_totp_gets_404(client, settings):
 
     response = client.get(f"/bids/{bid.public_id}/")
 
-    assert response.status_code == 404
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))

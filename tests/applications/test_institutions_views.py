@@ -13,13 +13,15 @@ from tests.factories import (
     JurorProfileFactory,
     MembershipFactory,
     UserFactory,
+    enable_totp,
     valid_uai,
 )
 
 pytestmark = pytest.mark.django_db
 
-# Administrators are superusers: Django's ``has_perm`` grants them every permission, so they
-# may manage any institution's members (e.g. appoint a coordinator when the last one left).
+# Administrators (with TOTP) may manage any institution's members (e.g. appoint a coordinator
+# when the last one left): ``institutions.manage`` says so. Jurors and administrators here have
+# TOTP, so the gate lets them through and the permission decides.
 
 
 @pytest.fixture
@@ -36,9 +38,9 @@ def _user_for(role: str, institution: Institution):
         return MembershipFactory().user
     if role in {"reader", "editor", "coordinator"}:
         return MembershipFactory(institution=institution, role=role).user
-    if role == "juror":
-        return JurorProfileFactory().user
-    return AdministratorFactory()
+    user = JurorProfileFactory().user if role == "juror" else AdministratorFactory()
+    enable_totp(user)
+    return user
 
 
 def _login(client, role: str, institution: Institution):

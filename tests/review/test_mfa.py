@@ -111,8 +111,8 @@ def test_django_admin_sends_administrator_without_totp_to_activation(client):
 
     response = client.get("/admin/", follow=True)
 
-    # /admin/ → admin login → TOTP activation (→ allauth asks to re-enter the password).
-    assert response.redirect_chain[1][0].startswith(reverse("mfa_activate_totp"))
+    # /admin/ → TOTP activation (the gate) → allauth asks to re-enter the password.
+    assert response.redirect_chain[0][0].startswith(reverse("mfa_activate_totp"))
 
 
 def test_django_admin_shows_to_administrator_with_totp(client):
