@@ -13,7 +13,6 @@ do not count).
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -24,12 +23,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from applications.models import Call
+from portal.formats import paris_localtime
 from review.models import Assignment, JurorProfile, ReminderEmail, Review
 from review.queries import active_assignments
 
 logger = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 DAYS_BEFORE = 3
 KIND_DAYS_BEFORE = f"days_before_{DAYS_BEFORE}"
 KIND_DEADLINE_DAY = "deadline_day"
@@ -39,9 +38,7 @@ def reminder_kind(*, deadline: datetime, now: datetime) -> str | None:
     """Which reminder is due at ``now`` for a deadline, if any."""
     if now >= deadline:
         return None
-    start_of_day = timezone.localtime(deadline, PARIS).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    start_of_day = paris_localtime(deadline).replace(hour=0, minute=0, second=0, microsecond=0)
     if now >= start_of_day:
         return KIND_DEADLINE_DAY
     if now >= deadline - timedelta(days=DAYS_BEFORE):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
-from applications.templatetags.bid_tags import format_paris
+from portal.formats import format_paris_datetime
 from review import queries
 from review.mfa import jury_page
 
@@ -62,7 +62,7 @@ def _rows(juror) -> list[Row]:
         )
         call_id = item["bid__call_id"]
         if call_id not in deadlines:
-            deadlines[call_id] = format_paris(item["bid__call__review_deadline"]) or "—"
+            deadlines[call_id] = format_paris_datetime(item["bid__call__review_deadline"]) or "—"
         public_id = str(item["bid__public_id"])
         target, action_label, action_css = actions[status]
         rows.append(

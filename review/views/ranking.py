@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Call
+from portal.formats import format_euros
 from review import exports
 from review.forms.ranking import RankingRunForm
 from review.mfa import jury_page
@@ -160,7 +161,8 @@ def amount_chart(table: RunTable) -> dict[str, object]:
                 x=x,
                 width=w(row.granted),
                 label=row.label if w(row.granted) > 8 * len(row.label) else "",
-                title=_("%(bid)s: %(amount)s €") % {"bid": row.label, "amount": row.granted},
+                title=_("%(bid)s: %(amount)s")
+                % {"bid": row.label, "amount": format_euros(row.granted)},
                 shade=index % 2,
             )
         )
@@ -169,7 +171,8 @@ def amount_chart(table: RunTable) -> dict[str, object]:
                 x=y,
                 width=w(row.requested),
                 label="",
-                title=_("%(bid)s asked %(amount)s €") % {"bid": row.label, "amount": row.requested},
+                title=_("%(bid)s asked %(amount)s")
+                % {"bid": row.label, "amount": format_euros(row.requested)},
                 shade=index % 2,
             )
         )
