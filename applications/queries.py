@@ -27,6 +27,7 @@ from applications.models import (
     Membership,
     RequiredAttachment,
 )
+from portal.formats import format_euros
 
 SECTION_KEYS: list[str] = list(BidSection.Key.values)
 EDITOR_ROLES = (Membership.Role.COORDINATOR, Membership.Role.EDITOR)
@@ -213,10 +214,6 @@ class Checklist:
         return [item for item in self.items if not item.ok]
 
 
-def _euros(amount: int) -> str:
-    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
-
-
 def bid_checklist(*, bid: Bid) -> Checklist:
     """What is still missing before ``bid`` can be submitted (partners are optional)."""
     call = bid.call
@@ -227,12 +224,12 @@ def bid_checklist(*, bid: Bid) -> Checklist:
         ChecklistItem(
             code="requested_amount",
             label=_("Requested amount within the call's limits (%(min)s to %(max)s)")
-            % {"min": _euros(call.min_amount), "max": _euros(call.max_amount)},
+            % {"min": format_euros(call.min_amount), "max": format_euros(call.max_amount)},
             ok=amount_ok,
             detail=""
             if amount_ok
             else _("The requested amount is %(amount)s.")
-            % {"amount": _euros(bid.requested_amount)},
+            % {"amount": format_euros(bid.requested_amount)},
             url=reverse("applications:bid_consortium", args=args),
         )
     )
@@ -261,9 +258,9 @@ def bid_checklist(*, bid: Bid) -> Checklist:
                 "%(amount)s (difference %(diff)s)."
             )
             % {
-                "total": _euros(total),
-                "amount": _euros(bid.requested_amount),
-                "diff": _euros(abs(total - bid.requested_amount)),
+                "total": format_euros(total),
+                "amount": format_euros(bid.requested_amount),
+                "diff": format_euros(abs(total - bid.requested_amount)),
             },
             url=reverse("applications:bid_budget", args=args),
         )

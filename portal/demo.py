@@ -42,7 +42,6 @@ DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for
 OPEN_CALL_SLUG = "ia-cluster-demo"
 REVIEW_CALL_SLUG = "ia-cluster-wave-1"
 ADMIN_EMAIL = "admin@demo.ia-cluster.fr"
-SITE = "http://127.0.0.1:8000"
 
 # (name, kind, city, e-mail domain, focus) — all fictional.
 INSTITUTIONS = [
@@ -448,10 +447,6 @@ def _load() -> str:
             calls=[review_call],
             affiliations=affiliations,
             by=admin,
-            set_password_url_builder=lambda uid, key: (
-                f"{SITE}/accounts/password/reset/key/{uid}-{key}/"
-            ),
-            login_url=f"{SITE}/accounts/login/",
         )
         user = get_user_model().objects.get(username=email)
         user.password = _demo_password_hash()
@@ -470,9 +465,7 @@ def _load() -> str:
     proposal.refresh_from_db()
     assignment_services.compute_assignment_proposal(proposal=proposal)
     proposal.refresh_from_db()
-    assignment_services.save_assignment_proposal(
-        proposal=proposal, by=admin, dashboard_url=f"{SITE}/jury/"
-    )
+    assignment_services.save_assignment_proposal(proposal=proposal, by=admin)
 
     # Reviews in every state: most submitted, some drafts, some not started or undeclared.
     quality = {bid.pk: q for bid, q in review_bids}

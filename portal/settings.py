@@ -211,8 +211,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
 }
-# Absolute links in e-mails sent without a request (Celery beat): reminders.
-PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://localhost:8000")
+# E-mails are sent by this task module (portal.mail); autodiscovery only finds tasks.py.
+CELERY_IMPORTS = ["portal.mail"]
+# Every absolute link in e-mails (portal.mail.absolute_url): scheme, host and port the
+# portal is reached at. `make run` sets it from PORT.
+PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://127.0.0.1:8000")
 
 # Security: everything on unless DEBUG.
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from portal.formats import format_euros
 from review.queries.progress import CallProgress
 from review.queries.ranking import RunTable
 
@@ -183,7 +184,8 @@ def amount_chart(table: RunTable) -> dict[str, object]:
                 x=x,
                 width=w(row.granted),
                 label=row.label if w(row.granted) > 8 * len(row.label) else "",
-                title=_("%(bid)s: %(amount)s €") % {"bid": row.label, "amount": row.granted},
+                title=_("%(bid)s: %(amount)s")
+                % {"bid": row.label, "amount": format_euros(row.granted)},
                 shade=index % 2,
             )
         )
@@ -192,7 +194,8 @@ def amount_chart(table: RunTable) -> dict[str, object]:
                 x=y,
                 width=w(row.requested),
                 label="",
-                title=_("%(bid)s asked %(amount)s €") % {"bid": row.label, "amount": row.requested},
+                title=_("%(bid)s asked %(amount)s")
+                % {"bid": row.label, "amount": format_euros(row.requested)},
                 shade=index % 2,
             )
         )

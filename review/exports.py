@@ -19,10 +19,10 @@ import json
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from portal.formats import format_paris_datetime
 from review.models import RankingRun
 from review.queries.ranking import RunRow, RunTable, input_sha256, reason_labels, run_table
 
@@ -91,12 +91,11 @@ def parameters(run: RankingRun) -> list[tuple[str, Any]]:
     echo = result.get("params", {})
     chosen = run.parameters
     lottery = result.get("lottery") or {}
-    created = timezone.localtime(run.created_at)
     pairs: list[tuple[str, Any]] = [
         ("call", run.call.slug),
         ("run", run.pk),
         ("status", run.status),
-        ("created_at", f"{created:%Y-%m-%d %H:%M:%S} {created.tzinfo} (Europe/Paris)"),
+        ("created_at", format_paris_datetime(run.created_at, seconds=True)),
         ("created_by", run.created_by.email if run.created_by else ""),
         ("engine_version", run.engine_version),
         ("input_sha256", run.input_hash),

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PORT=${PORT:-8000}
+# Links in e-mails (sent by the worker) point at the port the portal runs on.
+export PORTAL_SITE_URL=${PORTAL_SITE_URL:-http://127.0.0.1:${PORT}}
 PY="$VENV/bin/python"
 export PORTAL_DEMO_RELAX_MFA=${PORTAL_DEMO_RELAX_MFA:-1}
 export ACCOUNT_EMAIL_VERIFICATION=${ACCOUNT_EMAIL_VERIFICATION:-mandatory}

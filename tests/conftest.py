@@ -14,6 +14,8 @@ def _english_and_fast_hashing(settings):
     settings.LANGUAGE_CODE = "en"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Links in e-mails point at the test client's host, as they would at the portal's.
+    settings.PORTAL_SITE_URL = "http://testserver"
 
 
 @pytest.fixture

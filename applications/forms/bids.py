@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Bid, BidSection, Call, Institution, RequiredAttachment
 from applications.queries import BudgetSummary
 from applications.services.bids import MAX_AMOUNT, MAX_SECTION_CHARS
+from portal.formats import format_euros
 
 # Spaces (ordinary, no-break, narrow no-break) are accepted between groups of digits.
 _GROUPING = re.compile(r"[ \u00a0\u202f]")
@@ -108,8 +109,8 @@ class ConsortiumForm(forms.Form):
         self.fields["partners"].queryset = partners  # type: ignore[attr-defined]  # the stubs type fields as Field
         call = bid.call
         self.fields["requested_amount"].help_text = _(
-            "Between %(min)s € and %(max)s € for this call."
-        ) % {"min": f"{call.min_amount:,}", "max": f"{call.max_amount:,}"}
+            "Between %(min)s and %(max)s for this call."
+        ) % {"min": format_euros(call.min_amount), "max": format_euros(call.max_amount)}
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
-from applications.templatetags.bid_tags import format_paris, format_paris_time
 from portal.editing import CallClosed, StaleEdit, swap_version
+from portal.formats import format_euros, format_paris_datetime, format_paris_time
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def closed_message(*, call: Call) -> str:
     return _(
         "The call closed on %(deadline)s: changes are no longer accepted. What was submitted "
         "before the deadline is kept."
-    ) % {"deadline": format_paris(call.closes_at)}
+    ) % {"deadline": format_paris_datetime(call.closes_at)}
 
 
 def check_bid_writable(*, bid: Bid, at: datetime | None = None) -> None:
@@ -121,8 +121,8 @@ def update_consortium(
         )
     if not call.min_amount <= requested_amount <= call.max_amount:
         errors.setdefault("requested_amount", []).append(
-            _("The requested amount must be between %(min)s € and %(max)s € for this call.")
-            % {"min": f"{call.min_amount:,}", "max": f"{call.max_amount:,}"}
+            _("The requested amount must be between %(min)s and %(max)s for this call.")
+            % {"min": format_euros(call.min_amount), "max": format_euros(call.max_amount)}
         )
     if minimum_amount > requested_amount:
         errors.setdefault("minimum_amount", []).append(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from portal import transitions
+from portal.formats import format_paris_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +48,22 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
     transitions.check_transition(
         call, to_status, refused=_("A call cannot go from “%(from)s” to “%(to)s”.")
     )
-    paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
+    deadline = format_paris_datetime(call.closes_at, seconds=True)
     if call.status == S.OPEN and to_status == S.CLOSED and not call.deadline_passed(at=now):
         raise ValidationError(
             _(
-                "The call's deadline (%(deadline)s, Europe/Paris) has not passed yet. To close "
-                "it early, move its closing time first."
+                "The call's deadline, %(deadline)s, has not passed yet. To close it early, "
+                "move its closing time first."
             )
-            % {"deadline": paris}
+            % {"deadline": deadline}
         )
     if call.status == S.CLOSED and to_status == S.OPEN and call.deadline_passed(at=now):
         raise ValidationError(
             _(
-                "The deadline (%(deadline)s, Europe/Paris) has passed: set a later closing "
-                "time before reopening the call."
+                "The deadline, %(deadline)s, has passed: set a later closing time before "
+                "reopening the call."
             )
-            % {"deadline": paris}
+            % {"deadline": deadline}
         )
 
 

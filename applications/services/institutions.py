@@ -8,19 +8,20 @@ works once and expires ``INVITATION_VALIDITY`` after it was sent.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from applications.models import Institution, Invitation, Membership
+from portal.mail import absolute_url, send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,22 @@ def register_institution(
     return institution
 
 
-def invite_member(
-    *, institution: Institution, email: str, role: str, by, accept_url_builder
-) -> Invitation:
-    """Record an invitation and e-mail its one-time link.
+def invitation_url(token) -> str:
+    return absolute_url(reverse("applications:invitation_accept", kwargs={"token": token}))
 
-    ``accept_url_builder(token) -> str`` turns the token into an absolute URL (the view
-    knows the host). The e-mail is sent after the transaction commits.
+
+def invite_member(
+    *,
+    institution: Institution,
+    email: str,
+    role: str,
+    by,
+    accept_url_builder: Callable[..., str] = invitation_url,
+) -> Invitation:
+    """Record an invitation and e-mail its one-time link, in the inviter's language.
+
+    ``accept_url_builder(token) -> str`` turns the token into the absolute link. The e-mail
+    is queued after the transaction commits.
     """
     email = email.strip()
     if Membership.objects.filter(institution=institution, user__email__iexact=email).exists():
@@ -89,20 +99,17 @@ def invite_member(
     invitation.full_clean()
     with transaction.atomic():
         invitation.save()
-        url = accept_url_builder(invitation.token)
-        context = {
-            "institution": institution,
-            "invitation": invitation,
-            "url": url,
-            "inviter": by,
-            "expires_at": invitation.created_at + INVITATION_VALIDITY,
-        }
-        subject = _("Invitation to join %(institution)s on the IA-cluster portal") % {
-            "institution": institution.name
-        }
-        body = render_to_string("applications/institutions/invitation_email.txt", context)
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+        send_templated_mail(
+            template="applications/institutions/invitation",
+            to=invitation.email,
+            context={
+                "institution": institution.name,
+                "inviter": by.email,
+                "role": str(invitation.get_role_display()),
+                "url": accept_url_builder(invitation.token),
+                "expires_at": invitation.created_at + INVITATION_VALIDITY,
+            },
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
     logger.info("User %s invited %s to institution %s", by.pk, email, institution.pk)
     return invitation

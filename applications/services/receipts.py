@@ -1,14 +1,14 @@
 """The submission receipt: a one-page PDF stating exactly what was submitted, and when."""
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from applications.templatetags.bid_tags import PARIS
+from portal.formats import format_euros, format_paris_datetime, format_utc_datetime
 
 LEFT = 20 * mm
 TOP = A4[1] - 20 * mm
@@ -23,8 +23,6 @@ def build_receipt_pdf(*, snapshot: dict, sha256: str) -> bytes:
     its own SHA-256.
     """
     submitted_at = datetime.fromisoformat(snapshot["submitted_at"])
-    paris = submitted_at.astimezone(PARIS)
-    utc = submitted_at.astimezone(UTC)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True)
     canvas.setTitle(_("Submission receipt"))
@@ -56,15 +54,12 @@ def build_receipt_pdf(*, snapshot: dict, sha256: str) -> bytes:
     partners = ", ".join(p["name"] for p in snapshot["partners"]) or _("none")
     line(_("Partners: %(names)s") % {"names": partners[:150]})
     line(
-        _("Requested amount: %(amount)s EUR")
-        % {"amount": f"{snapshot['bid']['requested_amount']:,}"}
+        _("Requested amount: %(amount)s")
+        % {"amount": format_euros(snapshot["bid"]["requested_amount"])}
     )
     line(_("Version: %(number)s") % {"number": snapshot["version"]}, font="Helvetica-Bold")
-    line(
-        _("Submitted at: %(time)s")
-        % {"time": paris.strftime("%Y-%m-%d %H:%M:%S %Z") + " (Europe/Paris)"}
-    )
-    line(_("Submitted at (UTC): %(time)s") % {"time": utc.strftime("%Y-%m-%d %H:%M:%S UTC")})
+    line(_("Submitted at: %(time)s") % {"time": format_paris_datetime(submitted_at, seconds=True)})
+    line(_("Submitted at (UTC): %(time)s") % {"time": format_utc_datetime(submitted_at)})
     line(_("Submitted by: %(email)s") % {"email": snapshot["submitted_by"]})
     line(_("SHA-256 of this version:"), gap=5)
     line(sha256, font="Courier", size=9, gap=9)

@@ -3,7 +3,8 @@
 Submission freezes an immutable ``BidVersion``: a JSON snapshot of every field, section,
 budget cell, partner and attachment (with its SHA-256), the SHA-256 of that snapshot's
 canonical JSON, and a receipt PDF. Resubmission before the deadline adds a version; older
-versions are kept. Members of the lead institution are e-mailed after the commit.
+versions are kept. Members of the lead institution are e-mailed after the commit, in the
+submitter's language.
 """
 
 import hashlib
@@ -15,11 +16,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from applications.models import (
@@ -36,6 +35,7 @@ from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
 from portal import transitions
 from portal.editing import CallClosed
+from portal.mail import send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -175,22 +175,15 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
         locked.withdrawal_reason = ""
         locked.withdrawn_at = None
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
-        version_id = version.pk
-        transaction.on_commit(lambda: send_submission_emails(version_id=version_id))
+        send_submission_emails(version=version)
     logger.info("Bid %s submitted as version %s by user %s", locked.pk, number, by.pk)
     bid.status = locked.status
     return version
 
 
-def send_submission_emails(*, version_id: int) -> int:
-    """E-mail every member of the lead institution, each on their own, with the receipt."""
-    version = (
-        BidVersion.objects.select_related("bid__call", "bid__lead_institution")
-        .filter(pk=version_id)
-        .first()
-    )
-    if version is None:
-        return 0
+def send_submission_emails(*, version: BidVersion) -> int:
+    """Queue one e-mail per member of the lead institution, with the receipt; sent after the
+    commit. Precondition: inside the transaction that created ``version``."""
     bid = version.bid
     emails = sorted(
         set(
@@ -199,22 +192,31 @@ def send_submission_emails(*, version_id: int) -> int:
             .values_list("user__email", flat=True)
         )
     )
-    context = {"bid": bid, "version": version, "call": bid.call}
-    subject = _("[IA-cluster] %(acronym)s: version %(number)s submitted") % {
-        "acronym": bid.acronym,
-        "number": version.number,
+    context = {
+        "bid": {"acronym": bid.acronym, "lead_institution": bid.lead_institution.name},
+        "call": {"title": bid.call.title, "closes_at": bid.call.closes_at},
+        "version": {
+            "number": version.number,
+            "submitted_at": version.submitted_at,
+            "submitted_by": version.submitted_by.email if version.submitted_by else "",
+            "sha256": version.sha256,
+        },
     }
-    body = render_to_string("applications/bids/email_submitted.txt", context)
-    with version.receipt_pdf.open("rb") as handle:
-        receipt = handle.read()
-    messages = []
+    receipt = (
+        f"receipt-{bid.acronym}-v{version.number}.pdf",
+        str(version.receipt_pdf.name),
+        "application/pdf",
+    )
     for email in emails:
-        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        message.attach(f"receipt-{bid.acronym}-v{version.number}.pdf", receipt, "application/pdf")
-        messages.append(message)
-    sent = get_connection().send_messages(messages) or 0
-    logger.info("Bid %s version %s: %s confirmation e-mails", bid.pk, version.number, sent)
-    return sent
+        send_templated_mail(
+            template="applications/bids/submitted",
+            to=email,
+            context=context,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            attachments=[receipt],
+        )
+    logger.info("Bid %s version %s: %s confirmation e-mails", bid.pk, version.number, len(emails))
+    return len(emails)
 
 
 def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:

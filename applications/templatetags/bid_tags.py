@@ -1,53 +1,15 @@
-"""Template helpers for the bid pages: Paris times with the zone named, euro amounts."""
+"""Template helpers for the bid pages (money and times are ``portal_formats`` filters)."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from applications.models import Call
 
 register = template.Library()
 
-PARIS = ZoneInfo("Europe/Paris")
 COUNTDOWN_WINDOW = timedelta(days=7)
-
-
-def format_paris(value: datetime | None) -> str:
-    """``30 June 2026, 23:59 CEST (Europe/Paris)``: the zone is always named."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value, PARIS)
-    return f"{date_format(local, 'j F Y, H:i T')} (Europe/Paris)"
-
-
-def format_paris_time(value: datetime) -> str:
-    """``23:59`` in Europe/Paris (the autosave status line)."""
-    return timezone.localtime(value, PARIS).strftime("%H:%M")
-
-
-@register.filter
-def paris(value: datetime | None) -> str:
-    return format_paris(value)
-
-
-@register.filter
-def paris_seconds(value: datetime | None) -> str:
-    """Like ``paris`` with seconds, for receipts and submission times."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value, PARIS)
-    return f"{date_format(local, 'j F Y, H:i:s T')} (Europe/Paris)"
-
-
-@register.filter
-def euros(value: int | None) -> str:
-    """``12 500 000 €`` with narrow no-break spaces, from an integer number of euros."""
-    if value is None or value == "":
-        return ""
-    return f"{int(value):,}".replace(",", "\u202f") + "\u00a0€"
 
 
 @register.filter

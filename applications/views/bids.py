@@ -30,8 +30,8 @@ from applications.mfa import json_endpoint
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
-from applications.templatetags.bid_tags import format_paris_time
 from portal.editing import CallClosed, StaleEdit
+from portal.formats import format_euros, format_paris_time
 from portal.forms import add_errors
 from portal.users import acting_user
 
@@ -324,13 +324,13 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
                 messages.warning(
                     request,
                     _(
-                        "Budget saved, but its requested total (%(total)s €) differs from the "
-                        "requested amount (%(amount)s €): the bid cannot be submitted until "
+                        "Budget saved, but its requested total (%(total)s) differs from the "
+                        "requested amount (%(amount)s): the bid cannot be submitted until "
                         "they are equal."
                     )
                     % {
-                        "total": f"{saved.total_requested:,}",
-                        "amount": f"{saved.requested_amount:,}",
+                        "total": format_euros(saved.total_requested),
+                        "amount": format_euros(saved.requested_amount),
                     },
                 )
             return redirect("applications:bid_budget", public_id=bid.public_id)

@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -110,9 +109,6 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 by=request.user,
-                accept_url_builder=lambda token: request.build_absolute_uri(
-                    reverse("applications:invitation_accept", kwargs={"token": token})
-                ),
             )
         except ValidationError as error:
             add_errors(form, error)

@@ -11,16 +11,14 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, BidSection, Call
+from portal.mail import absolute_url, send_templated_mail
 from review.assignment import (
     AssignmentResult,
     AssignmentSolverError,
@@ -273,12 +271,13 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
 
 
 def save_assignment_proposal(
-    *, proposal: AssignmentProposal, by, dashboard_url: str
+    *, proposal: AssignmentProposal, by, dashboard_url: str | None = None
 ) -> list[Assignment]:
     """Replace the call's assignments by the proposal's and e-mail each juror their list.
 
     Pairs present before and after keep their assignment (rapporteur flag, review). The
-    e-mails leave after the transaction commits.
+    e-mails leave after the transaction commits; they link to ``dashboard_url`` (by default
+    the juror dashboard under ``PORTAL_SITE_URL``).
     """
     with transaction.atomic():
         proposal = (
@@ -347,7 +346,10 @@ def save_assignment_proposal(
         )
         proposal.status = AssignmentProposal.Status.SAVED
         proposal.save(update_fields=["status"])
-        _email_jurors_their_lists(call=call, dashboard_url=dashboard_url)
+        _email_jurors_their_lists(
+            call=call,
+            dashboard_url=dashboard_url or absolute_url(reverse("review:juror_dashboard")),
+        )
     logger.info(
         "User %s saved assignment proposal %s: %s pairs (%s new)",
         by.pk,
@@ -359,35 +361,32 @@ def save_assignment_proposal(
 
 
 def _email_jurors_their_lists(*, call: Call, dashboard_url: str) -> None:
-    """Queue one e-mail per juror of the call with their bids (sent after commit)."""
-    lists: dict[int, list[Assignment]] = defaultdict(list)
+    """Queue one e-mail per juror of the call with their bids, in English (sent after commit)."""
+    lists: dict[int, list[dict[str, Any]]] = defaultdict(list)
     jurors: dict[int, JurorProfile] = {}
     for assignment in (
         Assignment.objects.filter(bid__call=call)
         .select_related("bid", "juror__user")
         .order_by("bid__acronym")
     ):
-        lists[assignment.juror_id].append(assignment)
+        lists[assignment.juror_id].append(
+            {
+                "acronym": assignment.bid.acronym,
+                "title": assignment.bid.title,
+                "is_rapporteur": assignment.is_rapporteur,
+            }
+        )
         jurors[assignment.juror_id] = assignment.juror
-    messages: list[tuple[str, str, str]] = []
     for juror_id, assignments in lists.items():
         juror = jurors[juror_id]
-        # The jury works in English, whatever the administrator's language.
-        with translation.override("en"):
-            subject = _("Your bids to review for %(call)s") % {"call": call.title_en}
-            body = render_to_string(
-                "review/assignments/assignment_email.txt",
-                {
-                    "juror": juror,
-                    "call": call,
-                    "assignments": assignments,
-                    "dashboard_url": dashboard_url,
-                },
-            )
-        messages.append((subject, body, juror.user.email))
-
-    def send() -> None:
-        for subject, body, email in messages:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-
-    transaction.on_commit(send)
+        send_templated_mail(
+            template="review/assignments/assignment",
+            to=juror.user.email,
+            context={
+                "name": juror.display_name,
+                "call": {"title_en": call.title_en, "review_deadline": call.review_deadline},
+                "assignments": assignments,
+                "dashboard_url": dashboard_url,
+            },
+            language="en",  # the jury works in English, whatever the administrator's language
+        )

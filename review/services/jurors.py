@@ -16,14 +16,13 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call, Institution, Membership
+from portal.mail import absolute_url, send_templated_mail
 from review.models import Affiliation, JurorProfile
 
 logger = logging.getLogger(__name__)
@@ -40,6 +39,13 @@ class AffiliationData:
 def set_password_path(user) -> tuple[str, str]:
     """(uidb36, key) of allauth's one-time "set a new password" link for the user."""
     return user_pk_to_url_str(user), default_token_generator.make_token(user)
+
+
+def set_password_url(uidb36: str, key: str) -> str:
+    """The absolute one-time "set a new password" link (allauth's password-reset page)."""
+    return absolute_url(
+        reverse("account_reset_password_from_key", kwargs={"uidb36": uidb36, "key": key})
+    )
 
 
 def _replace_affiliations(*, juror: JurorProfile, affiliations: Iterable[AffiliationData]) -> None:
@@ -78,13 +84,14 @@ def invite_juror(
     calls: Sequence[Call] = (),
     affiliations: Iterable[AffiliationData] = (),
     by: User,
-    set_password_url_builder: Callable[[str, str], str],
-    login_url: str,
+    set_password_url_builder: Callable[[str, str], str] = set_password_url,
+    login_url: str | None = None,
 ) -> JurorProfile:
     """Create (or reuse) the juror's account and profile and e-mail them how to sign in.
 
-    ``set_password_url_builder(uidb36, key)`` returns the absolute one-time link (the view
-    knows the host). Members of an institution cannot be jurors: that would be a conflict
+    ``set_password_url_builder(uidb36, key)`` returns the absolute one-time link and
+    ``login_url`` the sign-in page (both default to the portal's own, ``PORTAL_SITE_URL``).
+    The e-mail is in English (the jury's language), queued after the commit. Members of an institution cannot be jurors: that would be a conflict
     and would mix two roles on one account.
     """
     email = email.strip()
@@ -125,23 +132,20 @@ def invite_juror(
         profile.calls.set(calls)
         _replace_affiliations(juror=profile, affiliations=affiliations)
 
-        set_password_url = ""
+        password_url = ""
         if new_account or not user.has_usable_password():
-            set_password_url = set_password_url_builder(*set_password_path(user))
-        with translation.override("en"):  # the jury works in English
-            subject = _("You are invited to the jury of the IA-cluster portal")
-            body = render_to_string(
-                "review/jurors/invitation_email.txt",
-                {
-                    "juror": profile,
-                    "calls": list(calls),
-                    "set_password_url": set_password_url,
-                    "login_url": login_url,
-                    "validity_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-                },
-            )
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            password_url = set_password_url_builder(*set_password_path(user))
+        send_templated_mail(
+            template="review/jurors/invitation",
+            to=user.email,
+            context={
+                "name": profile.display_name,
+                "calls": [call.title_en for call in calls],
+                "set_password_url": password_url,
+                "login_url": login_url or absolute_url(reverse("account_login")),
+                "validity_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            },
+            language="en",  # the jury works in English
         )
     logger.info("User %s invited juror %s (user %s)", by.pk, profile.pk, user.pk)
     return profile

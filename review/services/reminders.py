@@ -13,22 +13,19 @@ do not count).
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from applications.models import Call
+from portal.formats import paris_localtime
+from portal.mail import absolute_url, send_templated_mail
 from review.models import Assignment, JurorProfile, ReminderEmail, Review
 
 logger = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 DAYS_BEFORE = 3
 KIND_DAYS_BEFORE = f"days_before_{DAYS_BEFORE}"
 KIND_DEADLINE_DAY = "deadline_day"
@@ -38,9 +35,7 @@ def reminder_kind(*, deadline: datetime, now: datetime) -> str | None:
     """Which reminder is due at ``now`` for a deadline, if any."""
     if now >= deadline:
         return None
-    start_of_day = timezone.localtime(deadline, PARIS).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    start_of_day = paris_localtime(deadline).replace(hour=0, minute=0, second=0, microsecond=0)
     if now >= start_of_day:
         return KIND_DEADLINE_DAY
     if now >= deadline - timedelta(days=DAYS_BEFORE):
@@ -63,7 +58,7 @@ def _unfinished_by_juror(call: Call) -> dict[int, list[Assignment]]:
 
 
 def send_review_reminders(*, now: datetime | None = None) -> int:
-    """Send the reminders due now; return how many e-mails went out."""
+    """Queue the reminders due now; return how many e-mails were queued."""
     now = now or timezone.now()
     window_start = now
     window_end = now + timedelta(days=DAYS_BEFORE)
@@ -90,32 +85,28 @@ def send_review_reminders(*, now: datetime | None = None) -> int:
 
 
 def _send_one(*, call: Call, juror: JurorProfile, kind: str, assignments: list[Assignment]) -> bool:
-    """Record, then send, in one transaction: if sending fails the record is rolled back and
-    the next run tries again; if the record exists (a concurrent run), nothing is sent."""
+    """Record, and queue the e-mail on commit, in one transaction: if the record exists (a
+    concurrent run), nothing is queued. A mail-server outage is retried by the mail task."""
     try:
         with transaction.atomic():
             ReminderEmail.objects.create(
                 juror=juror, call=call, kind=kind, unfinished_reviews=len(assignments)
             )
-            with translation.override("en"):
-                context = {
-                    "call": call,
-                    "juror": juror,
-                    "kind": kind,
-                    "assignments": assignments,
+            send_templated_mail(
+                template="review/reviews/reminder",
+                to=juror.user.email,
+                context={
+                    "call": {"title": call.title_en, "review_deadline": call.review_deadline},
+                    "name": juror.display_name,
+                    "assignments": [
+                        {"acronym": a.bid.acronym, "title": a.bid.title} for a in assignments
+                    ],
                     "deadline_day": kind == KIND_DEADLINE_DAY,
-                    "dashboard_url": settings.PORTAL_SITE_URL.rstrip("/")
-                    + reverse("review:juror_dashboard"),
-                }
-                subject = render_to_string("review/reviews/reminder_subject.txt", context)
-                body = render_to_string("review/reviews/reminder_email.txt", context)
-            send_mail(
-                " ".join(subject.split()),
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [juror.user.email],
+                    "dashboard_url": absolute_url(reverse("review:juror_dashboard")),
+                },
+                language="en",  # the jury works in English
             )
     except IntegrityError:
         return False
-    logger.info("reminder %s for call %s sent to juror %s", kind, call.pk, juror.pk)
+    logger.info("reminder %s for call %s queued for juror %s", kind, call.pk, juror.pk)
     return True

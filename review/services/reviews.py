@@ -15,7 +15,6 @@ deadline), both ``ClosedForEdits``, when the review cannot be edited at all;
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,11 +23,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from portal import transitions
 from portal.editing import DeadlinePassed, Locked, StaleEdit, swap_instance_version
+from portal.formats import format_paris_datetime
 from review import scoring
 from review.models import (
     Assignment,
@@ -46,10 +45,6 @@ logger = logging.getLogger(__name__)
 class ScoreInput:
     value: Decimal | None
     comment: str = ""
-
-
-def _paris(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "j F Y, H:i T") + " (Europe/Paris)"
 
 
 def scale_error(value: Decimal, *, scale: scoring.Scale) -> str | None:
@@ -130,13 +125,13 @@ def check_review_editable(*, assignment: Assignment, review: Review | None) -> N
                 "This review was submitted on %(when)s and is locked. Only an administrator "
                 "can reopen it."
             )
-            % {"when": _paris(review.submitted_at) if review.submitted_at else "—"}
+            % {"when": format_paris_datetime(review.submitted_at) if review.submitted_at else "—"}
         )
     deadline = assignment.bid.call.review_deadline
     if deadline is not None and timezone.now() >= deadline:
         raise DeadlinePassed(
             _("The review deadline passed on %(when)s: reviews can no longer be changed.")
-            % {"when": _paris(deadline)}
+            % {"when": format_paris_datetime(deadline)}
         )
 
 

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -170,11 +169,7 @@ def proposal_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def proposal_save(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = _get_proposal(request, pk)
     try:
-        assignments = save_assignment_proposal(
-            proposal=proposal,
-            by=request.user,
-            dashboard_url=request.build_absolute_uri(reverse("review:juror_dashboard")),
-        )
+        assignments = save_assignment_proposal(proposal=proposal, by=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

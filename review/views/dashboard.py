@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from applications.rules import permission_required
-from applications.templatetags.bid_tags import format_paris
+from portal.formats import format_paris_datetime
 from review.queries.dashboard import JurorStatus, juror_assignment_values, status_of
 
 S = JurorStatus
@@ -61,7 +61,7 @@ def _rows(juror) -> list[Row]:
         )
         call_id = item["bid__call_id"]
         if call_id not in deadlines:
-            deadlines[call_id] = format_paris(item["bid__call__review_deadline"]) or "—"
+            deadlines[call_id] = format_paris_datetime(item["bid__call__review_deadline"]) or "—"
         public_id = str(item["bid__public_id"])
         target, action_label, action_css = actions[status]
         rows.append(

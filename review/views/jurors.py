@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from applications.models import Call
@@ -66,12 +65,6 @@ def juror_invite(request: HttpRequest) -> HttpResponse:
                 calls=list(data["calls"]),
                 affiliations=formset.affiliations(),
                 by=acting_user(request),
-                set_password_url_builder=lambda uidb36, key: request.build_absolute_uri(
-                    reverse(
-                        "account_reset_password_from_key", kwargs={"uidb36": uidb36, "key": key}
-                    )
-                ),
-                login_url=request.build_absolute_uri(reverse("account_login")),
             )
         except ValidationError as error:
             add_errors(form, error)

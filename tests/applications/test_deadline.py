@@ -162,12 +162,12 @@ def test_undo_withdrawal_after_deadline_is_refused(client, cast, closes_at, monk
 def test_pages_show_deadline_in_paris_with_zone():
     from datetime import UTC, datetime
 
-    from applications.templatetags.bid_tags import format_paris
+    from portal.formats import format_paris_datetime
 
-    assert format_paris(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == (
+    assert format_paris_datetime(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == (
         "30 June 2026, 23:59 CEST (Europe/Paris)"
     )
-    assert format_paris(datetime(2026, 1, 15, 22, 59, tzinfo=UTC)) == (
+    assert format_paris_datetime(datetime(2026, 1, 15, 22, 59, tzinfo=UTC)) == (
         "15 January 2026, 23:59 CET (Europe/Paris)"
     )
 

@@ -189,7 +189,7 @@ def test_submit_budget_mismatch_is_refused(cast):
     with pytest.raises(ValidationError) as error:
         submit_bid(bid=cast.bid, by=cast.coordinator)
 
-    assert "requested total is 1" in " ".join(error.value.messages)
+    assert "requested total is €1 but" in " ".join(error.value.messages)
     assert cast.bid.versions.count() == 0
 
 

@@ -37,7 +37,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server, request) -> Iterator[object]:
+def page(browser, live_server, request, settings) -> Iterator[object]:
+    settings.PORTAL_SITE_URL = live_server.url  # links in e-mails lead to this server
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", timezone_id="Europe/Paris"
     )

@@ -37,12 +37,15 @@ def _freeze(monkeypatch, moment):
     monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
-def test_reminders_go_to_jurors_with_unfinished_reviews_only(mailoutbox):
+def test_reminders_go_to_jurors_with_unfinished_reviews_only(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     p = panel(jurors=3, call=call_with_grid(review_deadline=DEADLINE))
     write_review(p.assignments[0], Decimal(3))  # done
     write_review(p.assignments[1], Decimal(3), submitted=False)  # draft
 
-    sent = send_review_reminders(now=DEADLINE - timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_review_reminders(now=DEADLINE - timedelta(days=2))
 
     assert sent == 2
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
@@ -52,23 +55,29 @@ def test_reminders_go_to_jurors_with_unfinished_reviews_only(mailoutbox):
     assert "12 March 2027, 23:59 CET (Europe/Paris)" in mailoutbox[0].body
 
 
-def test_reminders_are_not_resent_when_the_task_runs_again(mailoutbox, monkeypatch):
+def test_reminders_are_not_resent_when_the_task_runs_again(
+    mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
     panel(jurors=2, call=call_with_grid(review_deadline=DEADLINE))
     _freeze(monkeypatch, DEADLINE - timedelta(days=2))
 
-    task_send_review_reminders.delay()
-    task_send_review_reminders.delay()
+    with django_capture_on_commit_callbacks(execute=True):
+        task_send_review_reminders.delay()
+        task_send_review_reminders.delay()
 
     assert len(mailoutbox) == 2
     assert ReminderEmail.objects.filter(kind="days_before_3").count() == 2
 
 
-def test_deadline_day_reminder_follows_the_earlier_one(mailoutbox):
+def test_deadline_day_reminder_follows_the_earlier_one(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     p = panel(jurors=1, call=call_with_grid(review_deadline=DEADLINE))
 
-    send_review_reminders(now=DEADLINE - timedelta(days=2))
-    send_review_reminders(now=DEADLINE - timedelta(hours=3))
-    send_review_reminders(now=DEADLINE - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        send_review_reminders(now=DEADLINE - timedelta(days=2))
+        send_review_reminders(now=DEADLINE - timedelta(hours=3))
+        send_review_reminders(now=DEADLINE - timedelta(hours=2))
 
     assert sorted(
         ReminderEmail.objects.filter(juror=p.jurors[0]).values_list("kind", flat=True)
@@ -80,22 +89,24 @@ def test_deadline_day_reminder_follows_the_earlier_one(mailoutbox):
     assert "Today is the review deadline" in mailoutbox[1].subject
 
 
-def test_no_reminder_outside_the_windows(mailoutbox):
+def test_no_reminder_outside_the_windows(mailoutbox, django_capture_on_commit_callbacks):
     panel(jurors=1, call=call_with_grid(review_deadline=DEADLINE))
 
-    sent_early = send_review_reminders(now=DEADLINE - timedelta(days=5))
-    sent_late = send_review_reminders(now=DEADLINE + timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        sent_early = send_review_reminders(now=DEADLINE - timedelta(days=5))
+        sent_late = send_review_reminders(now=DEADLINE + timedelta(minutes=1))
 
     assert (sent_early, sent_late, len(mailoutbox)) == (0, 0, 0)
 
 
-def test_conflicted_assignments_get_no_reminder(mailoutbox):
+def test_conflicted_assignments_get_no_reminder(mailoutbox, django_capture_on_commit_callbacks):
     p = panel(jurors=1, call=call_with_grid(review_deadline=DEADLINE), declared=False)
     ConflictDeclaration.objects.create(
         juror=p.jurors[0], bid=p.bid, has_conflict=True, kind="family", reason="Brother"
     )
 
-    sent = send_review_reminders(now=DEADLINE - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_review_reminders(now=DEADLINE - timedelta(days=1))
 
     assert (sent, len(mailoutbox)) == (0, 0)
 

@@ -1,0 +1,82 @@
+"""Money and times, formatted once for every output: pages, e-mails, exports and the receipt PDF.
+
+Services, views, exports and the receipt call these functions; templates reach them through
+the ``portal_formats`` filters (``|euros``, ``|paris``, ``|paris_seconds``, ``|paris_date``,
+``|paris_time``). Nothing else formats money or Paris time.
+
+- **Euros** are whole euros (the models store integers; a ``Decimal`` or ``float`` is rounded
+  half up to the euro), grouped by thousands the way Django's localisation groups numbers in
+  the language: French ``40 000 000 €`` (no-break spaces, U+00A0, between the groups and
+  before the sign; the receipt PDF's fonts have that character), English ``€40,000,000``.
+  Spreadsheet exports keep raw integers: these functions are for text.
+- **Times** are stored in UTC and shown in Europe/Paris (the ``TIME_ZONE`` setting) with the
+  zone named, month names in the language, through ``django.utils.formats``:
+  ``30 June 2026, 23:59 CEST (Europe/Paris)``. A bare clock time (``23:59``) is only for a
+  message whose text names the zone itself.
+
+``language`` (a code such as ``"fr"``) formats for someone other than the current request,
+e.g. an e-mail rendered by a worker; ``None`` means the active language.
+"""
+
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, timezone, translation
+
+PARIS = ZoneInfo("Europe/Paris")
+_DATETIME = "j F Y, H:i"
+_DATE = "j F Y"
+
+
+def _in(language: str | None) -> AbstractContextManager[object]:
+    return nullcontext() if language is None else translation.override(language)
+
+
+def format_euros(amount: int | Decimal | float | None, *, language: str | None = None) -> str:
+    """``40 000 000 €`` in French, ``€40,000,000`` in English; ``""`` for no amount."""
+    if amount is None or amount == "":
+        return ""
+    whole = int(Decimal(str(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    sign = "-" if whole < 0 else ""
+    with _in(language):
+        digits = formats.number_format(abs(whole), 0, use_l10n=True, force_grouping=True)
+        french = (translation.get_language() or "").startswith("fr")
+    return f"{sign}{digits}\u00a0€" if french else f"{sign}€{digits}"
+
+
+def paris_localtime(value: datetime) -> datetime:
+    """``value`` (aware, any zone) as a Europe/Paris wall-clock time."""
+    return timezone.localtime(value, PARIS)
+
+
+def format_paris_datetime(
+    value: datetime | None, *, seconds: bool = False, language: str | None = None
+) -> str:
+    """``30 June 2026, 23:59 CEST (Europe/Paris)`` (``23:59:59`` with ``seconds``)."""
+    if value is None:
+        return ""
+    pattern = f"{_DATETIME}:s T" if seconds else f"{_DATETIME} T"
+    with _in(language):
+        return f"{formats.date_format(paris_localtime(value), pattern)} (Europe/Paris)"
+
+
+def format_paris_date(value: datetime | None, *, language: str | None = None) -> str:
+    """``30 June 2026``: the Paris calendar day of ``value``."""
+    if value is None:
+        return ""
+    with _in(language):
+        return formats.date_format(paris_localtime(value), _DATE)
+
+
+def format_paris_time(value: datetime | None, *, seconds: bool = False) -> str:
+    """``23:59`` (``23:59:59``) in Europe/Paris, for text that names the zone itself."""
+    if value is None:
+        return ""
+    return formats.time_format(paris_localtime(value), "H:i:s" if seconds else "H:i")
+
+
+def format_utc_datetime(value: datetime) -> str:
+    """``2026-06-30 21:59:59 UTC``: the receipt states the instant in UTC as well."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"

@@ -1,0 +1,35 @@
+"""Template filters over ``portal.formats``: ``{% load portal_formats %}``."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django import template
+
+from portal import formats
+
+register = template.Library()
+
+
+@register.filter
+def euros(value: int | Decimal | float | None) -> str:
+    return formats.format_euros(value)
+
+
+@register.filter
+def paris(value: datetime | None) -> str:
+    return formats.format_paris_datetime(value)
+
+
+@register.filter
+def paris_seconds(value: datetime | None) -> str:
+    return formats.format_paris_datetime(value, seconds=True)
+
+
+@register.filter
+def paris_date(value: datetime | None) -> str:
+    return formats.format_paris_date(value)
+
+
+@register.filter
+def paris_time(value: datetime | None) -> str:
+    return formats.format_paris_time(value, seconds=True)
