@@ -184,6 +184,14 @@ class Call(models.Model):
     # Jury settings (used by the review app).
     review_deadline = models.DateTimeField(_("review deadline"), null=True, blank=True)
     jurors_per_bid = models.PositiveSmallIntegerField(_("jurors per bid"), default=3)
+    min_reviews_per_bid = models.PositiveSmallIntegerField(
+        _("minimum submitted reviews per bid"),
+        default=3,
+        help_text=_("A bid with fewer submitted reviews is funded only with a written override."),
+    )
+    reserve_list_size = models.PositiveSmallIntegerField(
+        _("reserve list size recommended"), default=3
+    )
     jury_visibility = models.CharField(
         _("jurors see other reviews"),
         max_length=20,

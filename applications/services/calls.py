@@ -13,6 +13,7 @@ Rules beyond the plain graph:
 """
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,9 +31,22 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.OPEN: frozenset({S.CLOSED}),
     S.CLOSED: frozenset({S.OPEN, S.UNDER_REVIEW}),
     S.UNDER_REVIEW: frozenset({S.DECIDED}),
-    S.DECIDED: frozenset({S.PUBLISHED}),
+    # Back to "under review" only by withdrawing the decision (review's guard says so).
+    S.DECIDED: frozenset({S.PUBLISHED, S.UNDER_REVIEW}),
     S.PUBLISHED: frozenset(),
 }
+
+# Conditions another app puts on a step: the review app says "decided" needs an approved
+# decision. ``applications`` never imports ``review``, so review registers its guards when
+# it starts (``ReviewConfig.ready``). A guard returns the refusal message, or None.
+TransitionGuard = Callable[[Call], str | None]
+_GUARDS: dict[tuple[str, str], list[TransitionGuard]] = {}
+
+
+def register_transition_guard(*, from_status: str, to_status: str, guard: TransitionGuard) -> None:
+    guards = _GUARDS.setdefault((from_status, to_status), [])
+    if guard not in guards:
+        guards.append(guard)
 
 
 def allowed_transitions(*, call: Call, at=None) -> list[str]:
@@ -58,6 +72,10 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
             _("A call cannot go from “%(from)s” to “%(to)s”.")
             % {"from": S(call.status).label, "to": S(to_status).label}
         )
+    for guard in _GUARDS.get((call.status, to_status), []):
+        refusal = guard(call)
+        if refusal:
+            raise ValidationError(refusal)
     paris = timezone.localtime(call.closes_at).strftime("%d/%m/%Y %H:%M:%S %Z")
     if call.status == S.OPEN and to_status == S.CLOSED and now < call.closes_at:
         raise ValidationError(
