@@ -24,3 +24,5 @@ auditlog.register(
 )
 auditlog.register(models.Decision)
 auditlog.register(models.BidDecision)
+auditlog.register(models.PanelAdjustment)
+auditlog.register(models.PanelNote, exclude_fields=["updated_at"])

@@ -702,3 +702,65 @@ class BidDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid.acronym}: {self.outcome}"
+
+
+class PanelAdjustment(models.Model):
+    """The panel's change to a consensus score at the jury meeting, kept beside the original.
+
+    The latest adjustment of a criterion is the panel's score; every earlier one is kept.
+    """
+
+    report = models.ForeignKey(
+        ConsensusReport,
+        on_delete=models.CASCADE,
+        related_name="adjustments",
+        verbose_name=_("consensus report"),
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    original_value = models.DecimalField(
+        _("consensus score before"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    value = models.DecimalField(_("panel score"), max_digits=4, decimal_places=1)
+    reason = models.TextField(_("reason"))
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("adjusted by"),
+    )
+    adjusted_at = models.DateTimeField(_("adjusted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "criterion", "adjusted_at", "pk"]
+        verbose_name = _("panel adjustment")
+        verbose_name_plural = _("panel adjustments")
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.original_value} → {self.value}"
+
+
+class PanelNote(models.Model):
+    """The minutes of the jury meeting on one bid."""
+
+    bid = models.OneToOneField(
+        Bid, on_delete=models.CASCADE, related_name="panel_note", verbose_name=_("bid")
+    )
+    text = models.TextField(_("minutes"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("panel minutes")
+        verbose_name_plural = _("panel minutes")
+
+    def __str__(self) -> str:
+        return _("Minutes on %(acronym)s") % {"acronym": self.bid.acronym}

@@ -8,6 +8,7 @@ from review.views import (
     decisions,
     evaluation,
     jurors,
+    panel,
     progress,
     ranking,
     reviews,
@@ -155,5 +156,17 @@ urlpatterns = [
         "admin/calls/<slug:slug>/decision/v<int:number>/withdraw/",
         decisions.decision_withdraw,
         name="decision_withdraw",
+    ),
+    # The panel meeting.
+    path("admin/calls/<slug:slug>/panel/", panel.panel_page, name="panel"),
+    path(
+        "admin/calls/<slug:slug>/panel/bids/<uuid:public_id>/minutes/",
+        panel.panel_minutes,
+        name="panel_minutes",
+    ),
+    path(
+        "admin/calls/<slug:slug>/panel/bids/<uuid:public_id>/adjust/",
+        panel.panel_adjust,
+        name="panel_adjust",
     ),
 ]

@@ -168,7 +168,7 @@ def recommendation(
     """
     lottery = result.get("lottery") or None
     if lottery:
-        granted = {int(bid): int(amount) for bid, amount in lottery["granted"].items()}
+        granted = {int(item["id"]): int(item["granted"]) for item in lottery["granted"]}
     else:
         granted = {int(bid["id"]): int(bid["granted"]) for bid in result["bids"] if bid["selected"]}
     recommended: dict[int, Recommended] = {}

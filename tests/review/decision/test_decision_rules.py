@@ -155,7 +155,7 @@ def test_recommendation_with_a_lottery_is_the_lottery_allocation():
             {"id": 1, "rank": 1, "selected": True, "granted": 40, "eligible": True},
             {"id": 2, "rank": 2, "selected": False, "granted": 0, "eligible": True},
         ],
-        "lottery": {"granted": {"2": 45}, "winners": [2]},
+        "lottery": {"granted": [{"id": 2, "granted": 45}], "winners": [2]},
     }
     advice = recommendation(result, screened_ineligible=set(), reserve_size=1)
     assert (advice[2].outcome, advice[2].amount) == (FUNDED, 45)
@@ -236,6 +236,7 @@ def test_promotion_funds_what_is_left_of_the_envelope_when_less_than_the_request
         ),
     ]
     promoted = {
-        line.bid_id: line for line in promote_from_reserve(lines, leaving=1, reason="x", envelope=90)
+        line.bid_id: line
+        for line in promote_from_reserve(lines, leaving=1, reason="x", envelope=90)
     }
     assert promoted[2].amount == 40
