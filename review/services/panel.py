@@ -58,6 +58,7 @@ def adjust_consensus_score(
             .order_by("-adjusted_at", "-pk")
             .first()
         )
+        original: Decimal | None
         if previous is not None:
             original = previous.value
         else:
