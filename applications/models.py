@@ -174,7 +174,8 @@ class Call(models.Model):
             Status.OPEN: {Status.CLOSED},
             Status.CLOSED: {Status.OPEN, Status.UNDER_REVIEW},
             Status.UNDER_REVIEW: {Status.DECIDED},
-            Status.DECIDED: {Status.PUBLISHED},
+            # Back to "under review" only by withdrawing the decision (review's guard).
+            Status.DECIDED: {Status.PUBLISHED, Status.UNDER_REVIEW},
             Status.PUBLISHED: set(),
         }
     )
@@ -207,6 +208,14 @@ class Call(models.Model):
     # Jury settings (used by the review app).
     review_deadline = models.DateTimeField(_("review deadline"), null=True, blank=True)
     jurors_per_bid = models.PositiveSmallIntegerField(_("jurors per bid"), default=3)
+    min_reviews_per_bid = models.PositiveSmallIntegerField(
+        _("minimum submitted reviews per bid"),
+        default=3,
+        help_text=_("A bid with fewer submitted reviews is funded only with a written override."),
+    )
+    reserve_list_size = models.PositiveSmallIntegerField(
+        _("reserve list size recommended"), default=3
+    )
     jury_visibility = models.CharField(
         _("jurors see other reviews"),
         max_length=20,

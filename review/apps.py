@@ -8,3 +8,6 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from review import audit  # noqa: F401 - registers models with auditlog
+        from review.services.decisions import register_call_guards
+
+        register_call_guards()

@@ -22,3 +22,7 @@ auditlog.register(
     models.RankingRun,
     exclude_fields=["progress", "chunks_done", "result", "result_json", "engine_input"],
 )
+auditlog.register(models.Decision)
+auditlog.register(models.BidDecision)
+auditlog.register(models.PanelAdjustment)
+auditlog.register(models.PanelNote, exclude_fields=["updated_at"])

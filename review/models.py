@@ -692,3 +692,209 @@ class RankingChunk(models.Model):
 
     def __str__(self) -> str:
         return _("%(run)s chunk %(index)s") % {"run": self.run, "index": self.index}
+
+
+class Decision(models.Model):
+    """One version of a call's funding decision, prepared from a ranking run.
+
+    A draft is prepared (and edited) by one administrator and approved by another (four
+    eyes); approval makes the version immutable. A later change (a winner withdraws, the
+    reserve moves up) is a new version with its reason, and the approved version it replaces
+    becomes "superseded": every version is kept. An approved decision that is not yet
+    published may be withdrawn (with a reason), which reopens the evaluation.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft, awaiting approval")
+        APPROVED = "approved", _("Approved")
+        SUPERSEDED = "superseded", _("Superseded by a later version")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        DISCARDED = "discarded", _("Discarded draft")
+
+    TRANSITIONS = transitions.table(
+        {
+            Status.DRAFT: {Status.APPROVED, Status.DISCARDED},
+            Status.APPROVED: {Status.SUPERSEDED, Status.WITHDRAWN},
+            Status.SUPERSEDED: set(),
+            Status.WITHDRAWN: set(),
+            Status.DISCARDED: set(),
+        }
+    )
+
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("call")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    run = models.ForeignKey(
+        "RankingRun",
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("recommending ranking run"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    reason = models.TextField(_("reason for this version"), blank=True)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("prepared by"),
+    )
+    prepared_at = models.DateTimeField(_("prepared at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        ordering = ["call", "-number"]
+        verbose_name = _("funding decision")
+        verbose_name_plural = _("funding decisions")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "number"], name="unique_decision_version"),
+            # One draft and one approved (current) version per call at most.
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(status="draft"), name="one_draft_decision_per_call"
+            ),
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=Q(status="approved"),
+                name="one_approved_decision_per_call",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Decision v%(number)s (%(call)s)") % {"number": self.number, "call": self.call}
+
+
+class BidDecision(models.Model):
+    """One bid in a decision version: the jury's recommendation beside what is decided."""
+
+    class Outcome(models.TextChoices):
+        FUNDED = "funded", _("Funded")
+        RESERVE = "reserve", _("Reserve list")
+        NOT_FUNDED = "not_funded", _("Not funded")
+        INELIGIBLE = "ineligible", _("Ineligible")
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.CASCADE, related_name="lines", verbose_name=_("decision")
+    )
+    bid = models.ForeignKey(
+        Bid, on_delete=models.PROTECT, related_name="decision_lines", verbose_name=_("bid")
+    )
+    rank = models.PositiveIntegerField(_("rank in the run"), null=True, blank=True)
+    score = models.DecimalField(
+        _("score in the run"), max_digits=8, decimal_places=4, null=True, blank=True
+    )
+    p_selected = models.DecimalField(
+        _("P(selected)"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    reviews = models.PositiveSmallIntegerField(_("submitted reviews"), default=0)
+    under_reviewed = models.BooleanField(_("fewer reviews than required"), default=False)
+    recommended_outcome = models.CharField(
+        _("recommendation"), max_length=20, choices=Outcome.choices
+    )
+    recommended_amount = models.PositiveBigIntegerField(
+        _("recommended amount (€)"), null=True, blank=True
+    )
+    recommended_reserve = models.PositiveSmallIntegerField(
+        _("recommended reserve position"), null=True, blank=True
+    )
+    outcome = models.CharField(_("decision"), max_length=20, choices=Outcome.choices)
+    amount_awarded = models.PositiveBigIntegerField(_("amount awarded (€)"), null=True, blank=True)
+    reserve_position = models.PositiveSmallIntegerField(
+        _("reserve position"), null=True, blank=True
+    )
+    reason = models.TextField(_("reason for the deviation"), blank=True)
+    override_reason = models.TextField(
+        _("reason for funding with fewer reviews than required"), blank=True
+    )
+
+    class Meta:
+        ordering = ["decision", "rank", "bid__acronym"]
+        verbose_name = _("decision on a bid")
+        verbose_name_plural = _("decisions on bids")
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "bid"], name="unique_bid_per_decision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym}: {self.outcome}"
+
+
+class PanelAdjustment(models.Model):
+    """The panel's change to a consensus score at the jury meeting, kept beside the original.
+
+    The latest adjustment of a criterion is the panel's score; every earlier one is kept.
+    """
+
+    report = models.ForeignKey(
+        ConsensusReport,
+        on_delete=models.CASCADE,
+        related_name="adjustments",
+        verbose_name=_("consensus report"),
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    original_value = models.DecimalField(
+        _("consensus score before"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    value = models.DecimalField(_("panel score"), max_digits=4, decimal_places=1)
+    reason = models.TextField(_("reason"))
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("adjusted by"),
+    )
+    adjusted_at = models.DateTimeField(_("adjusted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "criterion", "adjusted_at", "pk"]
+        verbose_name = _("panel adjustment")
+        verbose_name_plural = _("panel adjustments")
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.original_value} → {self.value}"
+
+
+class PanelNote(models.Model):
+    """The minutes of the jury meeting on one bid."""
+
+    bid = models.OneToOneField(
+        Bid, on_delete=models.CASCADE, related_name="panel_note", verbose_name=_("bid")
+    )
+    text = models.TextField(_("minutes"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("panel minutes")
+        verbose_name_plural = _("panel minutes")
+
+    def __str__(self) -> str:
+        return _("Minutes on %(acronym)s") % {"acronym": self.bid.acronym}

@@ -5,8 +5,10 @@ from review.views import (
     conflicts,
     consensus,
     dashboard,
+    decisions,
     evaluation,
     jurors,
+    panel,
     progress,
     ranking,
     reviews,
@@ -117,5 +119,54 @@ urlpatterns = [
         "admin/calls/<slug:slug>/ranking/<int:pk>/input.json",
         ranking.run_input,
         name="ranking_input",
+    ),
+    # The funding decision.
+    path("admin/calls/<slug:slug>/decision/", decisions.decision_page, name="decision"),
+    path(
+        "admin/calls/<slug:slug>/decision/prepare/",
+        decisions.decision_prepare,
+        name="decision_prepare",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/revise/",
+        decisions.decision_revise,
+        name="decision_revise",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/v<int:number>/",
+        decisions.decision_version,
+        name="decision_version",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/v<int:number>/approve/",
+        decisions.decision_approve,
+        name="decision_approve",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/v<int:number>/promote/",
+        decisions.decision_promote,
+        name="decision_promote",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/v<int:number>/discard/",
+        decisions.decision_discard,
+        name="decision_discard",
+    ),
+    path(
+        "admin/calls/<slug:slug>/decision/v<int:number>/withdraw/",
+        decisions.decision_withdraw,
+        name="decision_withdraw",
+    ),
+    # The panel meeting.
+    path("admin/calls/<slug:slug>/panel/", panel.panel_page, name="panel"),
+    path(
+        "admin/calls/<slug:slug>/panel/bids/<uuid:public_id>/minutes/",
+        panel.panel_minutes,
+        name="panel_minutes",
+    ),
+    path(
+        "admin/calls/<slug:slug>/panel/bids/<uuid:public_id>/adjust/",
+        panel.panel_adjust,
+        name="panel_adjust",
     ),
 ]

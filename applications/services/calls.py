@@ -13,6 +13,7 @@ Rules beyond the plain graph:
 """
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -27,6 +28,18 @@ from portal.formats import format_paris_datetime
 logger = logging.getLogger(__name__)
 
 S = Call.Status
+
+# Conditions another app puts on a step: the review app says "decided" needs an approved
+# decision. ``applications`` never imports ``review``, so review registers its guards when
+# it starts (``ReviewConfig.ready``). A guard returns the refusal message, or None.
+TransitionGuard = Callable[[Call], str | None]
+_GUARDS: dict[tuple[str, str], list[TransitionGuard]] = {}
+
+
+def register_transition_guard(*, from_status: str, to_status: str, guard: TransitionGuard) -> None:
+    guards = _GUARDS.setdefault((from_status, to_status), [])
+    if guard not in guards:
+        guards.append(guard)
 
 
 def allowed_transitions(*, call: Call, at=None) -> list[str]:
@@ -48,6 +61,10 @@ def check_transition(*, call: Call, to_status: str, at=None) -> None:
     transitions.check_transition(
         call, to_status, refused=_("A call cannot go from “%(from)s” to “%(to)s”.")
     )
+    for guard in _GUARDS.get((call.status, to_status), []):
+        refusal = guard(call)
+        if refusal:
+            raise ValidationError(refusal)
     deadline = format_paris_datetime(call.closes_at, seconds=True)
     if call.status == S.OPEN and to_status == S.CLOSED and not call.deadline_passed(at=now):
         raise ValidationError(

@@ -11,6 +11,8 @@
   and a proposal's preview.
 - ``conflicts``: the administrators' list of conflicts of interest.
 - ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
+- ``panel``: the panel meeting page (every juror's scores, consensus, adjustments, minutes).
+- ``decisions``: a call's decision versions and their lines, review counts per bid.
 
 Every list is built with a fixed handful of queries whatever its size (``values()`` and
 Python dictionaries, never a query per row); the tests pin the counts at two sizes.

@@ -27,11 +27,10 @@ def _past_deadline(**kwargs) -> Call:
         (S.DRAFT, S.OPEN),
         (S.OPEN, S.CLOSED),
         (S.CLOSED, S.UNDER_REVIEW),
-        (S.UNDER_REVIEW, S.DECIDED),
-        (S.DECIDED, S.PUBLISHED),
     ],
 )
 def test_transition_call_follows_the_graph(from_status, to_status):
+    # Decided and published follow the funding decision: tests/review/test_decisions.py.
     call = _past_deadline(status=from_status)
 
     transition_call(call=call, to_status=to_status, by=AdministratorFactory())

@@ -7,14 +7,15 @@ from django.core.exceptions import ValidationError
 
 from applications.models import Bid, Call
 from portal import transitions
-from review.models import ConsensusReport, RankingRun, Review
+from review.models import ConsensusReport, Decision, RankingRun, Review
 
-C, B, R, CR, RR = (
+C, B, R, CR, RR, D = (
     Call.Status,
     Bid.Status,
     Review.Status,
     ConsensusReport.Status,
     RankingRun.Status,
+    Decision.Status,
 )
 
 GRAPHS = {
@@ -25,6 +26,7 @@ GRAPHS = {
         (C.CLOSED, C.UNDER_REVIEW),
         (C.UNDER_REVIEW, C.DECIDED),
         (C.DECIDED, C.PUBLISHED),
+        (C.DECIDED, C.UNDER_REVIEW),  # only by withdrawing the decision (review's guard)
     },
     Bid: {
         (B.DRAFT, B.SUBMITTED),
@@ -46,6 +48,12 @@ GRAPHS = {
         (RR.PENDING, RR.FAILED),
         (RR.RUNNING, RR.DONE),
         (RR.RUNNING, RR.FAILED),
+    },
+    Decision: {
+        (D.DRAFT, D.APPROVED),
+        (D.DRAFT, D.DISCARDED),
+        (D.APPROVED, D.SUPERSEDED),
+        (D.APPROVED, D.WITHDRAWN),
     },
 }
 

@@ -1,0 +1,96 @@
+"""Forms of the decision page: one line per bid, and the reasons of the decision's steps."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from review.models import BidDecision, RankingRun
+from review.services.decisions import LineInput
+
+
+class DecisionLineForm(forms.Form):
+    """What is decided for one bid (prefix ``bid-<id>``)."""
+
+    outcome = forms.ChoiceField(label=_("Decision"), choices=BidDecision.Outcome.choices)
+    amount = forms.IntegerField(label=_("Amount awarded (€)"), min_value=0, required=False)
+    reserve_position = forms.IntegerField(
+        label=_("Reserve position"), min_value=1, max_value=999, required=False
+    )
+    reason = forms.CharField(
+        label=_("Reason for the deviation"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for funding with fewer reviews than required"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, line: BidDecision, **kwargs):
+        kwargs.setdefault("prefix", f"bid-{line.bid_id}")
+        kwargs.setdefault(
+            "initial",
+            {
+                "outcome": line.outcome,
+                "amount": line.amount_awarded,
+                "reserve_position": line.reserve_position,
+                "reason": line.reason,
+                "override_reason": line.override_reason,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.line = line
+
+    def line_input(self) -> LineInput:
+        data = self.cleaned_data
+        return LineInput(
+            outcome=data["outcome"],
+            amount=data["amount"],
+            reserve_position=data["reserve_position"],
+            reason=data["reason"],
+            override_reason=data["override_reason"],
+        )
+
+
+class RunChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: RankingRun) -> str:
+        return _("Run #%(number)s (%(rule)s)") % {
+            "number": obj.pk,
+            "rule": obj.parameters.get("rule", ""),
+        }
+
+
+class PrepareDecisionForm(forms.Form):
+    run = RunChoiceField(
+        label=_("Ranking run recommended by the jury"), queryset=RankingRun.objects.none()
+    )
+
+    def __init__(self, *args, call, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["run"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = RankingRun.objects.filter(call=call, status=RankingRun.Status.DONE).defer(
+            "engine_input", "result_json"
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class PromoteForm(ReasonForm):
+    leaving = forms.TypedChoiceField(label=_("Funded bid that leaves"), coerce=int, choices=())
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["leaving"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [
+            (line.bid_id, line.bid.acronym)
+            for line in lines
+            if line.outcome == BidDecision.Outcome.FUNDED
+        ]

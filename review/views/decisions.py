@@ -1,0 +1,279 @@
+"""The funding decision (administrators): prepare from a run, edit, approve, revise,
+promote from the reserve list, withdraw. Every write goes through
+``review.services.decisions``; the page re-renders with the administrator's input and the
+problems when a save is refused.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from applications.models import Call
+from applications.rules import permission_required
+from portal.users import acting_user
+from review import decision as rules_of_decision
+from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
+from review.models import Decision
+from review.queries.decisions import decision_lines, decisions_of
+from review.services import decisions as service
+
+
+def _call(request: HttpRequest, slug: str) -> Call:
+    return get_object_or_404(Call, slug=slug)
+
+
+def _version(call: Call, number: int) -> Decision:
+    return get_object_or_404(Decision.objects.select_related("run"), call=call, number=number)
+
+
+def _current(versions: list[Decision], status: str) -> Decision | None:
+    return next((version for version in versions if version.status == status), None)
+
+
+def _line_forms(decision: Decision, data=None) -> list[DecisionLineForm]:
+    return [DecisionLineForm(data, line=line) for line in decision_lines(decision=decision)]
+
+
+def _totals(call: Call, forms: list[DecisionLineForm]) -> rules_of_decision.Totals:
+    lines = []
+    for form in forms:
+        change = form.line_input() if form.is_bound and form.is_valid() else None
+        lines.append(service.pure_line(form.line, change))
+    return rules_of_decision.totals(
+        lines,
+        rules_of_decision.Bounds(
+            envelope=int(call.envelope),
+            min_winners=int(call.min_winners),
+            max_winners=int(call.max_winners),
+        ),
+    )
+
+
+def _page(
+    request: HttpRequest,
+    call: Call,
+    *,
+    forms: list[DecisionLineForm] | None = None,
+    overall_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    versions = decisions_of(call=call)
+    draft = _current(versions, Decision.Status.DRAFT)
+    approved = _current(versions, Decision.Status.APPROVED)
+    shown = draft or approved
+    line_problems: dict[int, list[str]] = {}
+    if shown is not None and forms is None:
+        forms = _line_forms(shown)
+        if draft is not None:
+            # A prepared draft may already need work (an under-reviewed winner): say so.
+            try:
+                service.check_lines(
+                    call=call,
+                    lines=[service.pure_line(form.line) for form in forms],
+                    labels={form.line.bid_id: form.line.bid.acronym for form in forms},
+                )
+            except service.LineErrors as error:
+                overall_errors = overall_errors or error.overall
+                line_problems = {
+                    bid_id: [m for ms in fields.values() for m in ms]
+                    for bid_id, fields in error.by_bid.items()
+                }
+    lines = [form.line for form in forms or []]
+    return render(
+        request,
+        "review/decisions/decision.html",
+        {
+            "call": call,
+            "versions": versions,
+            "draft": draft,
+            "approved": approved,
+            "shown": shown,
+            "rows": [(form, line_problems.get(form.line.bid_id, [])) for form in forms or []],
+            "totals": _totals(call, forms) if forms else None,
+            "overall_errors": overall_errors or [],
+            "prepare_form": PrepareDecisionForm(call=call)
+            if shown is None and call.status == Call.Status.UNDER_REVIEW
+            else None,
+            "promote_form": PromoteForm(lines=lines) if draft is not None else None,
+            "reason_form": ReasonForm(),
+            "can_approve": draft is not None and draft.prepared_by_id != request.user.pk,
+        },
+        status=status,
+    )
+
+
+@permission_required("jury.administer")
+def decision_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: the decision in preparation (editable) or the approved one, and every version.
+    POST: save the draft's lines, whole or not at all."""
+    call = _call(request, slug)
+    if request.method != "POST":
+        return _page(request, call)
+    draft = Decision.objects.filter(call=call, status=Decision.Status.DRAFT).first()
+    if draft is None:
+        messages.error(request, _("There is no draft decision to save."))
+        return redirect("review:decision", slug=call.slug)
+    forms = _line_forms(draft, request.POST)
+    if not all(form.is_valid() for form in forms):
+        return _page(
+            request,
+            call,
+            forms=forms,
+            overall_errors=[_("Some lines are not valid: see the fields marked below.")],
+            status=400,
+        )
+    try:
+        service.save_decision(
+            decision=draft,
+            changes={form.line.bid_id: form.line_input() for form in forms},
+            by=acting_user(request),
+        )
+    except service.LineErrors as error:
+        for form in forms:
+            for field, field_messages in error.by_bid.get(form.line.bid_id, {}).items():
+                for message in field_messages:
+                    form.add_error(field, message)
+        return _page(request, call, forms=forms, overall_errors=error.overall, status=400)
+    except ValidationError as error:
+        return _page(request, call, forms=forms, overall_errors=error.messages, status=400)
+    messages.success(request, _("Draft decision saved. Another administrator approves it."))
+    return redirect("review:decision", slug=call.slug)
+
+
+def _refused(request: HttpRequest, call: Call, error: ValidationError) -> HttpResponse:
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_prepare(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _call(request, slug)
+    form = PrepareDecisionForm(request.POST, call=call)
+    if not form.is_valid():
+        messages.error(request, _("Choose a completed ranking run of this call."))
+        return redirect("review:decision", slug=call.slug)
+    try:
+        service.prepare_decision(call=call, run=form.cleaned_data["run"], by=acting_user(request))
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("Draft decision prepared from the run's recommendation."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    call = _call(request, slug)
+    decision = _version(call, number)
+    try:
+        service.approve_decision(decision=decision, by=acting_user(request))
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("Decision approved. It can no longer change."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_promote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    call = _call(request, slug)
+    decision = _version(call, number)
+    form = PromoteForm(request.POST, lines=decision_lines(decision=decision))
+    if not form.is_valid():
+        messages.error(request, _("Choose the funded bid that leaves and give the reason."))
+        return redirect("review:decision", slug=call.slug)
+    bid = next(
+        line.bid
+        for line in decision_lines(decision=decision)
+        if line.bid_id == form.cleaned_data["leaving"]
+    )
+    try:
+        service.promote_from_reserve(
+            decision=decision,
+            leaving=bid,
+            reason=form.cleaned_data["reason"],
+            by=acting_user(request),
+        )
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("The first bid of the reserve list takes the place."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_revise(request: HttpRequest, slug: str) -> HttpResponse:
+    call = _call(request, slug)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for a new version of the decision."))
+        return redirect("review:decision", slug=call.slug)
+    try:
+        service.revise_decision(
+            call=call, reason=form.cleaned_data["reason"], by=acting_user(request)
+        )
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("New version in preparation: a copy of the approved one."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_discard(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    call = _call(request, slug)
+    try:
+        service.discard_draft(decision=_version(call, number), by=acting_user(request))
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("Draft discarded."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@require_POST
+@permission_required("jury.administer")
+def decision_withdraw(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    call = _call(request, slug)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for withdrawing the decision."))
+        return redirect("review:decision", slug=call.slug)
+    try:
+        service.withdraw_decision(
+            decision=_version(call, number),
+            reason=form.cleaned_data["reason"],
+            by=acting_user(request),
+        )
+    except ValidationError as error:
+        return _refused(request, call, error)
+    messages.success(request, _("Decision withdrawn: the evaluation is open again."))
+    return redirect("review:decision", slug=call.slug)
+
+
+@permission_required("jury.administer")
+def decision_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    call = _call(request, slug)
+    decision = _version(call, number)
+    lines = decision_lines(decision=decision)
+    if not lines and decision.status == Decision.Status.DISCARDED:
+        raise Http404
+    return render(
+        request,
+        "review/decisions/version.html",
+        {
+            "call": call,
+            "decision": decision,
+            "lines": lines,
+            "totals": rules_of_decision.totals(
+                [service.pure_line(line) for line in lines],
+                rules_of_decision.Bounds(
+                    int(call.envelope), int(call.min_winners), int(call.max_winners)
+                ),
+            ),
+        },
+    )
