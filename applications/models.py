@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.validators import validate_siren, validate_uai
 from portal import transitions
+from portal.editing import EvaluationFrozen
 
 
 class Institution(models.Model):
@@ -157,6 +158,10 @@ class CallQuerySet(models.QuerySet["Call"]):
         now = at or timezone.now()
         return self.filter(status=Call.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
 
+    def evaluation_open(self) -> "CallQuerySet":
+        """Calls whose evaluation is not frozen by a decision (``Call.evaluation_frozen``)."""
+        return self.exclude(status__in=Call.EVALUATION_FROZEN)
+
 
 class Call(models.Model):
     class Status(models.TextChoices):
@@ -179,6 +184,7 @@ class Call(models.Model):
             Status.PUBLISHED: set(),
         }
     )
+    EVALUATION_FROZEN = frozenset({Status.DECIDED, Status.PUBLISHED})
 
     class JuryVisibility(models.TextChoices):
         NEVER = "never", _("Never")
@@ -270,6 +276,24 @@ class Call(models.Model):
             errors["max_amount"] = _("The maximum amount per bid is below the minimum.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def evaluation_frozen(self) -> bool:
+        """From "decided" on, the evaluation is read-only for everyone: reviews, consensus,
+        assignments, conflicts, ranking runs, eligibility and the panel's minutes. Only
+        withdrawing an unpublished decision reopens it."""
+        return self.status in self.EVALUATION_FROZEN
+
+    def check_evaluation_open(self) -> None:
+        """Raise :class:`portal.editing.EvaluationFrozen` (a 403) once the call is decided."""
+        if self.evaluation_frozen:
+            raise EvaluationFrozen(
+                _(
+                    "The funding decision of this call is approved: its evaluation (reviews, "
+                    "consensus, assignments, conflicts, ranking runs, eligibility) is read-only. "
+                    "Withdrawing an unpublished decision, with a reason, reopens it."
+                )
+            )
 
     def is_accepting_submissions(self, *, at: datetime | None = None) -> bool:
         """Whether bids of this call may be started, changed, submitted or withdrawn at ``at``

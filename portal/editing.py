@@ -18,7 +18,7 @@ its version with :func:`swap_version`: one conditional ``UPDATE … WHERE versio
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F
 
@@ -40,6 +40,14 @@ class DeadlinePassed(ClosedForEdits):
 
 class Locked(ClosedForEdits):
     """Its workflow status locks the object (a submitted review, an approved report…)."""
+
+
+class EvaluationFrozen(PermissionDenied):
+    """The call is decided: its evaluation accepts no write (a 403 with this message).
+
+    A ``PermissionDenied`` rather than a ``ValidationError``: no form can fix it, and a view
+    that re-renders its form on ``ValidationError`` must not swallow it.
+    """
 
 
 class StaleEdit(ValidationError):

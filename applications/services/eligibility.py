@@ -21,6 +21,7 @@ SCREENING_STATUSES = frozenset({Call.Status.CLOSED, Call.Status.UNDER_REVIEW})
 
 def check_screening_open(*, call: Call, at=None) -> None:
     """Raise ``ValidationError`` unless bids of ``call`` may be screened now."""
+    call.check_evaluation_open()
     if call.status not in SCREENING_STATUSES or not call.deadline_passed(at=at):
         raise ValidationError(
             _(

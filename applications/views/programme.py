@@ -17,6 +17,7 @@ from applications.queries import bids_for_programme, calls_with_bid_counts
 from applications.rules import permission_required
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
+from portal.editing import EvaluationFrozen
 from portal.forms import add_errors
 from portal.users import acting_user
 
@@ -91,7 +92,7 @@ def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         check_screening_open(call=call)
         screening_open = True
-    except ValidationError:
+    except (ValidationError, EvaluationFrozen):
         screening_open = False
     return render(
         request,
@@ -144,6 +145,10 @@ def screen(request: HttpRequest, slug: str, public_id) -> HttpResponse:
         screening_open = False
         if request.method == "GET":
             messages.warning(request, " ".join(error.messages))
+    except EvaluationFrozen as frozen:
+        screening_open = False
+        if request.method == "GET":
+            messages.warning(request, str(frozen))
     return render(
         request,
         "applications/programme/screen.html",

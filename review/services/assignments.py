@@ -77,6 +77,7 @@ def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
 
 def assign_juror(*, bid: Bid, juror: JurorProfile, by: User) -> Assignment:
     """Assign one juror to one bid by hand; refused for conflicted pairs."""
+    bid.call.check_evaluation_open()
     with transaction.atomic():
         _check_assignable(bid=bid, juror=juror)
         if Assignment.objects.filter(bid=bid, juror=juror).exists():
@@ -93,6 +94,7 @@ def assign_juror(*, bid: Bid, juror: JurorProfile, by: User) -> Assignment:
 
 def unassign_juror(*, assignment: Assignment, by: User) -> None:
     """Remove a juror from a bid; refused once they have submitted their review."""
+    assignment.bid.call.check_evaluation_open()
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         review = getattr(assignment, "review", None)
@@ -112,6 +114,7 @@ def unassign_juror(*, assignment: Assignment, by: User) -> None:
 
 def set_rapporteur(*, assignment: Assignment, by: User) -> Assignment:
     """Make this assigned juror the bid's rapporteur (one per bid: the previous one steps down)."""
+    assignment.bid.call.check_evaluation_open()
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
         others = Assignment.objects.select_for_update().filter(
@@ -131,6 +134,7 @@ def request_assignment_proposal(
     *, call: Call, jurors_per_bid: int, min_load: int, max_load: int, by
 ) -> AssignmentProposal:
     """Record a proposal to compute; the caller enqueues ``task_compute_assignment``."""
+    call.check_evaluation_open()
     proposal = AssignmentProposal(
         call=call,
         jurors_per_bid=jurors_per_bid,
@@ -279,6 +283,7 @@ def save_assignment_proposal(
     e-mails leave after the transaction commits; they link to ``dashboard_url`` (by default
     the juror dashboard under ``PORTAL_SITE_URL``).
     """
+    proposal.call.check_evaluation_open()
     with transaction.atomic():
         proposal = (
             AssignmentProposal.objects.select_for_update()

@@ -208,6 +208,7 @@ def detect_conflicts(*, call: Call, now: datetime | None = None) -> DetectionSum
       also when the juror was invited after the declaration. Such a conflict is never
       removed by detection: the declaration stands; an administrator dismisses it.
     """
+    call.check_evaluation_open()
     now = now or timezone.now()
     jurors = _call_jurors(call=call)
     findings = _findings(call=call, jurors=jurors, now=now)
@@ -286,6 +287,7 @@ def _lock(conflict: Conflict) -> Conflict:
 
 def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
     """Confirm: the juror leaves the bid; their assignment and review go in the same step."""
+    conflict.bid.call.check_evaluation_open()
     with transaction.atomic():
         conflict = _lock(conflict)
         conflict.status = Conflict.Status.CONFIRMED
@@ -298,6 +300,7 @@ def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
 
 
 def dismiss_conflict(*, conflict: Conflict, by: User) -> Conflict:
+    conflict.bid.call.check_evaluation_open()
     with transaction.atomic():
         conflict = _lock(conflict)
         conflict.status = Conflict.Status.DISMISSED
@@ -310,6 +313,7 @@ def dismiss_conflict(*, conflict: Conflict, by: User) -> Conflict:
 
 def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by: User) -> Conflict:
     """Pin (or unpin) a decision so that detection running again leaves it as it is."""
+    conflict.bid.call.check_evaluation_open()
     with transaction.atomic():
         conflict = _lock(conflict)
         if pinned and conflict.status == Conflict.Status.SUGGESTED:
@@ -334,6 +338,7 @@ def declare_conflict(
     the bid: a confirmed ``Conflict`` (source juror) is recorded for the administrators,
     and the assignment and its review are deleted.
     """
+    bid.call.check_evaluation_open()
     reason = reason.strip()
     if has_conflict:
         if kind not in Conflict.Kind.values:
@@ -388,6 +393,7 @@ def declare_institution_conflict(
     matched: institutions must not learn who the jurors are (the returned declaration is
     the same either way).
     """
+    bid.call.check_evaluation_open()
     reason = reason.replace("\r\n", "\n").strip()
     declaration = InstitutionConflictDeclaration(
         bid=bid, email=email.strip(), reason=reason, declared_by=by

@@ -64,6 +64,7 @@ def save_consensus(
 
     ``rapporteur`` is the caller's active, rapporteur assignment on ``bid``.
     """
+    bid.call.check_evaluation_open()
     if not rapporteur.is_rapporteur or rapporteur.bid_id != bid.pk:
         raise PermissionDenied(_("Only the bid's rapporteur drafts its consensus report."))
     check_consensus_can_start(bid=bid)
@@ -117,6 +118,7 @@ def comment_on_consensus(
     *, report: ConsensusReport, author: JurorProfile, text: str
 ) -> ConsensusComment:
     """A juror of the bid comments on the consensus draft (until it is approved)."""
+    report.bid.call.check_evaluation_open()
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write a comment first.")})
@@ -130,6 +132,7 @@ def comment_on_consensus(
 
 def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     """An administrator approves a submitted report: it becomes the evaluation summary."""
+    report.bid.call.check_evaluation_open()
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can approve a consensus report."))
     with transaction.atomic():
@@ -154,6 +157,7 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
 
 def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     """An administrator sends a submitted report back to the rapporteur as a draft."""
+    report.bid.call.check_evaluation_open()
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can return a consensus report."))
     with transaction.atomic():

@@ -31,6 +31,7 @@ def adjust_consensus_score(
     *, report: ConsensusReport, criterion: Criterion, value: Decimal, reason: str, by: User
 ) -> PanelAdjustment:
     """Record the panel's score for one criterion of an approved consensus report."""
+    report.bid.call.check_evaluation_open()
     errors: dict[str, str] = {}
     if criterion.call_id != report.bid.call_id:
         errors["criterion"] = _("This criterion is not in the call's grid.")
@@ -81,6 +82,7 @@ def adjust_consensus_score(
 
 def save_minutes(*, bid: Bid, text: str, expected_version: int, by: User) -> PanelNote:
     """Save the minutes on ``bid`` if nobody saved since ``expected_version`` (0: none yet)."""
+    bid.call.check_evaluation_open()
     with transaction.atomic():
         note, _created = PanelNote.objects.select_for_update().get_or_create(bid=bid)
         if note.version != expected_version:

@@ -113,6 +113,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
     The caller enqueues ``task_run_ranking`` (on commit). With a lottery, a secret seed is
     drawn now and only its SHA-256 commitment is shown until the run is done.
     """
+    call.check_evaluation_open()
     data = ranking_data(call=call)
     codes = [criterion["code"] for criterion in data.data["criteria"]]
     _check_settings(settings, codes=codes)

@@ -62,9 +62,12 @@ def send_review_reminders(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     window_start = now
     window_end = now + timedelta(days=DAYS_BEFORE)
-    calls = Call.objects.filter(
-        review_deadline__gt=window_start, review_deadline__lte=window_end
-    ).order_by("review_deadline")
+    # A decided call's evaluation is frozen: nobody is asked to review any more.
+    calls = (
+        Call.objects.evaluation_open()
+        .filter(review_deadline__gt=window_start, review_deadline__lte=window_end)
+        .order_by("review_deadline")
+    )
     sent = 0
     for call in calls:
         assert call.review_deadline is not None  # filtered above

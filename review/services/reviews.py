@@ -118,7 +118,9 @@ def write_score_rows(
 
 
 def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
-    """Raise ``ClosedForEdits`` when the juror may no longer edit this review."""
+    """Raise ``ClosedForEdits`` when the juror may no longer edit this review (or
+    ``EvaluationFrozen`` once the call is decided)."""
+    assignment.bid.call.check_evaluation_open()
     if review is not None and review.status == Review.Status.SUBMITTED:
         raise Locked(
             _(
@@ -255,6 +257,7 @@ def reopen_review(*, review: Review, by: User, reason: str) -> ReviewReopening:
 
     The review deadline still applies: reopening after it does not let the juror edit.
     """
+    review.assignment.bid.call.check_evaluation_open()
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can reopen a review."))
     reason = (reason or "").strip()

@@ -73,7 +73,8 @@ def _render(
     report = _report(bid)
     ready = all_reviews_submitted(bid=bid)
     is_rapporteur = bool(assignment and assignment.is_rapporteur)
-    can_edit = is_rapporteur and ready and (report is None or report.is_editable)
+    frozen = bid.call.evaluation_frozen
+    can_edit = not frozen and is_rapporteur and ready and (report is None or report.is_editable)
     if can_edit and form is None:
         form = ConsensusForm(initial=ConsensusForm.initial_for(report), criteria=criteria)
     consensus_scores = {s.criterion_id: s for s in report.scores.all()} if report else {}
@@ -88,7 +89,11 @@ def _render(
             "is_rapporteur": is_rapporteur,
             "form": form if can_edit else None,
             "comment_form": comment_form or ConsensusCommentForm(),
-            "can_comment": not is_admin and report is not None and report.accepts_comments,
+            "can_comment": not frozen
+            and not is_admin
+            and report is not None
+            and report.accepts_comments,
+            "frozen": frozen,
             "consensus_rows": [(c, consensus_scores.get(c.pk)) for c in criteria],
             "cards": reviews_of_bid(bid=bid, criteria=criteria)
             if (is_admin or is_rapporteur) and ready

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
 from applications.rules import permission_required
-from portal.editing import ClosedForEdits, StaleEdit
+from portal.editing import ClosedForEdits, EvaluationFrozen, StaleEdit
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.reviews import SUBMIT, ReopenReviewForm, ReviewForm
@@ -156,6 +156,8 @@ def review_form(request: HttpRequest, public_id) -> HttpResponse:
         check_review_editable(assignment=assignment, review=review)
     except ClosedForEdits as closed:
         locked_message = " ".join(closed.messages)
+    except EvaluationFrozen as frozen:
+        locked_message = str(frozen)
 
     if request.method == "GET":
         form = ReviewForm(initial=ReviewForm.initial_for(review), criteria=criteria)

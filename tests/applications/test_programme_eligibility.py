@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from applications.models import Bid, Call
 from applications.services.eligibility import screen_bid
+from portal.editing import EvaluationFrozen
 from tests.factories import AdministratorFactory, BidFactory, CallFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +71,10 @@ def test_screen_bid_refuses_an_open_call_past_its_deadline():
 
 @pytest.mark.parametrize("status", [Call.Status.DECIDED, Call.Status.PUBLISHED])
 def test_screen_bid_refuses_after_the_review(status):
+    # The decision freezes the evaluation: a refusal no form can fix (a 403).
     bid = BidFactory(call=_closed_call(status), status=Bid.Status.SUBMITTED)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(EvaluationFrozen):
         screen_bid(bid=bid, eligible=True, reason="", by=AdministratorFactory())
 
 
