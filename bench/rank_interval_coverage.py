@@ -6,7 +6,9 @@ calibration and a bootstrap of B samples; the coverage of a level is the share o
 (jury, bid) pairs whose true rank (by true quality) lies in the bid's interval. An honest
 50 % interval covers about 50 %, a 90 % interval about 90 %. Also printed: how well
 P(selected) predicts being in the true top k (Brier score; share truly in the top k among
-clear winners, grey-zone bids and clear losers).
+clear winners, grey-zone bids and clear losers). In brackets, the share of the bootstrap's
+own samples inside each interval: ranks are integers and endpoints are included, so an
+interval holds somewhat more than its nominal share of its own samples.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulated_juries import SCENARIOS, simulated_input, true_ranks
 
-from review.ranking import DisconnectedJuryError, parse_params, solve
+from review.ranking import DisconnectedJuryError, compute_bootstrap_chunk, parse_params, solve
 
 
 def jury_figures(arguments: argparse.Namespace, rng: np.random.Generator, scenario: str) -> dict:
@@ -40,21 +42,32 @@ def jury_figures(arguments: argparse.Namespace, rng: np.random.Generator, scenar
     )
     data["calibration"] = arguments.calibration
     data["bootstrap"] = {"samples": arguments.samples, "seed": int(rng.integers(2**32))}
-    result = solve(parse_params(data))
+    params = parse_params(data)
+    chunk = compute_bootstrap_chunk(params, start=0, count=arguments.samples)
+    result = solve(params, bootstrap_chunks=[chunk])
+    histograms = {params.bids[index].id: h for index, h in enumerate(chunk["rank_counts"])}
     truth = true_ranks(quality)
     covered = {50: 0, 90: 0}
+    mass = {50: 0.0, 90: 0.0}
     p_selected, in_top = [], []
     for outcome in result.bids:
         rank = int(truth[outcome.id])
         robustness = outcome.robustness
         assert robustness is not None
-        covered[50] += robustness.rank_interval_50[0] <= rank <= robustness.rank_interval_50[1]
-        covered[90] += robustness.rank_interval_90[0] <= rank <= robustness.rank_interval_90[1]
+        for level, (low, high) in (
+            (50, robustness.rank_interval_50),
+            (90, robustness.rank_interval_90),
+        ):
+            covered[level] += low <= rank <= high
+            inside = sum(count for r, count in histograms[outcome.id] if low <= r <= high)
+            mass[level] += inside / arguments.samples
         p_selected.append(robustness.p_selected)
         in_top.append(rank <= arguments.top_k)
     return {
         "cover50": covered[50] / len(result.bids),
         "cover90": covered[90] / len(result.bids),
+        "mass50": mass[50] / len(result.bids),
+        "mass90": mass[90] / len(result.bids),
         "p": np.array(p_selected),
         "top": np.array(in_top),
     }
@@ -68,7 +81,8 @@ def run(arguments: argparse.Namespace) -> None:
         f"{arguments.samples} bootstrap samples per scenario"
     )
     print(
-        "coverage of the 50 % / 90 % rank intervals (± standard error over juries) | "
+        "coverage of the 50 % / 90 % rank intervals (± standard error over juries) "
+        "[share of the bootstrap's own samples inside them, integer ranks] | "
         "P(selected): Brier, share truly in top k among p>=.95 / grey zone / p<=.05"
     )
     for scenario in arguments.scenario or SCENARIOS:
@@ -84,6 +98,9 @@ def run(arguments: argparse.Namespace) -> None:
         top = np.concatenate([f["top"] for f in figures])
         grey = (p > 0.05) & (p < 0.95)
         cells = [_coverage(figures, "cover50"), _coverage(figures, "cover90")]
+        masses = [
+            f"{statistics.mean(f[key] for f in figures):5.1%}" for key in ("mass50", "mass90")
+        ]
         calibration = [
             f"{np.mean((p - top) ** 2):.3f}",
             _share(top[p >= 0.95]),
@@ -92,7 +109,8 @@ def run(arguments: argparse.Namespace) -> None:
         ]
         note = f", {skipped} disconnected skipped" if skipped else ""
         print(
-            f"{scenario:<32} {' / '.join(cells)} | {' '.join(calibration)} ({elapsed:.0f} s{note})"
+            f"{scenario:<32} {' / '.join(cells)} [{' / '.join(masses)}] | "
+            f"{' '.join(calibration)} ({elapsed:.0f} s{note})"
         )
     print(f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 

@@ -26,7 +26,7 @@ from review.ranking.robustness import (
 from review.ranking.selection import Selection
 
 # Bump when a change can alter any result: runs store it so that they stay explainable.
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
