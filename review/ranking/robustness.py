@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.linalg
 
+from review.ranking.aggregate import aggregate_criteria
 from review.ranking.calibration import leniency_rhs, leniency_system
 from review.ranking.errors import RankingInputError
 from review.ranking.model import BidId, LotteryParams
@@ -170,7 +171,7 @@ class _CriterionNoise:
     juror: IntArray
     fitted: FloatArray  # bid quality (+ juror leniency when refitted)
     residuals: FloatArray  # pooled, scaled for the fit's degrees of freedom
-    refit: tuple[FloatArray, bool] | None  # Cholesky factor of the leniency system
+    refit: FloatArray | None  # inverse of the leniency system (small: jurors × jurors)
 
 
 def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
@@ -188,21 +189,20 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
     juror = problem.raw.slot_jurors[bid, slot]
     n_bids, n_jurors = len(problem.bid_ids), len(problem.juror_ids)
     cells = calibrated[bid, slot]
-    per_bid = np.bincount(bid, minlength=n_bids)
-    quality = np.bincount(bid, weights=cells, minlength=n_bids) / np.maximum(per_bid, 1)
+    quality = aggregate_criteria(problem.calibrated[:, :, [criterion]], "mean")[:, 0]
     residuals = cells - quality[bid]
     fitted = quality[bid]
     refit = None
-    degrees = float(np.count_nonzero(per_bid))
+    degrees = float(np.unique(bid).size)
     method = problem.params.calibration
     if method == "additive" and bid.size:
         regularisation = problem.params.regularisation
         system = leniency_system(
             bid, juror, n_bids=n_bids, n_jurors=n_jurors, regularisation=regularisation
         )
-        refit = scipy.linalg.cho_factor(system)
-        inverse = scipy.linalg.cho_solve(refit, np.eye(n_jurors))
-        degrees += n_jurors - regularisation * float(np.trace(inverse))
+        # Inverted once per chunk: each sample's refit is then one small product.
+        refit = scipy.linalg.inv(system)
+        degrees += n_jurors - regularisation * float(np.trace(refit))
         fitted = fitted + (raw[bid, slot] - cells)  # plus the fitted leniency
     elif method == "zscore":
         degrees += float(np.unique(juror).size)
@@ -234,7 +234,7 @@ def _resampled_evaluation(
         scores = part.fitted + part.residuals[draws.astype(np.int64)]
         if part.refit is not None:
             rhs = leniency_rhs(part.bid, part.juror, scores, n_bids=n_bids, n_jurors=n_jurors)
-            scores = scores - scipy.linalg.cho_solve(part.refit, rhs)[part.juror]
+            scores = scores - (part.refit @ rhs)[part.juror]
         values[part.bid, part.slot, part.criterion] = scores
     return evaluate(problem, values)
 
