@@ -9,7 +9,12 @@ narrow (bench/rank_interval_coverage.py measures it):
 - the uncertainty of the jurors' fitted leniencies: each sample refits them;
 - the fit's lost degrees of freedom, and bids whose three or four jurors happen to agree:
   residuals are pooled per criterion and scaled by sqrt(N / (N - df)), df being the
-  effective number of fitted parameters (bid qualities plus the ridge's leniencies).
+  effective number of fitted parameters (bid qualities plus the ridge's leniencies);
+- fitted qualities spread more than the true ones (they carry their own noise): the
+  resamples start from qualities drawn towards their mean until they spread as much as
+  the true ones are estimated to;
+- ranks are integers: an interval keeps an endpoint rank only when most of its samples
+  lie inside (mid-ranks), instead of every rank its quantiles touch.
 
 Sample i draws from its own generator seeded with (seed, i), so a chunk of samples
 (start, count) can be computed anywhere and merged: the chunk results are integer
@@ -143,8 +148,8 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
         per_bid.append(
             BidRobustness(
                 p_selected=round(share, 9),
-                rank_interval_50=(_quantile(pairs, samples, 25), _quantile(pairs, samples, 75)),
-                rank_interval_90=(_quantile(pairs, samples, 5), _quantile(pairs, samples, 95)),
+                rank_interval_50=rank_interval(pairs, samples, 50),
+                rank_interval_90=rank_interval(pairs, samples, 90),
                 grey_zone=settings.grey_zone < share < 1 - settings.grey_zone,
             )
         )
@@ -191,9 +196,9 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
     cells = calibrated[bid, slot]
     quality = aggregate_criteria(problem.calibrated[:, :, [criterion]], "mean")[:, 0]
     residuals = cells - quality[bid]
-    fitted = quality[bid]
     refit = None
-    degrees = float(np.unique(bid).size)
+    scored = np.unique(bid)
+    degrees = float(scored.size)
     method = problem.params.calibration
     if method == "additive" and bid.size:
         regularisation = problem.params.regularisation
@@ -203,11 +208,14 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
         # Inverted once per chunk: each sample's refit is then one small product.
         refit = scipy.linalg.inv(system)
         degrees += n_jurors - regularisation * float(np.trace(refit))
-        fitted = fitted + (raw[bid, slot] - cells)  # plus the fitted leniency
     elif method == "zscore":
         degrees += float(np.unique(juror).size)
     if bid.size > degrees:
         residuals = residuals * np.sqrt(bid.size / (bid.size - degrees))
+    quality = _deconvolved(quality, scored, residuals, np.bincount(bid, minlength=n_bids))
+    fitted = quality[bid]
+    if refit is not None:
+        fitted = fitted + (raw[bid, slot] - cells)  # plus the fitted leniency
     return _CriterionNoise(
         criterion=criterion,
         bid=bid,
@@ -217,6 +225,26 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
         residuals=residuals,
         refit=refit,
     )
+
+
+def _deconvolved(
+    quality: FloatArray, scored: IntArray, residuals: FloatArray, per_bid: IntArray
+) -> FloatArray:
+    """Fitted qualities drawn towards their mean until they spread as the true ones do.
+
+    A fitted quality is the true one plus its own noise (variance sigma² / n_b), so the
+    fitted qualities spread more than the true ones: var(true) = var(fitted) - mean of
+    sigma² / n_b. Left as they are, the bootstrap's bids would stand farther apart than the
+    real ones and their ranks would vary too little.
+    """
+    fitted = quality[scored]
+    spread = float(fitted.var())
+    if spread <= 0.0:
+        return quality
+    noise = float(np.mean(residuals**2)) * float(np.mean(1.0 / per_bid[scored]))
+    factor = np.sqrt(max(spread - noise, 0.0) / spread)
+    centre = float(fitted.mean())
+    return np.asarray(centre + factor * (quality - centre), dtype=np.float64)
 
 
 def _resampled_evaluation(
@@ -244,14 +272,27 @@ def _histogram(ranks: np.ndarray) -> list[list[int]]:
     return [[int(value), int(count)] for value, count in zip(values, counts, strict=True)]
 
 
-def _quantile(pairs: Sequence[Sequence[int]], samples: int, percent: int) -> int:
-    """Smallest rank whose cumulative count reaches percent% of the samples (exact)."""
-    cumulative = 0
+def rank_interval(pairs: Sequence[Sequence[int]], samples: int, level: int) -> tuple[int, int]:
+    """The central `level` % rank interval, by mid-ranks (exact integer arithmetic).
+
+    A rank's mid-cumulative share counts the samples below it plus half of its own. The
+    interval runs from the first rank whose mid-cumulative share reaches (100 - level) / 2 %
+    to the last one not beyond (100 + level) / 2 %: an endpoint rank is kept when most of
+    its samples lie inside. Taking every rank the quantiles touch would make an interval
+    of integer ranks hold well over its level (a 50 % interval about 58 %).
+    """
+    low_percent, high_percent = 100 - level, 100 + level  # doubled, as the shares are
+    low = high = int(pairs[0][0])
+    below = 0
+    found_low = False
     for rank, count in pairs:
-        cumulative += count
-        if cumulative * 100 >= percent * samples:
-            return int(rank)
-    return int(pairs[-1][0])
+        middle = (2 * below + count) * 100  # 200 x (samples below + half of this rank's)
+        if not found_low and middle >= low_percent * samples:
+            low, found_low = int(rank), True
+        if middle <= high_percent * samples:
+            high = int(rank)
+        below += count
+    return low, max(low, high)
 
 
 # --- lottery ----------------------------------------------------------------------------
