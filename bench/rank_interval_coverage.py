@@ -7,8 +7,7 @@ calibration and a bootstrap of B samples; the coverage of a level is the share o
 50 % interval covers about 50 %, a 90 % interval about 90 %. Also printed: how well
 P(selected) predicts being in the true top k (Brier score; share truly in the top k among
 clear winners, grey-zone bids and clear losers). In brackets, the share of the bootstrap's
-own samples inside each interval: ranks are integers and endpoints are included, so an
-interval holds somewhat more than its nominal share of its own samples.
+own samples inside each interval (ranks are integers, so it is not exactly the level).
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ def run(arguments: argparse.Namespace) -> None:
     )
     print(
         "coverage of the 50 % / 90 % rank intervals (± standard error over juries) "
-        "[share of the bootstrap's own samples inside them, integer ranks] | "
+        "[share of the bootstrap's own samples inside them] | "
         "P(selected): Brier, share truly in top k among p>=.95 / grey zone / p<=.05"
     )
     for scenario in arguments.scenario or SCENARIOS:

@@ -141,8 +141,8 @@ def leniency_system(
 ) -> FloatArray:
     """The left side of the leniency equations: overlap Laplacian plus the ridge.
 
-    It depends only on who scored what, so the bootstrap factorises it once and refits
-    the leniencies of every resample (same design, new values) with `leniency_rhs`.
+    It depends only on who scored what, so the bootstrap inverts it once and refits the
+    leniencies of every resample (same design, new values) with `leniency_rhs`.
     """
     per_bid = np.bincount(bids, minlength=n_bids).astype(np.float64)
     per_juror = np.bincount(jurors, minlength=n_jurors).astype(np.float64)

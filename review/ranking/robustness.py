@@ -281,15 +281,17 @@ def rank_interval(pairs: Sequence[Sequence[int]], samples: int, level: int) -> t
     its samples lie inside. Taking every rank the quantiles touch would make an interval
     of integer ranks hold well over its level (a 50 % interval about 58 %).
     """
-    low_percent, high_percent = 100 - level, 100 + level  # doubled, as the shares are
+    # Shares compared as integers: mid-cumulative share >= (100 - level) / 2 % reads
+    # (2 × samples below + samples at this rank) × 100 >= (100 - level) × samples.
+    low_bound, high_bound = (100 - level) * samples, (100 + level) * samples
     low = high = int(pairs[0][0])
     below = 0
     found_low = False
     for rank, count in pairs:
-        middle = (2 * below + count) * 100  # 200 x (samples below + half of this rank's)
-        if not found_low and middle >= low_percent * samples:
+        middle = (2 * below + count) * 100
+        if not found_low and middle >= low_bound:
             low, found_low = int(rank), True
-        if middle <= high_percent * samples:
+        if middle <= high_bound:
             high = int(rank)
         below += count
     return low, max(low, high)
