@@ -38,6 +38,7 @@ from review.ranking.errors import RankingInputError
 from review.ranking.model import BidId, LotteryParams
 from review.ranking.problem import Evaluation, Problem, evaluate, select
 from review.ranking.selection import top_up
+from review.ranking.version import ENGINE_VERSION
 
 BootstrapChunk = dict[str, Any]
 FloatArray = npt.NDArray[np.float64]
@@ -94,6 +95,7 @@ def bootstrap_chunk(problem: Problem, *, start: int, count: int) -> BootstrapChu
         ranks[offset] = evaluation.ranks
     return {
         "fingerprint": problem.fingerprint,
+        "engine_version": ENGINE_VERSION,
         "start": start,
         "count": count,
         "selected": selected.tolist(),
@@ -112,6 +114,12 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
     for chunk in ordered:
         if chunk["fingerprint"] != ordered[0]["fingerprint"]:
             raise RankingInputError("bootstrap", "chunks come from different inputs")
+        if chunk.get("engine_version") != ENGINE_VERSION:
+            raise RankingInputError(
+                "bootstrap",
+                f"a chunk was computed by engine {chunk.get('engine_version', '1.0.0')}, "
+                f"not {ENGINE_VERSION}",
+            )
         if int(chunk["start"]) != expected_start:
             raise RankingInputError(
                 "bootstrap", f"chunks leave a gap or overlap at sample {expected_start}"
@@ -123,6 +131,7 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
                 counts[rank] = counts.get(rank, 0) + number
     return {
         "fingerprint": ordered[0]["fingerprint"],
+        "engine_version": ENGINE_VERSION,
         "start": 0,
         "count": expected_start,
         "selected": selected.tolist(),

@@ -108,6 +108,15 @@ def test_merge_chunks_refuses_a_gap():
         merge_chunks(chunks)
 
 
+def test_merge_chunks_refuses_a_chunk_of_another_engine_version():
+    params = parse_params(fragile_input())
+    chunk = compute_bootstrap_chunk(params, start=0, count=120)
+    del chunk["engine_version"]  # stored by engine 1.0, before a run was resumed
+
+    with pytest.raises(RankingInputError, match="computed by engine 1.0.0, not"):
+        merge_chunks([chunk])
+
+
 def test_solve_refuses_chunks_that_miss_samples():
     params = parse_params(fragile_input())
     chunk = compute_bootstrap_chunk(params, start=0, count=60)
