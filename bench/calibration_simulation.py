@@ -17,41 +17,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import simulated_juries  # bench/ is on sys.path when run as a script
+from simulated_juries import Leniency, simulated_input
+
 from review.ranking import DisconnectedJuryError, parse_params
 from review.ranking.problem import evaluate, prepare
 
-N_BIDS, N_JURORS, JURORS_PER_BID, TOP_K = 60, 20, 4, 10
+N_BIDS, N_JURORS, JURORS_PER_BID, TOP_K, NOISE, SPREAD = 60, 20, 4, 10, 0.4, 0.8
 METHODS = ("none", "zscore", "additive")
-SCENARIOS = {
-    "fair jury (no leniency)": lambda rng: np.zeros(N_JURORS),
-    "mild leniency, sd 0.3": lambda rng: rng.normal(0.0, 0.3, N_JURORS),
-    "strong leniency, sd 0.8": lambda rng: rng.normal(0.0, 0.8, N_JURORS),
-    "lenient/severe halves, ±0.8": lambda rng: rng.permutation(
-        np.repeat([0.8, -0.8], N_JURORS // 2)
-    ),
+SCENARIOS: dict[str, Leniency] = {
+    "fair jury (no leniency)": simulated_juries.SCENARIOS["fair jury (no leniency)"],
+    "mild leniency, sd 0.3": lambda rng, n, spread: rng.normal(0.0, 0.3, n),
+    "strong leniency, sd 0.8": simulated_juries.SCENARIOS["strong leniency, sd spread"],
+    "lenient/severe halves, ±0.8": simulated_juries.SCENARIOS["lenient/severe halves, ±spread"],
 }
-
-
-def simulated_input(rng: np.random.Generator, leniency: np.ndarray) -> tuple[dict, np.ndarray]:
-    quality = rng.normal(2.8, 0.6, N_BIDS)
-    scores = []
-    for bid in range(N_BIDS):
-        for juror in rng.choice(N_JURORS, JURORS_PER_BID, replace=False):
-            raw = quality[bid] + leniency[juror] + rng.normal(0.0, 0.4)
-            value = float(np.clip(np.round(raw * 2) / 2, 0.0, 5.0))
-            scores.append({"bid": bid, "juror": int(juror), "criterion": "q", "value": value})
-    data = {
-        "budget": 10**9,
-        "min_winners": 0,
-        "max_winners": TOP_K,
-        "criteria": [{"code": "q", "weight": 1.0}],
-        "calibration": "none",
-        "aggregate": "mean",
-        "rule": "merit_order",
-        "bids": [{"id": bid, "requested": 1} for bid in range(N_BIDS)],
-        "scores": scores,
-    }
-    return data, quality
 
 
 def top_k_found(data: dict, method: str, true_top: set[int]) -> float:
@@ -63,7 +42,7 @@ def top_k_found(data: dict, method: str, true_top: set[int]) -> float:
 
 def run(trials: int) -> None:
     print(
-        f"{N_BIDS} bids, {N_JURORS} jurors, {JURORS_PER_BID} jurors per bid, noise sd 0.4, "
+        f"{N_BIDS} bids, {N_JURORS} jurors, {JURORS_PER_BID} jurors per bid, noise sd {NOISE}, "
         f"top {TOP_K}; {trials} trials per scenario"
     )
     print("share of the true top-k found (mean) | trials where all top-k found")
@@ -72,7 +51,14 @@ def run(trials: int) -> None:
         shares: dict[str, list[float]] = {method: [] for method in METHODS}
         skipped = 0
         for _ in range(trials):
-            data, quality = simulated_input(rng, draw_leniency(rng))
+            data, quality = simulated_input(
+                rng,
+                draw_leniency(rng, N_JURORS, SPREAD),
+                n_bids=N_BIDS,
+                jurors_per_bid=JURORS_PER_BID,
+                noise=NOISE,
+                top_k=TOP_K,
+            )
             true_top = {int(bid) for bid in np.argsort(-quality)[:TOP_K]}
             try:
                 results = {method: top_k_found(data, method, true_top) for method in METHODS}

@@ -129,18 +129,40 @@ def additive(
 def _fit_leniency(
     bids: IntArray, jurors: IntArray, x: FloatArray, obs: Observations, regularisation: float
 ) -> FloatArray:
-    per_bid = np.bincount(bids, minlength=obs.n_bids).astype(np.float64)
-    per_juror = np.bincount(jurors, minlength=obs.n_jurors).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bid_mean = np.bincount(bids, weights=x, minlength=obs.n_bids) / per_bid
-        inverse_count = np.where(per_bid > 0, 1.0 / per_bid, 0.0)
+    system = leniency_system(
+        bids, jurors, n_bids=obs.n_bids, n_jurors=obs.n_jurors, regularisation=regularisation
+    )
+    rhs = leniency_rhs(bids, jurors, x, n_bids=obs.n_bids, n_jurors=obs.n_jurors)
+    return np.asarray(scipy.linalg.solve(system, rhs, assume_a="pos"), dtype=np.float64)
+
+
+def leniency_system(
+    bids: IntArray, jurors: IntArray, *, n_bids: int, n_jurors: int, regularisation: float
+) -> FloatArray:
+    """The left side of the leniency equations: overlap Laplacian plus the ridge.
+
+    It depends only on who scored what, so the bootstrap inverts it once and refits the
+    leniencies of every resample (same design, new values) with `leniency_rhs`.
+    """
+    per_bid = np.bincount(bids, minlength=n_bids).astype(np.float64)
+    per_juror = np.bincount(jurors, minlength=n_jurors).astype(np.float64)
+    inverse_count = np.where(per_bid > 0, 1.0 / np.maximum(per_bid, 1.0), 0.0)
     incidence = scipy.sparse.csr_matrix(
-        (np.ones(bids.size), (bids, jurors)), shape=(obs.n_bids, obs.n_jurors)
+        (np.ones(bids.size), (bids, jurors)), shape=(n_bids, n_jurors)
     )
     shared = (incidence.T @ scipy.sparse.diags(inverse_count) @ incidence).toarray()
-    system = np.diag(per_juror + regularisation) - shared
-    rhs = np.bincount(jurors, weights=x - bid_mean[bids], minlength=obs.n_jurors)
-    return np.asarray(scipy.linalg.solve(system, rhs, assume_a="pos"), dtype=np.float64)
+    return np.diag(per_juror + regularisation) - shared
+
+
+def leniency_rhs(
+    bids: IntArray, jurors: IntArray, x: FloatArray, *, n_bids: int, n_jurors: int
+) -> FloatArray:
+    """The right side: per juror, the sum of their scores' deviations from the bid means."""
+    per_bid = np.bincount(bids, minlength=n_bids).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bid_mean = np.bincount(bids, weights=x, minlength=n_bids) / per_bid
+    deviations = np.bincount(jurors, weights=x - bid_mean[bids], minlength=n_jurors)
+    return np.asarray(deviations, dtype=np.float64)
 
 
 def _check_connected(

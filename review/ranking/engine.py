@@ -24,9 +24,7 @@ from review.ranking.robustness import (
     summarise,
 )
 from review.ranking.selection import Selection
-
-# Bump when a change can alter any result: runs store it so that they stay explainable.
-ENGINE_VERSION = "1.0.0"
+from review.ranking.version import ENGINE_VERSION
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,20 @@
-"""How fragile is the funding line? Bootstrap over jurors, and a verifiable lottery.
+"""How fragile is the funding line? A residual bootstrap, and a verifiable lottery.
 
-Bootstrap: for each bid, draw its jurors with replacement (as many as it had), re-aggregate
-the already calibrated scores, re-check thresholds, re-rank and re-select with the run's
-rule. Calibration is fitted once on all the scores: it corrects jurors, while the
-bootstrap asks how much a bid's result depends on which jurors happened to read it.
+Bootstrap: each sample re-draws every score as its fitted part plus a residual drawn from
+the criterion's pooled residuals, refits the additive calibration on the new scores,
+re-aggregates, re-checks thresholds, re-ranks and re-selects with the run's rule.
+
+What a simple resampling of each bid's jurors left out, and made the 90 % rank interval too
+narrow (bench/rank_interval_coverage.py measures it):
+- the uncertainty of the jurors' fitted leniencies: each sample refits them;
+- the fit's lost degrees of freedom, and bids whose three or four jurors happen to agree:
+  residuals are pooled per criterion and scaled by sqrt(N / (N - df)), df being the
+  effective number of fitted parameters (bid qualities plus the ridge's leniencies);
+- fitted qualities spread more than the true ones (they carry their own noise): the
+  resamples start from qualities drawn towards their mean until they spread as much as
+  the true ones are estimated to;
+- ranks are integers: an interval keeps an endpoint rank only when most of its samples
+  lie inside (mid-ranks), instead of every rank its quantiles touch.
 
 Sample i draws from its own generator seeded with (seed, i), so a chunk of samples
 (start, count) can be computed anywhere and merged: the chunk results are integer
@@ -18,13 +29,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import scipy.linalg
 
+from review.ranking.aggregate import aggregate_criteria
+from review.ranking.calibration import leniency_rhs, leniency_system
 from review.ranking.errors import RankingInputError
 from review.ranking.model import BidId, LotteryParams
 from review.ranking.problem import Evaluation, Problem, evaluate, select
 from review.ranking.selection import top_up
+from review.ranking.version import ENGINE_VERSION
 
 BootstrapChunk = dict[str, Any]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -69,13 +87,15 @@ def bootstrap_chunk(problem: Problem, *, start: int, count: int) -> BootstrapChu
     n_bids = len(problem.bid_ids)
     selected = np.zeros(n_bids, dtype=np.int64)
     ranks = np.empty((count, n_bids), dtype=np.int64)
+    noise = [_criterion_noise(problem, criterion) for criterion in range(len(problem.weights))]
     for offset in range(count):
-        evaluation = _resampled_evaluation(problem, settings.seed, start + offset)
+        evaluation = _resampled_evaluation(problem, noise, settings.seed, start + offset)
         chosen = select(problem, evaluation)
         selected[evaluation.order[list(chosen.positions)]] += 1
         ranks[offset] = evaluation.ranks
     return {
         "fingerprint": problem.fingerprint,
+        "engine_version": ENGINE_VERSION,
         "start": start,
         "count": count,
         "selected": selected.tolist(),
@@ -94,6 +114,12 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
     for chunk in ordered:
         if chunk["fingerprint"] != ordered[0]["fingerprint"]:
             raise RankingInputError("bootstrap", "chunks come from different inputs")
+        if chunk.get("engine_version") != ENGINE_VERSION:
+            raise RankingInputError(
+                "bootstrap",
+                f"a chunk was computed by engine {chunk.get('engine_version', '1.0.0')}, "
+                f"not {ENGINE_VERSION}",
+            )
         if int(chunk["start"]) != expected_start:
             raise RankingInputError(
                 "bootstrap", f"chunks leave a gap or overlap at sample {expected_start}"
@@ -105,6 +131,7 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
                 counts[rank] = counts.get(rank, 0) + number
     return {
         "fingerprint": ordered[0]["fingerprint"],
+        "engine_version": ENGINE_VERSION,
         "start": 0,
         "count": expected_start,
         "selected": selected.tolist(),
@@ -130,8 +157,8 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
         per_bid.append(
             BidRobustness(
                 p_selected=round(share, 9),
-                rank_interval_50=(_quantile(pairs, samples, 25), _quantile(pairs, samples, 75)),
-                rank_interval_90=(_quantile(pairs, samples, 5), _quantile(pairs, samples, 95)),
+                rank_interval_50=rank_interval(pairs, samples, 50),
+                rank_interval_90=rank_interval(pairs, samples, 90),
                 grey_zone=settings.grey_zone < share < 1 - settings.grey_zone,
             )
         )
@@ -145,14 +172,107 @@ def run_bootstrap(problem: Problem) -> BootstrapSummary:
     return summarise(problem, merge_chunks([chunk]))
 
 
-def _resampled_evaluation(problem: Problem, seed: int, sample: int) -> Evaluation:
+@dataclass(frozen=True)
+class _CriterionNoise:
+    """One criterion's scores as fitted part + residual, and how to refit the leniencies.
+
+    Cells are the (bid, slot) pairs of the score cube that hold a score on the criterion.
+    """
+
+    criterion: int
+    bid: IntArray
+    slot: IntArray
+    juror: IntArray
+    fitted: FloatArray  # bid quality (+ juror leniency when refitted)
+    residuals: FloatArray  # pooled, scaled for the fit's degrees of freedom
+    refit: FloatArray | None  # inverse of the leniency system (small: jurors × jurors)
+
+
+def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
+    """Split a criterion's scores into fitted part and residuals, once per chunk.
+
+    The fitted quality of a bid is the mean of its calibrated scores (under the additive
+    model, exactly the fitted quality); the residual of a score is its calibrated value
+    minus that mean. Degrees of freedom: one per bid, plus, for the additive model, the
+    ridge's effective number of leniencies (n_jurors - regularisation × trace(system⁻¹));
+    for z-scores, one per juror (their means and sds are not refitted).
+    """
+    raw = problem.raw.values[:, :, criterion]
+    calibrated = problem.calibrated[:, :, criterion]
+    bid, slot = np.nonzero(~np.isnan(raw))
+    juror = problem.raw.slot_jurors[bid, slot]
+    n_bids, n_jurors = len(problem.bid_ids), len(problem.juror_ids)
+    cells = calibrated[bid, slot]
+    quality = aggregate_criteria(problem.calibrated[:, :, [criterion]], "mean")[:, 0]
+    residuals = cells - quality[bid]
+    refit = None
+    scored = np.unique(bid)
+    degrees = float(scored.size)
+    method = problem.params.calibration
+    if method == "additive" and bid.size:
+        regularisation = problem.params.regularisation
+        system = leniency_system(
+            bid, juror, n_bids=n_bids, n_jurors=n_jurors, regularisation=regularisation
+        )
+        # Inverted once per chunk: each sample's refit is then one small product.
+        refit = scipy.linalg.inv(system)
+        degrees += n_jurors - regularisation * float(np.trace(refit))
+    elif method == "zscore":
+        degrees += float(np.unique(juror).size)
+    if bid.size > degrees:
+        residuals = residuals * np.sqrt(bid.size / (bid.size - degrees))
+    quality = _deconvolved(quality, scored, residuals, np.bincount(bid, minlength=n_bids))
+    fitted = quality[bid]
+    if refit is not None:
+        fitted = fitted + (raw[bid, slot] - cells)  # plus the fitted leniency
+    return _CriterionNoise(
+        criterion=criterion,
+        bid=bid,
+        slot=slot,
+        juror=juror,
+        fitted=fitted,
+        residuals=residuals,
+        refit=refit,
+    )
+
+
+def _deconvolved(
+    quality: FloatArray, scored: IntArray, residuals: FloatArray, per_bid: IntArray
+) -> FloatArray:
+    """Fitted qualities drawn towards their mean until they spread as the true ones do.
+
+    A fitted quality is the true one plus its own noise (variance sigma² / n_b), so the
+    fitted qualities spread more than the true ones: var(true) = var(fitted) - mean of
+    sigma² / n_b. Left as they are, the bootstrap's bids would stand farther apart than the
+    real ones and their ranks would vary too little.
+    """
+    fitted = quality[scored]
+    spread = float(fitted.var())
+    if spread <= 0.0:
+        return quality
+    noise = float(np.mean(residuals**2)) * float(np.mean(1.0 / per_bid[scored]))
+    factor = np.sqrt(max(spread - noise, 0.0) / spread)
+    centre = float(fitted.mean())
+    return np.asarray(centre + factor * (quality - centre), dtype=np.float64)
+
+
+def _resampled_evaluation(
+    problem: Problem, noise: Sequence[_CriterionNoise], seed: int, sample: int
+) -> Evaluation:
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sample])))
-    counts = problem.raw.slot_counts
-    n_bids, width = problem.raw.slot_jurors.shape
-    # Uniform doubles (a stable stream) scaled to each bid's juror count.
-    draws = np.floor(generator.random((n_bids, width)) * counts[:, None]).astype(np.int64)
-    values = problem.calibrated[np.arange(n_bids)[:, None], draws]
-    values[np.arange(width)[None, :] >= counts[:, None]] = np.nan
+    # Uniform doubles (a stable stream), one per cell of the cube, scaled to the pool sizes.
+    uniforms = generator.random(problem.raw.values.shape)
+    values = np.full(problem.raw.values.shape, np.nan)
+    n_bids, n_jurors = len(problem.bid_ids), len(problem.juror_ids)
+    for part in noise:
+        if part.bid.size == 0:
+            continue
+        draws = np.floor(uniforms[part.bid, part.slot, part.criterion] * part.residuals.size)
+        scores = part.fitted + part.residuals[draws.astype(np.int64)]
+        if part.refit is not None:
+            rhs = leniency_rhs(part.bid, part.juror, scores, n_bids=n_bids, n_jurors=n_jurors)
+            scores = scores - (part.refit @ rhs)[part.juror]
+        values[part.bid, part.slot, part.criterion] = scores
     return evaluate(problem, values)
 
 
@@ -161,14 +281,29 @@ def _histogram(ranks: np.ndarray) -> list[list[int]]:
     return [[int(value), int(count)] for value, count in zip(values, counts, strict=True)]
 
 
-def _quantile(pairs: Sequence[Sequence[int]], samples: int, percent: int) -> int:
-    """Smallest rank whose cumulative count reaches percent% of the samples (exact)."""
-    cumulative = 0
+def rank_interval(pairs: Sequence[Sequence[int]], samples: int, level: int) -> tuple[int, int]:
+    """The central `level` % rank interval, by mid-ranks (exact integer arithmetic).
+
+    A rank's mid-cumulative share counts the samples below it plus half of its own. The
+    interval runs from the first rank whose mid-cumulative share reaches (100 - level) / 2 %
+    to the last one not beyond (100 + level) / 2 %: an endpoint rank is kept when most of
+    its samples lie inside. Taking every rank the quantiles touch would make an interval
+    of integer ranks hold well over its level (a 50 % interval about 58 %).
+    """
+    # Shares compared as integers: mid-cumulative share >= (100 - level) / 2 % reads
+    # (2 × samples below + samples at this rank) × 100 >= (100 - level) × samples.
+    low_bound, high_bound = (100 - level) * samples, (100 + level) * samples
+    low = high = int(pairs[0][0])
+    below = 0
+    found_low = False
     for rank, count in pairs:
-        cumulative += count
-        if cumulative * 100 >= percent * samples:
-            return int(rank)
-    return int(pairs[-1][0])
+        middle = (2 * below + count) * 100
+        if not found_low and middle >= low_bound:
+            low, found_low = int(rank), True
+        if middle <= high_bound:
+            high = int(rank)
+        below += count
+    return low, max(low, high)
 
 
 # --- lottery ----------------------------------------------------------------------------
