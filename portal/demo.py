@@ -8,6 +8,9 @@ versions, receipts, conflicts, assignments, reviews and a ranking run — nothin
 - "IA-cluster — wave 1" is UNDER REVIEW: 12 submitted bids, eligibility screened, 12
   jurors (some with real conflicts), a saved assignment, reviews in every state, consensus
   reports, and a completed ranking run.
+- "IA-cluster — wave 0" is DECIDED: every review and consensus in, a ranking run, and a
+  funding decision prepared by one administrator (with one deviation: an amount cut to the
+  bid's minimum, with its reason) and approved by a second one, with a reserve list.
 """
 
 import functools
@@ -34,6 +37,7 @@ from review.models import Assignment, Conflict, Criterion, JurorProfile
 from review.services import assignments as assignment_services
 from review.services import conflicts as conflict_services
 from review.services import consensus as consensus_services
+from review.services import decisions as decision_services
 from review.services import jurors as juror_services
 from review.services import ranking_runs as ranking_services
 from review.services import reviews as review_services
@@ -41,7 +45,10 @@ from review.services import reviews as review_services
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for the local demo
 OPEN_CALL_SLUG = "ia-cluster-demo"
 REVIEW_CALL_SLUG = "ia-cluster-wave-1"
+DECIDED_CALL_SLUG = "ia-cluster-wave-0"
 ADMIN_EMAIL = "admin@demo.ia-cluster.fr"
+# Four eyes: the decision prepared by one administrator is approved by another.
+SECOND_ADMIN_EMAIL = "admin2@demo.ia-cluster.fr"
 
 # (name, kind, city, e-mail domain, focus) — all fictional.
 INSTITUTIONS = [
@@ -551,10 +558,153 @@ def _load() -> str:
         ),
     ]
 
+    decision = _decided_wave(
+        institutions=[institution for institution, _focus in institutions],
+        focus={institution.pk: focus for institution, focus in institutions},
+        coordinator=coordinator,
+        jurors=[juror for juror, _lenient in jurors],
+        admin=admin,
+        rng=rng,
+    )
+
     return (
+        f"decision v{decision.number} on wave 0 ({decision.get_status_display()}), "
         f"{len(runs)} ranking runs ({', '.join(run.status for run in runs)}), "
         f"{consensus_count} consensus reports, "
-        f"{len(institutions)} institutions, 2 calls, {Bid.objects.count()} bids, "
+        f"{len(institutions)} institutions, 3 calls, {Bid.objects.count()} bids, "
         f"{len(jurors)} jurors, {len(assignments)} assignments, "
         f"{detection}"
     )
+
+
+def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
+    """Wave 0, already decided: 10 bids, all reviewed, every consensus approved, a run and
+    an approved decision with one deviation and a reserve list (a pilot wave: a smaller
+    envelope, 3 to 6 winners)."""
+    call = _make_call(
+        slug=DECIDED_CALL_SLUG,
+        title_en="IA-cluster — wave 0 (decided)",
+        title_fr="IA-cluster — vague 0 (décidée)",
+        closes_in=timedelta(days=1),
+        admin=admin,
+    )
+    bids = []
+    for index, institution in enumerate(institutions[2:12]):
+        partner = institutions[(index + 7) % len(institutions)]
+        by = coordinator(institution)
+        bid = _write_bid(
+            call=call,
+            institution=institution,
+            focus=focus[institution.pk],
+            partners=[partner],
+            by=by,
+            rng=rng,
+        )
+        submission_services.submit_bid(bid=bid, by=by)
+        bids.append((bid, rng.uniform(2.6, 4.6)))
+    now = timezone.now()
+    Call.objects.filter(pk=call.pk).update(
+        opens_at=now - timedelta(days=200),
+        closes_at=now - timedelta(days=120),
+        review_deadline=now - timedelta(days=30),
+        envelope=240_000_000,
+        min_winners=3,
+        max_winners=6,
+    )
+    call.refresh_from_db()
+    call_services.transition_call(call=call, to_status=Call.Status.CLOSED, by=admin)
+    for bid, _quality in bids:
+        eligibility_services.screen_bid(bid=bid, eligible=True, reason="", by=admin)
+    call_services.transition_call(call=call, to_status=Call.Status.UNDER_REVIEW, by=admin)
+
+    for juror in jurors:
+        juror.calls.add(call)
+    conflict_services.detect_conflicts(call=call)
+    for conflict in Conflict.objects.filter(bid__call=call, status=Conflict.Status.SUGGESTED):
+        conflict_services.confirm_conflict(conflict=conflict, by=admin)
+    proposal = assignment_services.request_assignment_proposal(
+        call=call, jurors_per_bid=3, min_load=1, max_load=4, by=admin
+    )
+    assignment_services.compute_assignment_proposal(proposal=proposal)
+    proposal.refresh_from_db()
+    # Reviewed in the past: the review deadline is lifted for the writes, then set back.
+    Call.objects.filter(pk=call.pk).update(review_deadline=None)
+    assignment_services.save_assignment_proposal(proposal=proposal, by=admin)
+    quality = dict(bids)
+    criteria = list(call.criteria.all())
+    for assignment in Assignment.objects.filter(bid__call=call).select_related(
+        "juror__user", "bid"
+    ):
+        juror, bid = assignment.juror, assignment.bid
+        conflict_services.declare_conflict(juror=juror, bid=bid, has_conflict=False)
+        review_services.submit_review(
+            assignment=assignment,
+            by=juror.user,
+            scores={
+                criterion.pk: review_services.ScoreInput(
+                    value=_score(rng, quality[bid], rng.gauss(0, 0.3)),
+                    comment=f"{criterion.name_en}: assessed against the call's aims.",
+                )
+                for criterion in criteria
+            },
+            overall_comment="A cluster with a clear international ambition.",
+            confidence=3,
+            expected_version=0,
+        )
+    for bid, bid_quality in bids:
+        first = Assignment.objects.filter(bid=bid).order_by("pk").first()
+        if first is None:
+            continue
+        rapporteur = assignment_services.set_rapporteur(assignment=first, by=admin)
+        report = consensus_services.save_consensus(
+            bid=bid,
+            rapporteur=rapporteur,
+            by=rapporteur.juror.user,
+            scores={
+                criterion.pk: review_services.ScoreInput(
+                    value=_score(rng, bid_quality, 0.0),
+                    comment=f"The jury agrees on {criterion.name_en.lower()}.",
+                )
+                for criterion in criteria
+            },
+            summary="The jury's consensus: a credible cluster; the governance needs sharpening.",
+            expected_version=0,
+            submit=True,
+        )
+        consensus_services.approve_consensus(report=report, by=admin)
+    Call.objects.filter(pk=call.pk).update(review_deadline=now - timedelta(days=30))
+    call.refresh_from_db()
+
+    run = ranking_services.create_and_run_ranking(
+        call=call,
+        by=admin,
+        settings=ranking_services.RunSettings(
+            rule="optimal", calibration="additive", bootstrap_samples=200, bootstrap_seed=2025
+        ),
+    )
+    second_admin = _user(SECOND_ADMIN_EMAIL, staff=True)
+    decision = decision_services.prepare_decision(call=call, run=run, by=admin)
+    lines = list(decision.lines.select_related("bid").order_by("rank"))
+    cut = next(line for line in lines if line.outcome == "funded")
+    changes = {
+        line.bid_id: decision_services.LineInput(
+            outcome=line.outcome,
+            amount=line.amount_awarded,
+            reserve_position=line.reserve_position,
+            override_reason="Reviewed by fewer jurors after a confirmed conflict."
+            if line.under_reviewed and line.outcome == "funded"
+            else "",
+        )
+        for line in lines
+    }
+    changes[cut.bid_id] = decision_services.LineInput(
+        outcome="funded",
+        amount=int(cut.bid.minimum_amount),
+        reason=(
+            "The equipment line duplicates national computing infrastructure (GENCI): funded at "
+            "the bid's minimum."
+        ),
+        override_reason=changes[cut.bid_id].override_reason,
+    )
+    decision_services.save_decision(decision=decision, changes=changes, by=admin)
+    return decision_services.approve_decision(decision=decision, by=second_admin)

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from applications.models import Bid, BidVersion, Call
-from review.models import Assignment, Conflict, ConsensusReport, RankingRun, Review
+from review.models import Assignment, Conflict, ConsensusReport, Decision, RankingRun, Review
 
 pytestmark = pytest.mark.django_db
 
@@ -10,19 +10,40 @@ pytestmark = pytest.mark.django_db
 def test_load_demo_creates_calls_in_every_state_and_a_jury_at_work():
     call_command("load_demo")
 
-    assert set(Call.objects.values_list("status", flat=True)) == {"open", "under_review"}
+    assert set(Call.objects.values_list("status", flat=True)) == {"open", "under_review", "decided"}
     assert set(Bid.objects.values_list("status", flat=True)) == {"draft", "submitted", "withdrawn"}
     assert (
         BidVersion.objects.exclude(receipt_pdf="").count()
         == Bid.objects.exclude(status="draft").count()
     )
     assert Conflict.objects.filter(status=Conflict.Status.CONFIRMED).exists()
-    assert Assignment.objects.count() == 33
+    assert Assignment.objects.filter(bid__call__slug="ia-cluster-wave-1").count() == 33
     assert set(Review.objects.values_list("status", flat=True)) == {"draft", "submitted"}
-    assert ConsensusReport.objects.filter(status=ConsensusReport.Status.APPROVED).count() == 1
-    runs = RankingRun.objects.all()
+    assert (
+        ConsensusReport.objects.filter(
+            status=ConsensusReport.Status.APPROVED, bid__call__slug="ia-cluster-wave-1"
+        ).count()
+        == 1
+    )
+    runs = RankingRun.objects.filter(call__slug="ia-cluster-wave-1")
     assert [run.status for run in runs] == ["done", "done"]
     assert all(5 <= len(run.result["winners"]) <= 10 for run in runs)
+
+
+def test_load_demo_has_a_decided_wave_with_a_deviation_and_a_reserve_list():
+    call_command("load_demo")
+
+    wave0 = Call.objects.get(slug="ia-cluster-wave-0")
+    decision = Decision.objects.get(call=wave0)
+    lines = list(decision.lines.all())
+    assert wave0.status == Call.Status.DECIDED
+    assert decision.status == Decision.Status.APPROVED
+    assert decision.approved_by != decision.prepared_by
+    assert [line.reason != "" for line in lines].count(True) == 1
+    assert any(line.outcome == "reserve" for line in lines)
+    funded = [line for line in lines if line.outcome == "funded"]
+    assert wave0.min_winners <= len(funded) <= wave0.max_winners
+    assert sum(line.amount_awarded for line in funded) <= wave0.envelope
 
 
 def test_load_demo_twice_changes_nothing():
