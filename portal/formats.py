@@ -46,6 +46,19 @@ def format_euros(amount: int | Decimal | float | None, *, language: str | None =
     return f"{sign}{digits}\u00a0€" if french else f"{sign}€{digits}"
 
 
+def format_score(
+    value: int | Decimal | float | None, *, places: int = 2, language: str | None = None
+) -> str:
+    """A score with ``places`` decimals: ``3,25`` in French, ``3.25`` in English; ``—`` when
+    there is none. Cheap on purpose: list pages show thousands of scores."""
+    if value is None or value == "":
+        return "—"
+    text = f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}"
+    with _in(language):
+        french = (translation.get_language() or "").startswith("fr")
+    return text.replace(".", ",") if french else text
+
+
 def paris_localtime(value: datetime) -> datetime:
     """``value`` (aware, any zone) as a Europe/Paris wall-clock time."""
     return timezone.localtime(value, PARIS)

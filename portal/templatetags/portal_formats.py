@@ -33,3 +33,9 @@ def paris_date(value: datetime | None) -> str:
 @register.filter
 def paris_time(value: datetime | None) -> str:
     return formats.format_paris_time(value, seconds=True)
+
+
+@register.filter
+def score(value: int | Decimal | float | None, places: int = 2) -> str:
+    """``{{ value|score }}`` (two decimals) or ``{{ value|score:1 }}``; ``—`` for none."""
+    return formats.format_score(value, places=int(places))

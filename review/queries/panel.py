@@ -100,9 +100,11 @@ def panel_meeting(*, call: Call, run: RankingRun | None) -> PanelMeeting:
             "pk", "bid_id", "status", "summary"
         )
     }
-    consensus: dict[int, dict[int, ConsensusScore]] = defaultdict(dict)
-    for score in ConsensusScore.objects.filter(report__bid__call=call).select_related("report"):
-        consensus[score.report.bid_id][score.criterion_id] = score
+    consensus: dict[int, dict[int, tuple[Decimal | None, str]]] = defaultdict(dict)
+    for bid_id, criterion_id, value, comment in ConsensusScore.objects.filter(
+        report__bid__call=call
+    ).values_list("report__bid_id", "criterion_id", "value", "comment"):
+        consensus[bid_id][criterion_id] = (value, comment)
     history: dict[int, list[PanelAdjustment]] = defaultdict(list)
     latest: dict[tuple[int, int], Decimal] = {}
     for adjustment in (
@@ -136,7 +138,7 @@ def panel_meeting(*, call: Call, run: RankingRun | None) -> PanelMeeting:
                         juror_values=[
                             juror_scores[bid.pk][name].get(criterion.pk) for name in jurors
                         ],
-                        consensus=scores[criterion.pk].value if criterion.pk in scores else None,
+                        consensus=scores[criterion.pk][0] if criterion.pk in scores else None,
                         panel=latest.get((bid.pk, criterion.pk)),
                     )
                     for criterion in criteria
@@ -145,7 +147,7 @@ def panel_meeting(*, call: Call, run: RankingRun | None) -> PanelMeeting:
                 report_id=report.pk if approved and report else None,
                 consensus_status=report.status if report else None,
                 consensus_summary=report.summary if report else "",
-                consensus_comments={pk: score.comment for pk, score in scores.items()},
+                consensus_comments={pk: comment for pk, (_value, comment) in scores.items()},
                 adjustments=history.get(bid.pk, []),
                 note_text=note.text if note else "",
                 note_version=note.version if note else 0,

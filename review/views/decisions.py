@@ -16,7 +16,7 @@ from applications.rules import permission_required
 from portal.users import acting_user
 from review import decision as rules_of_decision
 from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
-from review.models import Decision
+from review.models import BidDecision, Decision
 from review.queries.decisions import decision_lines, decisions_of
 from review.services import decisions as service
 
@@ -91,6 +91,7 @@ def _page(
             "draft": draft,
             "approved": approved,
             "shown": shown,
+            "outcomes": BidDecision.Outcome.choices,
             "rows": [(form, line_problems.get(form.line.bid_id, [])) for form in forms or []],
             "totals": _totals(call, forms) if forms else None,
             "overall_errors": overall_errors or [],
