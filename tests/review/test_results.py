@@ -12,6 +12,7 @@ from django.urls import reverse
 from applications.models import Call
 from review.models import BidDecision, RankingRun
 from review.queries.results import RESULTS_COLUMNS
+from review.services import decisions as decision_service
 from review.services.ranking_runs import RunSettings
 from tests.factories import (
     AdministratorFactory,
@@ -170,6 +171,27 @@ def test_results_page_shows_the_lottery_commitment_and_its_reveal(client):
     assert "The revealed seed matches the commitment." in method
     document = client.get(reverse("results:json", args=[drawn.call.slug])).json()
     assert document["method"]["lottery"] == {"commitment": commitment, "seed": seed}
+
+
+def test_results_follow_a_version_approved_after_publication(client, published):
+    first = published.decision
+    leaving = _lines(first, F.FUNDED)[0].bid
+    promoted = _lines(first, F.RESERVE)[0].bid
+    draft = decision_service.revise_decision(
+        call=published.call, reason="A winner withdrew.", by=AdministratorFactory()
+    )
+    preparer = AdministratorFactory()
+    decision_service.promote_from_reserve(
+        decision=draft, leaving=leaving, reason="Withdrew on 3 May.", by=preparer
+    )
+    decision_service.approve_decision(decision=draft, by=AdministratorFactory())
+
+    document = client.get(reverse("results:json", args=[published.call.slug])).json()
+
+    funded = [row["bid_acronym"] for row in document["results"] if row["outcome"] == "funded"]
+    assert document["call"]["decision_version"] == 2
+    assert promoted.acronym in funded
+    assert leaving.acronym not in [row["bid_acronym"] for row in document["results"]]
 
 
 def test_results_page_in_french(client, published):
