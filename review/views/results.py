@@ -58,13 +58,18 @@ def results_page(request: HttpRequest, slug: str) -> HttpResponse:
 def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
     call = access_published_call(slug=slug)
     rows = published_results(call)
-    return table_csv_response(
+    response = table_csv_response(
         header=RESULTS_COLUMNS,
         rows=([row[column] for column in RESULTS_COLUMNS] for row in rows),
         filename=f"results-{call.slug}.csv",
     )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def results_json(request: HttpRequest, slug: str) -> HttpResponse:
     results = call_results(call=access_published_call(slug=slug))
-    return JsonResponse(results_document(results), json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(results_document(results), json_dumps_params={"ensure_ascii": False})
+    # Open data: scripts on other sites may read it (nothing here depends on a session).
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

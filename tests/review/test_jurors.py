@@ -309,3 +309,17 @@ def test_invite_juror_is_not_listed_unless_agreed():
     listed = _invite(administrator_with_totp(), email="grace@uni.example", listed_publicly=True)
 
     assert (juror.listed_publicly, listed.listed_publicly) == (False, True)
+
+
+def test_juror_list_shows_who_agreed_to_be_listed(client):
+    juror_with_totp(display_name="Ada Listed", listed_publicly=True)
+    juror_with_totp(display_name="Bob Unlisted")
+    client.force_login(administrator_with_totp())
+
+    html = client.get(reverse("review:juror_list")).content.decode()
+
+    rows = {name: html.split(name)[1].split("</tr>")[0] for name in ("Ada Listed", "Bob Unlisted")}
+    assert ("<td>yes</td>" in rows["Ada Listed"], "<td>yes</td>" in rows["Bob Unlisted"]) == (
+        True,
+        False,
+    )

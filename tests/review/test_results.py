@@ -238,6 +238,7 @@ def test_results_csv_has_the_stable_columns_and_the_decision_rows(client, publis
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Access-Control-Allow-Origin"] == "*"
     assert f"results-{published.call.slug}.csv" in response["Content-Disposition"]
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0] == [
@@ -263,6 +264,7 @@ def test_results_json_matches_the_decision(client, published):
 
     document = json.loads(response.content)
     assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
     assert document["columns"] == list(RESULTS_COLUMNS)
     assert [list(row) for row in document["results"]] == [list(RESULTS_COLUMNS)] * len(
         document["results"]
