@@ -2,7 +2,8 @@
 
 Jurors and administrators see bids, scores and reviews: without TOTP (``needs_mfa`` in
 ``applications/rules.py``, which also reads the DEBUG-only demo relaxation) they reach
-nothing but their account pages (``ACCOUNT_PAGE_PREFIXES``). ``TotpGateMiddleware`` is the
+nothing but their account pages (``ACCOUNT_PAGE_PREFIXES``) and the public pages everyone
+reads (``PUBLIC_PAGE_PREFIXES``: the published results). ``TotpGateMiddleware`` is the
 one gate, for every page: programme, bids, institutions, jury and the Django admin. A page is
 answered with a redirect to allauth's TOTP activation (the page is offered back afterwards);
 a JSON endpoint (``json_endpoint``) with a 403 the script can show.
@@ -32,6 +33,9 @@ MFA_RETURN_SESSION_KEY = "portal_mfa_return_to"
 # reach the middleware (WhiteNoise answers first); media files are not served by Django.
 ACCOUNT_PAGE_PREFIXES = ("/accounts/", "/i18n/", "/jsi18n/")
 ACCOUNT_PAGE_PATHS = ("/",)
+# Pages open to everyone, signed in or not: the published results and their open data
+# (``review.views.results``), which show nothing a visitor without an account cannot read.
+PUBLIC_PAGE_PREFIXES = ("/results/",)
 
 
 def json_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -85,6 +89,10 @@ def is_account_page(path: str) -> bool:
     return path in ACCOUNT_PAGE_PATHS or path.startswith(ACCOUNT_PAGE_PREFIXES)
 
 
+def is_public_page(path: str) -> bool:
+    return path.startswith(PUBLIC_PAGE_PREFIXES)
+
+
 class TotpGateMiddleware:
     """The one TOTP gate: a juror or administrator without TOTP reaches only account pages.
 
@@ -99,7 +107,8 @@ class TotpGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        if is_account_page(request.path_info) or not needs_mfa(request.user):
+        path = request.path_info
+        if is_account_page(path) or is_public_page(path) or not needs_mfa(request.user):
             return None
         if getattr(view_func, "answers_json", False):
             return mfa_required_json()

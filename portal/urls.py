@@ -16,4 +16,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("applications.urls")),
     path("jury/", include("review.urls")),
+    path("results/", include("review.results_urls")),
 ]

@@ -45,7 +45,7 @@ class AffiliationInline(admin.TabularInline):
 @admin.register(models.JurorProfile)
 class JurorProfileAdmin(admin.ModelAdmin):
     list_display = ["display_name", "user", "country", "languages"]
-    list_filter = ["calls", "country"]
+    list_filter = ["calls", "country", "listed_publicly"]
     list_select_related = ["user"]
     search_fields = ["display_name", "user__email", "keywords", "expertise"]
     filter_horizontal = ["calls"]

@@ -16,6 +16,7 @@ formula (``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe.
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse
@@ -203,3 +204,12 @@ def input_json_response(run: RankingRun) -> HttpResponse:
     response = HttpResponse(text, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(run, "-input.json")}"'
     return response
+
+
+def table_csv_response(
+    *, header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str
+) -> HttpResponse:
+    """A CSV download of ``header`` then ``rows`` (UTF-8 with a BOM; ``None`` as an empty
+    cell; text that a spreadsheet would run as a formula is prefixed with a quote)."""
+    body = [list(header)] + [["" if v is None else _safe(v) for v in row] for row in rows]
+    return _csv_response(body, filename)

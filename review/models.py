@@ -123,6 +123,15 @@ class JurorProfile(models.Model):
     expertise = models.TextField(_("expertise statement"), blank=True)
     keywords = models.CharField(_("keywords"), max_length=500, blank=True)
     languages = models.CharField(_("languages"), max_length=200, blank=True)
+    # The public results page names only the jurors who agreed (``review.queries.results``).
+    listed_publicly = models.BooleanField(
+        _("listed on the public results page"),
+        default=False,
+        help_text=_(
+            "The juror's name, country and current affiliation appear in the jury's "
+            "composition on the published results of their calls."
+        ),
+    )
     calls = models.ManyToManyField(
         Call, related_name="jurors", blank=True, verbose_name=_("calls for projects")
     )

@@ -30,6 +30,14 @@ class JurorProfileAdminForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The calls whose jury this person sits on."),
     )
+    listed_publicly = forms.BooleanField(
+        label=_("Listed on the public results page"),
+        required=False,
+        help_text=_(
+            "Only with the juror's agreement: name, country and current affiliation appear "
+            "in the jury's composition once the call's results are published."
+        ),
+    )
 
 
 class JurorInviteForm(JurorProfileAdminForm):
@@ -42,6 +50,7 @@ class JurorInviteForm(JurorProfileAdminForm):
         "keywords",
         "languages",
         "calls",
+        "listed_publicly",
     ]
 
 
@@ -123,5 +132,12 @@ class JurorOwnProfileForm(forms.ModelForm):
 
     class Meta:
         model = JurorProfile
-        fields = ["expertise", "keywords", "languages"]
+        fields = ["expertise", "keywords", "languages", "listed_publicly"]
         widgets = {"expertise": forms.Textarea(attrs={"rows": 6})}
+        labels = {"listed_publicly": _("List me on the public results page")}
+        help_texts = {
+            "listed_publicly": _(
+                "Your name, country and current affiliation appear in the jury's composition "
+                "once the results of your calls are published. Your scores never do."
+            )
+        }

@@ -13,6 +13,8 @@
 - ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
 - ``panel``: the panel meeting page (every juror's scores, consensus, adjustments, minutes).
 - ``decisions``: a call's decision versions and their lines, review counts per bid.
+- ``results``: what a published call publishes (the open data's rows, the listed jury, the
+  method) and the index of published calls.
 
 Every list is built with a fixed handful of queries whatever its size (``values()`` and
 Python dictionaries, never a query per row); the tests pin the counts at two sizes.

@@ -83,6 +83,7 @@ def invite_juror(
     languages: str = "",
     calls: Sequence[Call] = (),
     affiliations: Iterable[AffiliationData] = (),
+    listed_publicly: bool = False,
     by: User,
     set_password_url_builder: Callable[[str, str], str] = set_password_url,
     login_url: str | None = None,
@@ -126,6 +127,7 @@ def invite_juror(
             expertise=expertise.strip(),
             keywords=keywords.strip(),
             languages=languages.strip(),
+            listed_publicly=listed_publicly,
         )
         profile.full_clean()
         profile.save()
@@ -161,11 +163,14 @@ def update_juror(
     languages: str,
     calls: Sequence[Call],
     affiliations: Iterable[AffiliationData],
+    listed_publicly: bool | None = None,
     by: User,
 ) -> JurorProfile:
     """An administrator edits a juror's whole profile, affiliations included.
 
     Affiliations drive conflict detection: run it again on the calls afterwards.
+    ``listed_publicly`` (the juror's agreement to appear on the public results page, which
+    the administrator records) stays as it is when ``None``.
     """
     with transaction.atomic():
         juror = JurorProfile.objects.select_for_update().get(pk=juror.pk)
@@ -174,6 +179,8 @@ def update_juror(
         juror.expertise = expertise.strip()
         juror.keywords = keywords.strip()
         juror.languages = languages.strip()
+        if listed_publicly is not None:
+            juror.listed_publicly = listed_publicly
         juror.full_clean()
         juror.save()
         juror.calls.set(calls)
@@ -183,15 +190,23 @@ def update_juror(
 
 
 def update_own_juror_profile(
-    *, juror: JurorProfile, expertise: str, keywords: str, languages: str
+    *,
+    juror: JurorProfile,
+    expertise: str,
+    keywords: str,
+    languages: str,
+    listed_publicly: bool | None = None,
 ) -> JurorProfile:
-    """The juror edits what they declare about themselves (affiliations are the admin's)."""
+    """The juror edits what they declare about themselves (affiliations are the admin's),
+    and whether they agree to be listed on the public results page (``None``: unchanged)."""
     with transaction.atomic():
         juror = JurorProfile.objects.select_for_update().get(pk=juror.pk)
         juror.expertise = expertise.strip()
         juror.keywords = keywords.strip()
         juror.languages = languages.strip()
+        if listed_publicly is not None:
+            juror.listed_publicly = listed_publicly
         juror.full_clean()
-        juror.save(update_fields=["expertise", "keywords", "languages"])
+        juror.save(update_fields=["expertise", "keywords", "languages", "listed_publicly"])
     logger.info("Juror %s updated their profile", juror.pk)
     return juror

@@ -64,6 +64,7 @@ def juror_invite(request: HttpRequest) -> HttpResponse:
                 languages=data["languages"],
                 calls=list(data["calls"]),
                 affiliations=formset.affiliations(),
+                listed_publicly=data["listed_publicly"],
                 by=acting_user(request),
             )
         except ValidationError as error:
@@ -88,6 +89,7 @@ def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "keywords": juror.keywords,
         "languages": juror.languages,
         "calls": list(juror.calls.all()),
+        "listed_publicly": juror.listed_publicly,
     }
     form = JurorProfileAdminForm(request.POST or None, initial=initial)
     formset = AffiliationFormSet(
@@ -105,6 +107,7 @@ def juror_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 languages=data["languages"],
                 calls=list(data["calls"]),
                 affiliations=formset.affiliations(),
+                listed_publicly=data["listed_publicly"],
                 by=acting_user(request),
             )
         except ValidationError as error:
@@ -135,6 +138,7 @@ def own_profile(request: HttpRequest) -> HttpResponse:
                 expertise=data["expertise"],
                 keywords=data["keywords"],
                 languages=data["languages"],
+                listed_publicly=data["listed_publicly"],
             )
         except ValidationError as error:
             add_errors(form, error)

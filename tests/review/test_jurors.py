@@ -266,3 +266,60 @@ def test_juror_edit_shows_profile_and_affiliations_to_administrator(client):
     assert response.context["formset"].forms[0].initial["organisation_name"] == (
         "Max Planck Institute"
     )
+
+
+def test_own_profile_lets_juror_agree_to_be_listed_then_withdraw(client):
+    juror = juror_with_totp()
+    client.force_login(juror.user)
+    url = reverse("review:juror_profile")
+    assert juror.listed_publicly is False
+    assert "List me on the public results page" in client.get(url).content.decode()
+
+    client.post(url, {"expertise": "Robotics", "listed_publicly": "on"})
+    juror.refresh_from_db()
+    agreed = juror.listed_publicly
+    client.post(url, {"expertise": "Robotics"})
+    juror.refresh_from_db()
+
+    assert (agreed, juror.listed_publicly) == (True, False)
+
+
+def test_juror_edit_records_the_jurors_agreement_to_be_listed(client):
+    juror = juror_with_totp()
+    client.force_login(administrator_with_totp())
+    url = reverse("review:juror_edit", args=[juror.pk])
+    data = {
+        "display_name": juror.display_name,
+        "country": juror.country,
+        "listed_publicly": "on",
+        "affiliations-TOTAL_FORMS": "0",
+        "affiliations-INITIAL_FORMS": "0",
+    }
+
+    response = client.post(url, data)
+
+    juror.refresh_from_db()
+    assert response.status_code == 302
+    assert juror.listed_publicly is True
+    assert client.get(url).context["form"].initial["listed_publicly"] is True
+
+
+def test_invite_juror_is_not_listed_unless_agreed():
+    juror = _invite(administrator_with_totp())
+    listed = _invite(administrator_with_totp(), email="grace@uni.example", listed_publicly=True)
+
+    assert (juror.listed_publicly, listed.listed_publicly) == (False, True)
+
+
+def test_juror_list_shows_who_agreed_to_be_listed(client):
+    juror_with_totp(display_name="Ada Listed", listed_publicly=True)
+    juror_with_totp(display_name="Bob Unlisted")
+    client.force_login(administrator_with_totp())
+
+    html = client.get(reverse("review:juror_list")).content.decode()
+
+    rows = {name: html.split(name)[1].split("</tr>")[0] for name in ("Ada Listed", "Bob Unlisted")}
+    assert ("<td>yes</td>" in rows["Ada Listed"], "<td>yes</td>" in rows["Bob Unlisted"]) == (
+        True,
+        False,
+    )

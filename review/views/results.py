@@ -1,0 +1,75 @@
+"""The public results (anyone, no account): the index of published calls, a call's results
+page and its open data (``results.csv``, ``results.json``).
+
+These pages are open to anonymous visitors by design: no ``permission_required``. What they
+show is decided in ``review.queries.results`` (a published call only, 404 otherwise; the
+funded bids and the reserve list; jurors who agreed to be listed); the TOTP gate lets them
+through (``applications.mfa.PUBLIC_PAGE_PREFIXES``).
+"""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from review.exports import table_csv_response
+from review.forms.ranking import CALIBRATION_CHOICES, RULE_CHOICES
+from review.queries.results import (
+    RESULTS_COLUMNS,
+    access_published_call,
+    call_results,
+    published_calls,
+    published_results,
+    results_document,
+)
+
+
+def results_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "review/results/index.html", {"calls": published_calls()})
+
+
+def _basis_label(basis: str) -> str:
+    labels = {
+        "": _("Individual scores"),
+        "individual": _("Individual scores"),
+        "consensus": _("Consensus scores"),
+        "panel": _("Scores after the panel meeting"),
+    }
+    return labels.get(basis, basis)
+
+
+def results_page(request: HttpRequest, slug: str) -> HttpResponse:
+    results = call_results(call=access_published_call(slug=slug))
+    method = results.method
+    return render(
+        request,
+        "review/results/call.html",
+        {
+            "results": results,
+            "call": results.call,
+            "rule_label": dict(RULE_CHOICES).get(method.rule, method.rule),
+            "calibration_label": dict(CALIBRATION_CHOICES).get(
+                method.calibration, method.calibration
+            ),
+            "basis_label": _basis_label(method.basis),
+        },
+    )
+
+
+def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    call = access_published_call(slug=slug)
+    rows = published_results(call)
+    response = table_csv_response(
+        header=RESULTS_COLUMNS,
+        rows=([row[column] for column in RESULTS_COLUMNS] for row in rows),
+        filename=f"results-{call.slug}.csv",
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def results_json(request: HttpRequest, slug: str) -> HttpResponse:
+    results = call_results(call=access_published_call(slug=slug))
+    response = JsonResponse(results_document(results), json_dumps_params={"ensure_ascii": False})
+    # Open data: scripts on other sites may read it (nothing here depends on a session).
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
