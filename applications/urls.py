@@ -37,6 +37,11 @@ urlpatterns = [
         bids.receipt,
         name="bid_receipt",
     ),
+    path(
+        "bids/<uuid:public_id>/versions/<int:number>/bid.pdf",
+        bids.version_pdf,
+        name="bid_version_pdf",
+    ),
     path("programme/", programme.admin_dashboard, name="admin_dashboard"),
     # Institutions, members and invitations (applications/views/institutions.py).
     path("institutions/", institutions.my_institution, name="my_institution"),

@@ -8,6 +8,8 @@
 - ``ranking-<call>-run<id>.xlsx``: sheets "Ranking" and "Parameters", the same content.
 - ``ranking-<call>-run<id>-input.json``: the engine's exact input; ``python -m
   review.ranking solve`` on it prints the stored result, byte for byte.
+- ``ranking-<call>-run<id>-result.json``: that stored result (``result_json``), served as
+  stored, so an auditor compares it with the re-solved bytes.
 
 Money is written as integers of euros. Text cells that a spreadsheet would read as a
 formula (``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe.
@@ -46,7 +48,8 @@ def data_hash(run: RankingRun) -> str:
     return input_sha256({key: data[key] for key in DATA_KEYS if key in data})
 
 
-def _safe(value: Any) -> Any:
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula, prefixed with an apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -83,7 +86,7 @@ def row_values(table: RunTable, row: RunRow, reasons: dict[str, str]) -> list[An
         values += [row.p_selected, i50[0], i50[1], i90[0], i90[1], row.grey_zone]
     if table.lottery is not None:
         values += [row.lottery_winner, row.lottery_granted or 0]
-    return [_safe(value) for value in values]
+    return [spreadsheet_safe(value) for value in values]
 
 
 def parameters(run: RankingRun) -> list[tuple[str, Any]]:
@@ -130,7 +133,7 @@ def parameters(run: RankingRun) -> list[tuple[str, Any]]:
                 f"scale {criterion['min']}-{criterion['max']}",
             )
         )
-    return [(name, _safe(value)) for name, value in pairs]
+    return [(name, spreadsheet_safe(value)) for name, value in pairs]
 
 
 def _table(run: RankingRun) -> RunTable:
@@ -211,5 +214,16 @@ def table_csv_response(
 ) -> HttpResponse:
     """A CSV download of ``header`` then ``rows`` (UTF-8 with a BOM; ``None`` as an empty
     cell; text that a spreadsheet would run as a formula is prefixed with a quote)."""
-    body = [list(header)] + [["" if v is None else _safe(v) for v in row] for row in rows]
+    body = [list(header)] + [
+        ["" if v is None else spreadsheet_safe(v) for v in row] for row in rows
+    ]
     return _csv_response(body, filename)
+
+
+def result_json_response(run: RankingRun) -> HttpResponse:
+    """``run.result_json`` exactly as stored (UTF-8), no re-encoding."""
+    response = HttpResponse(
+        run.result_json.encode("utf-8"), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(run, "-result.json")}"'
+    return response

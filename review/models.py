@@ -10,6 +10,7 @@ conflict, or a conflict the juror declared, removes the juror from the bid), use
 ``applications.models.BidQuerySet.assessable``.
 """
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -907,3 +908,73 @@ class PanelNote(models.Model):
 
     def __str__(self) -> str:
         return _("Minutes on %(acronym)s") % {"acronym": self.bid.acronym}
+
+
+def export_upload_to(instance: "CallExport", filename: str) -> str:
+    # A random stored name: the download name is built from the call and the kind.
+    return f"exports/{instance.call_id}/{uuid.uuid4().hex}-{filename}"
+
+
+class CallExport(models.Model):
+    """One file exporting a call (the jury report, the scores, the bids, the results), built
+    by a Celery task and kept with its SHA-256 (``review.services.exports``)."""
+
+    class Kind(models.TextChoices):
+        JURY_REPORT = "jury_report", _("Jury report (PDF)")
+        SCORES = "scores", _("Scores and comments (XLSX)")
+        BIDS = "bids", _("Submitted bids (ZIP)")
+        RESULTS = "results", _("Published results (CSV)")
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    # Running → running: a redelivered task builds the file again (the first worker died).
+    TRANSITIONS = transitions.table(
+        {
+            Status.PENDING: {Status.RUNNING, Status.FAILED},
+            Status.RUNNING: {Status.RUNNING, Status.DONE, Status.FAILED},
+            Status.DONE: set(),
+            Status.FAILED: set(),
+        }
+    )
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="exports", verbose_name=_("call")
+    )
+    kind = models.CharField(_("file"), max_length=20, choices=Kind.choices)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    pseudonymise = models.BooleanField(_("jurors as pseudonyms"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_to, max_length=200, blank=True)
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export of a call")
+        verbose_name_plural = _("exports of calls")
+
+    def __str__(self) -> str:
+        return f"{self.call.slug} {self.kind} #{self.pk}"

@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
-from review.models import AssignmentProposal, RankingRun
+from review.models import AssignmentProposal, CallExport, RankingRun
 from review.services.assignments import compute_assignment_proposal
+from review.services.exports import build_export
 from review.services.ranking_runs import record_ranking_chunk, start_ranking_run
 from review.services.reminders import send_review_reminders
 
@@ -44,3 +45,12 @@ def task_ranking_chunk(*, run_id: int, index: int, start: int, count: int) -> No
     if run is None:
         return
     record_ranking_chunk(run=run, index=index, start=start, count=count)
+
+
+@shared_task
+def task_build_export(*, export_id: int) -> None:
+    """Build a call export's file; quiet if the row is gone, safe to run twice."""
+    export = CallExport.objects.select_related("call").filter(pk=export_id).first()
+    if export is None:
+        return
+    build_export(export=export)

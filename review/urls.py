@@ -7,6 +7,7 @@ from review.views import (
     dashboard,
     decisions,
     evaluation,
+    exports,
     jurors,
     panel,
     progress,
@@ -119,6 +120,23 @@ urlpatterns = [
         "admin/calls/<slug:slug>/ranking/<int:pk>/input.json",
         ranking.run_input,
         name="ranking_input",
+    ),
+    path(
+        "admin/calls/<slug:slug>/ranking/<int:pk>/result.json",
+        ranking.run_result,
+        name="ranking_result",
+    ),
+    # Exports of a call.
+    path("admin/calls/<slug:slug>/exports/", exports.export_list, name="call_exports"),
+    path(
+        "admin/calls/<slug:slug>/exports/<int:pk>/status/",
+        exports.export_status,
+        name="call_export_status",
+    ),
+    path(
+        "admin/calls/<slug:slug>/exports/<int:pk>/download/",
+        exports.export_download,
+        name="call_export_download",
     ),
     # The funding decision.
     path("admin/calls/<slug:slug>/decision/", decisions.decision_page, name="decision"),

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +31,7 @@ from applications.mfa import json_endpoint
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
+from applications.services.bid_pdf import whole_bid_pdf
 from portal.editing import CallClosed, StaleEdit
 from portal.formats import format_euros, format_paris_time
 from portal.forms import add_errors
@@ -410,6 +412,19 @@ def receipt(request: HttpRequest, public_id, number: int) -> FileResponse:
         as_attachment=True,
         filename=f"receipt-{bid.acronym}-v{version.number}.pdf",
         content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def version_pdf(request: HttpRequest, public_id, number: int) -> HttpResponse:
+    """The whole submitted version as a PDF (the jury's reading), for whoever sees the bid."""
+    bid = queries.get_bid_for(user=request.user, public_id=public_id)
+    version = get_object_or_404(BidVersion, bid=bid, number=number)
+    response = HttpResponse(whole_bid_pdf(version), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="bid-{slugify(bid.acronym) or bid.pk}-v{version.number}.pdf"'
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

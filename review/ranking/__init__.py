@@ -14,6 +14,7 @@ from review.ranking.engine import (
     ENGINE_VERSION,
     BidOutcome,
     Result,
+    calibrated_values,
     compute_bootstrap_chunk,
     solve,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RankingError",
     "RankingInputError",
     "Result",
+    "calibrated_values",
     "compute_bootstrap_chunk",
     "lottery_priority",
     "merge_chunks",

@@ -72,6 +72,13 @@ class Result:
         )
 
 
+def calibrated_values(params: Params) -> list[float | None]:
+    """Each input score after the run's calibration, in the order of ``params.scores``
+    (rounded as the result is): what the exports print beside the raw score."""
+    problem = prepare(params)
+    return [_number(value) for value in problem.calibration.values]
+
+
 def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None) -> Result:
     """Rank, select and (when `params.bootstrap` is set) measure robustness.
 

@@ -191,3 +191,15 @@ def run_input(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, _("The input is published once the run is over."))
         return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     return exports.input_json_response(run)
+
+
+@require_GET
+@permission_required("jury.administer")
+def run_result(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The stored result, byte for byte: re-solving ``input.json`` gives the same bytes."""
+    call = _call(request, slug)
+    run = _run(call, pk)
+    if run.status != RankingRun.Status.DONE:
+        messages.error(request, _("Only a finished run can be exported."))
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
+    return exports.result_json_response(run)

@@ -1,0 +1,16 @@
+"""The exports page's request form: which file, in which language, jurors named or not."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from review.models import CallExport
+
+
+class ExportRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("File"), choices=CallExport.Kind.choices)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=CallExport.Language.choices, initial="en"
+    )
+    pseudonymise = forms.BooleanField(
+        label=_("Show jurors as pseudonyms (Juror 1, Juror 2…)"), required=False
+    )
