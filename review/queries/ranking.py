@@ -5,23 +5,36 @@ The engine's input follows the JSON contract of ``docs/ranking.md``. Bids are id
 their primary key (stable, unique), jurors by theirs; acronyms are kept beside the run (in
 its ``parameters``) for display and exports, so a run stays readable as it was computed.
 
-The bids ranked are ``Bid.objects.assessable()``; the scores counted are those of jurors a
-conflict does not remove (``CriterionScore.objects.of_active_jurors()``).
+The bids ranked are ``Bid.objects.assessable()``. On the jurors' basis the scores counted
+are those of jurors a conflict does not remove (``counted_scores``), less those of jurors an
+undecided institution-declared conflict holds (``Conflict.objects.holding_scores``); on the
+consensus basis, each bid's approved consensus with the panel's current adjustments, carried
+by one pseudo-juror per bid (so the run's calibration must be ``none``).
 """
 
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
-from review.models import Criterion, CriterionScore, RankingRun, Review
+from review.models import (
+    Conflict,
+    ConsensusReport,
+    ConsensusScore,
+    Criterion,
+    CriterionScore,
+    PanelAdjustment,
+    RankingRun,
+    Review,
+)
+from review.queries.decisions import submitted_review_counts
 
 
 def canonical_json(data: Any) -> str:
@@ -49,16 +62,115 @@ def counted_scores(*, call: Call) -> QuerySet[CriterionScore]:
     )
 
 
+# What a run ranks: each juror's scores (calibrated if the run says so), or the approved
+# consensus of each bid with the panel's adjustments (the European practice).
+BASIS_JURORS = "jurors"
+BASIS_CONSENSUS = "consensus"
+BASES = (BASIS_JURORS, BASIS_CONSENSUS)
+
+
+def consensus_juror(bid_id: int) -> str:
+    """The pseudo-juror carrying a bid's consensus in the engine's input (one per bid)."""
+    return f"consensus-{bid_id}"
+
+
 @dataclass(frozen=True)
 class RankingData:
-    """What the jury produced for a call, in the engine's vocabulary (3 queries)."""
+    """What the jury produced for a call, in the engine's vocabulary (a handful of queries).
+
+    ``under_reviewed`` and ``held`` are frozen into the run's parameters so that its page and
+    exports say what was true when it was computed.
+    """
 
     data: dict[str, Any]  # budget, winners, criteria, overall_threshold, bids, scores
     bid_labels: dict[str, str]  # str(bid pk) → acronym
     criterion_labels: dict[str, str]  # code → name in the current language
+    criterion_names: dict[str, dict[str, str]]  # code → {"en": …, "fr": …}
+    basis: str = BASIS_JURORS
+    # Bids with fewer counted submitted reviews than the call's minimum: {id, acronym, reviews}.
+    under_reviewed: list[dict[str, Any]] = field(default_factory=list)
+    # Jurors whose scores are left out by an undecided institution-declared conflict:
+    # {bid, acronym, juror, name}.
+    held: list[dict[str, Any]] = field(default_factory=list)
+    # Consensus basis: bids without an approved consensus (the engine finds them no scores).
+    without_consensus: list[int] = field(default_factory=list)
 
 
-def ranking_data(*, call: Call) -> RankingData:
+def held_pairs(*, call: Call) -> list[dict[str, Any]]:
+    """Juror–bid pairs of the call's assessable bids whose scores a run leaves out
+    (``Conflict.objects.holding_scores``), with whether the juror had submitted (one query)."""
+    submitted = Review.objects.filter(
+        status=Review.Status.SUBMITTED,
+        assignment__juror_id=OuterRef("juror_id"),
+        assignment__bid_id=OuterRef("bid_id"),
+    )
+    return [
+        {
+            "bid": bid_id,
+            "acronym": acronym,
+            "juror": juror_id,
+            "name": name,
+            "submitted": has_submitted,
+        }
+        for bid_id, acronym, juror_id, name, has_submitted in Conflict.objects.holding_scores()
+        .filter(bid__in=Bid.objects.assessable().filter(call=call))
+        .annotate(has_submitted=Exists(submitted))
+        .order_by("bid__acronym", "juror__display_name", "pk")
+        .values_list("bid_id", "bid__acronym", "juror_id", "juror__display_name", "has_submitted")
+        .distinct()
+    ]
+
+
+def _juror_scores(
+    *, call: Call, codes: dict[int, str], position: dict[int, int], held: set[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    rows = counted_scores(call=call).values_list(
+        "review__assignment__bid_id", "review__assignment__juror_id", "criterion_id", "value"
+    )
+    # Sorted by bid, juror and criterion (as listed) so that equal data give equal inputs.
+    ordered = sorted(rows, key=lambda row: (row[0], row[1], position[row[2]]))
+    return [
+        {"bid": bid, "juror": juror, "criterion": codes[criterion], "value": _number(value)}
+        for bid, juror, criterion, value in ordered
+        if value is not None  # filtered in SQL already; keeps the types honest
+        and (juror, bid) not in held
+    ]
+
+
+def _consensus_scores(
+    *, call: Call, codes: dict[int, str], position: dict[int, int]
+) -> list[dict[str, Any]]:
+    """The approved consensus per criterion, replaced by the panel's current adjustment."""
+    assessable = Bid.objects.assessable().filter(call=call)
+    approved = ConsensusReport.objects.filter(
+        bid__in=assessable, status=ConsensusReport.Status.APPROVED
+    )
+    values: dict[tuple[int, int], Decimal] = {}
+    for bid_id, criterion_id, value in ConsensusScore.objects.filter(
+        report__in=approved, criterion__call=call, value__isnull=False
+    ).values_list("report__bid_id", "criterion_id", "value"):
+        if value is not None:  # filtered in SQL already; keeps the types honest
+            values[(bid_id, criterion_id)] = value
+    for bid_id, criterion_id, value in (
+        PanelAdjustment.objects.current()
+        .filter(report__in=approved, criterion__call=call)
+        .values_list("report__bid_id", "criterion_id", "value")
+    ):
+        values[(bid_id, criterion_id)] = value
+    return [
+        {
+            "bid": bid_id,
+            "juror": consensus_juror(bid_id),
+            "criterion": codes[criterion_id],
+            "value": _number(value),
+        }
+        for (bid_id, criterion_id), value in sorted(
+            values.items(), key=lambda item: (item[0][0], position[item[0][1]])
+        )
+    ]
+
+
+def ranking_data(*, call: Call, basis: str = BASIS_JURORS) -> RankingData:
     criteria = list(Criterion.objects.filter(call=call).order_by("order", "code"))
     bids = list(
         Bid.objects.assessable()
@@ -67,17 +179,13 @@ def ranking_data(*, call: Call) -> RankingData:
         .values_list("pk", "acronym", "requested_amount", "minimum_amount")
     )
     codes = {criterion.pk: criterion.code for criterion in criteria}
-    rows = counted_scores(call=call).values_list(
-        "review__assignment__bid_id", "review__assignment__juror_id", "criterion_id", "value"
-    )
-    # Sorted by bid, juror and criterion (as listed) so that equal data give equal inputs.
     position = {criterion.pk: index for index, criterion in enumerate(criteria)}
-    ordered = sorted(rows, key=lambda row: (row[0], row[1], position[row[2]]))
-    scores = [
-        {"bid": bid, "juror": juror, "criterion": codes[criterion], "value": _number(value)}
-        for bid, juror, criterion, value in ordered
-        if value is not None  # filtered in SQL already; keeps the types honest
-    ]
+    held = held_pairs(call=call)
+    if basis == BASIS_CONSENSUS:
+        scores = _consensus_scores(call=call, codes=codes, position=position)
+    else:
+        held_set = {(item["juror"], item["bid"]) for item in held}
+        scores = _juror_scores(call=call, codes=codes, position=position, held=held_set)
     criteria_data = []
     for criterion in criteria:
         item: dict[str, Any] = {
@@ -102,10 +210,30 @@ def ranking_data(*, call: Call) -> RankingData:
     }
     if call.overall_threshold is not None:
         data["overall_threshold"] = _number(call.overall_threshold)
+    # Reviews that count in the run: the decision stage's count, less the held jurors'.
+    reviews = submitted_review_counts(call=call)
+    for item in held:
+        if item["submitted"]:
+            reviews[item["bid"]] = reviews.get(item["bid"], 0) - 1
+    scored = {score["bid"] for score in scores}
     return RankingData(
         data=data,
         bid_labels={str(pk): acronym for pk, acronym, _r, _m in bids},
         criterion_labels={criterion.code: criterion.name for criterion in criteria},
+        criterion_names={
+            criterion.code: {"en": criterion.name_en, "fr": criterion.name_fr}
+            for criterion in criteria
+        },
+        basis=basis,
+        under_reviewed=[
+            {"id": pk, "acronym": acronym, "reviews": reviews.get(pk, 0)}
+            for pk, acronym, _r, _m in bids
+            if reviews.get(pk, 0) < call.min_reviews_per_bid
+        ],
+        held=[{key: item[key] for key in ("bid", "acronym", "juror", "name")} for item in held],
+        without_consensus=[pk for pk, *_rest in bids if pk not in scored]
+        if basis == BASIS_CONSENSUS
+        else [],
     )
 
 
