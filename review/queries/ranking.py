@@ -21,9 +21,11 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KT
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
+from review.decision import recommendation
 from review.models import (
     Conflict,
     ConsensusReport,
@@ -255,6 +257,86 @@ def reason_labels() -> dict[str, str]:
     }
 
 
+def setting_labels() -> dict[str, dict[str, str]]:
+    """A run's settings in words, per setting and code (pages, comparison, exports)."""
+    return {
+        "basis": {
+            BASIS_JURORS: _("The jurors' individual scores"),
+            BASIS_CONSENSUS: _("The approved consensus scores, with the panel's adjustments"),
+        },
+        "rule": {
+            "merit_order": _("Merit order"),
+            "optimal": _("Optimal portfolio"),
+            "partial": _("Partial funding"),
+        },
+        "overflow": {
+            "skip": _("a bid that does not fit is skipped"),
+            "stop": _("the walk stops at the first bid that does not fit"),
+        },
+        "calibration": {
+            "none": _("No calibration (raw scores)"),
+            "zscore": _("Per-juror z-scores"),
+            "additive": _("Additive model: bid quality + juror leniency"),
+        },
+        "aggregate": {"mean": _("Mean"), "median": _("Median")},
+    }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run's settings and frozen facts in words, read from its parameters alone (no query,
+    the list page defers the rest of the run)."""
+
+    basis: str
+    basis_label: str
+    rule_label: str
+    calibration_label: str
+    aggregate_label: str
+    calibrated: bool
+    min_reviews: int | None
+    under_reviewed: list[dict[str, Any]]
+    held_jurors: list[dict[str, Any]]
+    without_consensus: list[str]  # acronyms
+
+
+def criterion_name(parameters: Mapping[str, Any], code: str) -> str:
+    """The criterion's name in the current language, as frozen in the run."""
+    names = parameters.get("criterion_names", {}).get(code)
+    if names:
+        language = "fr" if (get_language() or "en").startswith("fr") else "en"
+        return names.get(language) or names.get("en") or code
+    return parameters.get("criterion_labels", {}).get(code, code)
+
+
+def run_summary(run: RankingRun) -> RunSummary:
+    parameters = run.parameters or {}
+    labels = setting_labels()
+    basis = parameters.get("basis", BASIS_JURORS)
+
+    def word(setting: str) -> str:
+        code = parameters.get(setting, "")
+        return labels[setting].get(code, code)
+
+    rule = word("rule")
+    if parameters.get("rule") == "merit_order":
+        rule = f"{rule} ({word('overflow')})"
+    bid_labels = parameters.get("bid_labels", {})
+    return RunSummary(
+        basis=basis,
+        basis_label=labels["basis"].get(basis, basis),
+        rule_label=rule,
+        calibration_label=word("calibration"),
+        aggregate_label=word("aggregate"),
+        calibrated=parameters.get("calibration", "none") != "none",
+        min_reviews=parameters.get("min_reviews_per_bid"),
+        under_reviewed=list(parameters.get("under_reviewed", [])),
+        held_jurors=list(parameters.get("held_jurors", [])),
+        without_consensus=[
+            bid_labels.get(str(pk), str(pk)) for pk in parameters.get("without_consensus", [])
+        ],
+    )
+
+
 def runs_for_call(*, call: Call) -> QuerySet[RankingRun]:
     """The call's runs, newest first, without their bulky JSON (one query)."""
     return (
@@ -292,6 +374,23 @@ class RunRow:
     grey_zone: bool | None = None
     lottery_winner: bool | None = None
     lottery_granted: int | None = None
+    # The jury's recommendation (``review.decision.recommendation``): the lottery's
+    # allocation when the run drew lots, the rule's otherwise; ``None`` when not funded.
+    recommended_amount: int | None = None
+    reserve_position: int | None = None
+    under_reviewed: bool = False
+    # Whether the thresholds pass on the raw scores; ``None`` when the run is not calibrated.
+    raw_eligible: bool | None = None
+
+    @property
+    def criterion_pairs(self) -> list[tuple[float | None, float | None]]:
+        """(calibrated, raw) aggregate per criterion, in the grid's order."""
+        return list(zip(self.criterion_scores, self.raw_criterion_scores, strict=True))
+
+    @property
+    def calibration_decides(self) -> bool:
+        """Calibration moved the bid across a threshold (raw and calibrated disagree)."""
+        return self.raw_eligible is not None and self.raw_eligible != self.eligible
 
 
 @dataclass(frozen=True)
@@ -308,14 +407,27 @@ class RunTable:
     feasible: bool
     reason: str | None
     winners: int
+    calibrated: bool = False
+    recommended_total: int = 0
+    recommended_winners: int = 0
 
 
 def run_table(run: RankingRun) -> RunTable | None:
-    """The result of a finished run as rows in rank order; ``None`` before it is done."""
+    """The result of a finished run as rows in rank order; ``None`` before it is done.
+
+    Reads ``run.call`` (for the reserve list's size): fetch the run with its call.
+    """
     result = run.result
     if not result:
         return None
-    labels: Mapping[str, str] = (run.parameters or {}).get("bid_labels", {})
+    parameters = run.parameters or {}
+    labels: Mapping[str, str] = parameters.get("bid_labels", {})
+    recommended = recommendation(
+        result, screened_ineligible=set(), reserve_size=int(run.call.reserve_list_size)
+    )
+    under_reviewed = {str(item["id"]) for item in parameters.get("under_reviewed", [])}
+    raw_list = parameters.get("raw_eligible")
+    raw_eligible = {str(bid_id) for bid_id in raw_list} if raw_list is not None else None
     codes = [criterion["code"] for criterion in result["params"]["criteria"]]
     lottery = result.get("lottery")
     lottery_granted = (
@@ -325,6 +437,7 @@ def run_table(run: RankingRun) -> RunTable | None:
     for bid in result["bids"]:
         interval_50 = bid.get("rank_interval_50")
         interval_90 = bid.get("rank_interval_90")
+        advice = recommended.get(int(bid["id"])) if str(bid["id"]).isdigit() else None
         rows.append(
             RunRow(
                 id=bid["id"],
@@ -349,6 +462,10 @@ def run_table(run: RankingRun) -> RunTable | None:
                 grey_zone=bid.get("grey_zone"),
                 lottery_winner=(str(bid["id"]) in lottery_granted) if lottery else None,
                 lottery_granted=lottery_granted.get(str(bid["id"])) if lottery else None,
+                recommended_amount=advice.amount if advice else None,
+                reserve_position=advice.reserve_position if advice else None,
+                under_reviewed=str(bid["id"]) in under_reviewed,
+                raw_eligible=(str(bid["id"]) in raw_eligible) if raw_eligible is not None else None,
             )
         )
     selected_ranks = [row.rank for row in rows if row.selected]
@@ -366,6 +483,9 @@ def run_table(run: RankingRun) -> RunTable | None:
         feasible=result["feasible"],
         reason=result["reason"],
         winners=len(result["winners"]),
+        calibrated=parameters.get("calibration", "none") != "none",
+        recommended_total=sum(row.recommended_amount or 0 for row in rows),
+        recommended_winners=sum(row.recommended_amount is not None for row in rows),
     )
 
 
@@ -380,10 +500,21 @@ class ComparedBid:
     a: RunRow | None
     b: RunRow | None
 
+    @property
+    def amount_changed(self) -> bool:
+        """Funded in both runs, at different recommended amounts."""
+        return (
+            self.change == "stays"
+            and self.a is not None
+            and self.b is not None
+            and self.a.recommended_amount != self.b.recommended_amount
+        )
+
 
 def compare_runs(a: RankingRun, b: RankingRun) -> list[ComparedBid]:
-    """Every bid of either run: who enters and who leaves the winners from A to B, then the
-    bids funded in both, then the others; each group in B's rank order (A's for leavers)."""
+    """Every bid of either run: who enters and who leaves the recommended winners (the
+    lottery's when a run drew lots) from A to B, then the bids funded in both, then the
+    others; each group in B's rank order (A's for leavers)."""
     table_a, table_b = run_table(a), run_table(b)
     rows_a = {str(row.id): row for row in (table_a.rows if table_a else [])}
     rows_b = {str(row.id): row for row in (table_b.rows if table_b else [])}
@@ -391,8 +522,8 @@ def compare_runs(a: RankingRun, b: RankingRun) -> list[ComparedBid]:
     compared = []
     for key in ids:
         row_a, row_b = rows_a.get(key), rows_b.get(key)
-        in_a = bool(row_a and row_a.selected)
-        in_b = bool(row_b and row_b.selected)
+        in_a = row_a is not None and row_a.recommended_amount is not None
+        in_b = row_b is not None and row_b.recommended_amount is not None
         change = (
             "enters"
             if in_b and not in_a
