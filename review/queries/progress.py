@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Cast
 
 from applications.models import Bid, Call
@@ -92,10 +92,11 @@ def call_progress(*, call: Call) -> CallProgress:
     max_total = scoring.maximum_total(weights, {c["id"]: c["scale_max"] for c in criteria})
 
     assignments = [
-        (row["juror_id"], row["bid_id"], row["review__status"], row["declared_no_conflict"])
+        (row["juror_id"], row["bid_id"], row["review_status"], row["declared_no_conflict"])
         for row in Assignment.objects.filter(bid__call=call)
         .with_declared_no_conflict()
-        .values("juror_id", "bid_id", "review__status", "declared_no_conflict")
+        .annotate(review_status=F("review__status"))
+        .values("juror_id", "bid_id", "review_status", "declared_no_conflict")
     ]
     excluded = excluded_pairs(call=call)
     assigned_bid_ids = {bid_id for _, bid_id, _, _ in assignments}
