@@ -27,7 +27,14 @@ from openpyxl.utils import get_column_letter
 
 from portal.formats import format_paris_datetime
 from review.models import RankingRun
-from review.queries.ranking import RunRow, RunTable, input_sha256, reason_labels, run_table
+from review.queries.ranking import (
+    RunRow,
+    RunTable,
+    input_sha256,
+    reason_labels,
+    run_summary,
+    run_table,
+)
 
 # Keys of the engine input that describe the jury's data rather than the run's choices.
 DATA_KEYS = (
@@ -65,6 +72,9 @@ def columns(table: RunTable) -> list[str]:
     names += [f"raw_score_{code}" for code in table.codes]
     names += ["spread", "jurors", "requested", "minimum", "granted", "eligible", "selected"]
     names += ["reason", "reason_text", "reason_detail"]
+    names += ["recommended_amount", "reserve_position", "under_reviewed"]
+    if table.calibrated:
+        names += ["eligible_raw"]
     if table.has_bootstrap:
         names += ["p_selected", "rank_50_low", "rank_50_high", "rank_90_low", "rank_90_high"]
         names += ["grey_zone"]
@@ -80,6 +90,9 @@ def row_values(table: RunTable, row: RunRow, reasons: dict[str, str]) -> list[An
     values += [row.spread, row.jurors, row.requested, row.minimum, row.granted]
     values += [row.eligible, row.selected, row.reason, reasons.get(row.reason, row.reason)]
     values += [row.reason_detail]
+    values += [row.recommended_amount or 0, row.reserve_position, row.under_reviewed]
+    if table.calibrated:
+        values += [row.raw_eligible]
     if table.has_bootstrap:
         i50 = row.rank_interval_50 or (None, None)
         i90 = row.rank_interval_90 or (None, None)
@@ -95,6 +108,7 @@ def parameters(run: RankingRun) -> list[tuple[str, Any]]:
     echo = result.get("params", {})
     chosen = run.parameters
     lottery = result.get("lottery") or {}
+    summary = run_summary(run)
     pairs: list[tuple[str, Any]] = [
         ("call", run.call.slug),
         ("run", run.pk),
@@ -102,11 +116,15 @@ def parameters(run: RankingRun) -> list[tuple[str, Any]]:
         ("created_at", format_paris_datetime(run.created_at, seconds=True)),
         ("created_by", run.created_by.email if run.created_by else ""),
         ("engine_version", run.engine_version),
-        ("input_sha256", run.input_hash),
+        ("input_sha256", run.input_hash),  # what `python -m review.ranking solve` prints
         ("data_sha256", data_hash(run)),
+        ("basis", summary.basis),
+        ("basis_text", summary.basis_label),
         ("rule", chosen.get("rule")),
+        ("rule_text", summary.rule_label),
         ("overflow", chosen.get("overflow")),
         ("calibration", chosen.get("calibration")),
+        ("calibration_text", summary.calibration_label),
         ("aggregate", chosen.get("aggregate")),
         ("tiebreak", ", ".join(echo.get("tiebreak", chosen.get("tiebreak", [])))),
         ("bootstrap_samples", chosen.get("bootstrap_samples")),
@@ -119,6 +137,16 @@ def parameters(run: RankingRun) -> list[tuple[str, Any]]:
         ("overall_threshold", echo.get("overall_threshold")),
         ("bids", chosen.get("bids")),
         ("scores", chosen.get("scores")),
+        ("min_reviews_per_bid", summary.min_reviews),
+        (
+            "under_reviewed",
+            "; ".join(f"{item['acronym']} ({item['reviews']})" for item in summary.under_reviewed),
+        ),
+        (
+            "held_jurors",
+            "; ".join(f"{item['acronym']}: {item['name']}" for item in summary.held_jurors),
+        ),
+        ("without_consensus", ", ".join(summary.without_consensus)),
         ("feasible", result.get("feasible")),
         ("reason", result.get("reason") or ""),
         ("winners", len(result.get("winners", []))),

@@ -184,6 +184,12 @@ class ConflictQuerySet(models.QuerySet["Conflict"]):
         """Suggested conflicts: they block an assignment until an administrator decides."""
         return self.filter(status=Conflict.Status.SUGGESTED)
 
+    def holding_scores(self) -> "ConflictQuerySet":
+        """Undecided conflicts that a bid's institution declared (matched to the juror by
+        e-mail in ``review.services.conflicts``): a ranking run leaves the juror's scores on
+        the bid out until an administrator confirms or dismisses the conflict."""
+        return self.undecided().filter(source=Conflict.Source.INSTITUTION)
+
 
 class Conflict(models.Model):
     """A suspected or established conflict of interest between a juror and a bid."""
@@ -848,6 +854,19 @@ class BidDecision(models.Model):
         return f"{self.bid.acronym}: {self.outcome}"
 
 
+class PanelAdjustmentQuerySet(models.QuerySet["PanelAdjustment"]):
+    def current(self) -> "PanelAdjustmentQuerySet":
+        """The panel's score of each (report, criterion): its latest adjustment (by time,
+        then id); every earlier one is history."""
+        later = PanelAdjustment.objects.filter(
+            report_id=OuterRef("report_id"), criterion_id=OuterRef("criterion_id")
+        ).filter(
+            Q(adjusted_at__gt=OuterRef("adjusted_at"))
+            | Q(adjusted_at=OuterRef("adjusted_at"), pk__gt=OuterRef("pk"))
+        )
+        return self.exclude(Exists(later))
+
+
 class PanelAdjustment(models.Model):
     """The panel's change to a consensus score at the jury meeting, kept beside the original.
 
@@ -875,6 +894,8 @@ class PanelAdjustment(models.Model):
         verbose_name=_("adjusted by"),
     )
     adjusted_at = models.DateTimeField(_("adjusted at"), auto_now_add=True)
+
+    objects = PanelAdjustmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["report", "criterion", "adjusted_at", "pk"]

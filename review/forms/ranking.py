@@ -9,6 +9,10 @@ from applications.models import Call
 from review.models import Criterion
 from review.services.ranking_runs import MAX_BOOTSTRAP_SAMPLES, MAX_SEED, RunSettings
 
+BASIS_CHOICES = [
+    ("jurors", _("The jurors' individual scores (calibrated if you choose a calibration)")),
+    ("consensus", _("The approved consensus scores, with the panel's adjustments")),
+]
 RULE_CHOICES = [
     ("merit_order", _("Merit order: fund down the ranking while the envelope allows")),
     ("optimal", _("Optimal portfolio: the best total score that fits in the envelope")),
@@ -27,6 +31,16 @@ AGGREGATE_CHOICES = [("mean", _("Mean")), ("median", _("Median"))]
 
 
 class RankingRunForm(forms.Form):
+    basis = forms.ChoiceField(
+        label=_("What is ranked"),
+        choices=BASIS_CHOICES,
+        initial="jurors",
+        widget=forms.RadioSelect,
+        help_text=_(
+            "On the consensus basis, bids without an approved consensus have no scores and "
+            "are not eligible; calibration must be none."
+        ),
+    )
     rule = forms.ChoiceField(label=_("Selection rule"), choices=RULE_CHOICES, initial="optimal")
     overflow = forms.ChoiceField(
         label=_("Merit order: a bid that does not fit"),
@@ -108,6 +122,7 @@ class RankingRunForm(forms.Form):
     def run_settings(self) -> RunSettings:
         data = self.cleaned_data
         return RunSettings(
+            basis=data["basis"],
             rule=data["rule"],
             overflow=data["overflow"],
             calibration=data["calibration"],

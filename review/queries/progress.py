@@ -7,19 +7,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Cast
 
 from applications.models import Bid, Call
 from review import scoring
 from review.models import Assignment, Criterion, CriterionScore, JurorProfile, Review
+from review.queries.dashboard import JurorStatus, status_of
 from review.queries.visibility import excluded_pairs
 
 
 class Cell:
     EMPTY = ""
     CONFLICT = "conflict"
-    ASSIGNED = "assigned"
+    TO_DECLARE = "to_declare"  # assigned; the juror has not declared "no conflict" yet
+    ASSIGNED = "assigned"  # "no conflict" declared, review not started
     DRAFT = "draft"
     SUBMITTED = "submitted"
 
@@ -89,13 +91,15 @@ def call_progress(*, call: Call) -> CallProgress:
     weights = {c["id"]: c["weight"] for c in criteria}
     max_total = scoring.maximum_total(weights, {c["id"]: c["scale_max"] for c in criteria})
 
-    assignments = list(
-        Assignment.objects.filter(bid__call=call).values_list(
-            "juror_id", "bid_id", "review__status"
-        )
-    )
+    assignments = [
+        (row["juror_id"], row["bid_id"], row["review_status"], row["declared_no_conflict"])
+        for row in Assignment.objects.filter(bid__call=call)
+        .with_declared_no_conflict()
+        .annotate(review_status=F("review__status"))
+        .values("juror_id", "bid_id", "review_status", "declared_no_conflict")
+    ]
     excluded = excluded_pairs(call=call)
-    assigned_bid_ids = {bid_id for _, bid_id, _ in assignments}
+    assigned_bid_ids = {bid_id for _, bid_id, _, _ in assignments}
     bids = [
         BidProgress(pk=pk, acronym=acronym, public_id=public_id)
         for pk, acronym, public_id in Bid.objects.filter(call=call)
@@ -103,7 +107,7 @@ def call_progress(*, call: Call) -> CallProgress:
         .order_by("acronym")
         .values_list("id", "acronym", "public_id")
     ]
-    juror_ids = {juror_id for juror_id, _, _ in assignments}
+    juror_ids = {juror_id for juror_id, _, _, _ in assignments}
     jurors = [
         JurorProgress(pk=pk, name=name)
         for pk, name in JurorProfile.objects.filter(Q(calls=call) | Q(pk__in=juror_ids))
@@ -126,15 +130,18 @@ def call_progress(*, call: Call) -> CallProgress:
         overall_std=None,
         max_total=max_total,
     )
-    for juror_id, bid_id, status in assignments:
+    cell_of = {
+        JurorStatus.DECLARE: Cell.TO_DECLARE,
+        JurorStatus.TO_SCORE: Cell.ASSIGNED,
+        JurorStatus.DRAFT: Cell.DRAFT,
+        JurorStatus.SUBMITTED: Cell.SUBMITTED,
+    }
+    for juror_id, bid_id, status, declared_no_conflict in assignments:
         if (juror_id, bid_id) in excluded:
             continue
-        if status == Review.Status.SUBMITTED:
-            cells[(bid_id, juror_id)] = Cell.SUBMITTED
-        elif status == Review.Status.DRAFT:
-            cells[(bid_id, juror_id)] = Cell.DRAFT
-        else:
-            cells[(bid_id, juror_id)] = Cell.ASSIGNED
+        # What the assignment waits for, as the juror's own list says it.
+        waits_for = status_of(declared_no_conflict=declared_no_conflict, review_status=status)
+        cells[(bid_id, juror_id)] = cell_of[waits_for]
         submitted = status == Review.Status.SUBMITTED
         progress.assigned += 1
         progress.submitted += submitted

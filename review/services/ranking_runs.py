@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from applications.models import Call
 from portal import transitions
 from review.models import RankingChunk, RankingRun
-from review.queries.ranking import input_sha256, ranking_data
+from review.queries.ranking import BASES, BASIS_CONSENSUS, RankingData, ranking_data
 from review.ranking import (
     ENGINE_VERSION,
     RankingError,
@@ -42,6 +42,7 @@ from review.ranking import (
     solve,
 )
 from review.ranking.model import AGGREGATES, CALIBRATIONS, OVERFLOWS, RULES
+from review.ranking.problem import fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ MAX_SEED = 2**63 - 1
 class RunSettings:
     """What an administrator chooses for a run (the call supplies everything else)."""
 
+    basis: str = "jurors"  # or "consensus" (review.queries.ranking.BASES)
     rule: str = "optimal"
     overflow: str = "skip"
     calibration: str = "none"
@@ -77,6 +79,7 @@ class ChunkSpec:
 def _check_settings(settings: RunSettings, *, codes: list[str]) -> None:
     errors: dict[str, list[str]] = {}
     for name, value, choices in (
+        ("basis", settings.basis, BASES),
         ("rule", settings.rule, RULES),
         ("overflow", settings.overflow, OVERFLOWS),
         ("calibration", settings.calibration, CALIBRATIONS),
@@ -103,8 +106,38 @@ def _check_settings(settings: RunSettings, *, codes: list[str]) -> None:
         errors["lottery"] = [
             _("The lottery draws among grey-zone bids, which the bootstrap finds: set samples.")
         ]
+    if settings.basis == BASIS_CONSENSUS and settings.calibration != "none" and not errors:
+        errors["calibration"] = [
+            _(
+                "The consensus basis ranks one agreed score per bid: there are no jurors' "
+                "leniencies to calibrate. Choose no calibration (raw scores)."
+            )
+        ]
     if errors:
         raise ValidationError(errors)
+
+
+def _raw_eligible(engine_input: dict[str, Any]) -> list[int | str] | None:
+    """With a calibration, the bids the thresholds would pass on the raw scores (the engine
+    run again without calibration), so the page shows where calibration decides eligibility;
+    ``None`` without calibration (raw is what was ranked)."""
+    if engine_input["calibration"] == "none":
+        return None
+    raw = {key: value for key, value in engine_input.items() if key not in ("bootstrap", "lottery")}
+    result = solve(parse_params({**raw, "calibration": "none"}))
+    return [bid.id for bid in result.bids if bid.eligible]
+
+
+def _frozen_facts(data: RankingData, *, call: Call) -> dict[str, Any]:
+    """What the run page and exports read as it was at creation, not as it is today."""
+    return {
+        "basis": data.basis,
+        "criterion_names": data.criterion_names,
+        "min_reviews_per_bid": int(call.min_reviews_per_bid),
+        "under_reviewed": data.under_reviewed,
+        "held_jurors": data.held,
+        "without_consensus": data.without_consensus,
+    }
 
 
 def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> RankingRun:
@@ -114,7 +147,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
     drawn now and only its SHA-256 commitment is shown until the run is done.
     """
     call.check_evaluation_open()
-    data = ranking_data(call=call)
+    data = ranking_data(call=call, basis=settings.basis)
     codes = [criterion["code"] for criterion in data.data["criteria"]]
     _check_settings(settings, codes=codes)
     if not codes:
@@ -150,6 +183,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
             _("The scores cannot be ranked as they stand: %(error)s") % {"error": error}
         ) from error
     chunks = plan_chunks(settings.bootstrap_samples, CHUNK_SIZE) if seed is not None else []
+    raw_eligible = _raw_eligible(engine_input)
     with transaction.atomic():
         run = RankingRun(
             call=call,
@@ -168,9 +202,13 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
                 "scores": len(data.data["scores"]),
                 "bid_labels": data.bid_labels,
                 "criterion_labels": data.criterion_labels,
+                "raw_eligible": raw_eligible,
+                **_frozen_facts(data, call=call),
             },
             engine_input=engine_input,
-            input_hash=input_sha256(engine_input),
+            # The engine's fingerprint: what `python -m review.ranking solve` prints as
+            # `input_sha256` for the downloaded input.
+            input_hash=fingerprint(parse_params(engine_input)),
             engine_version=ENGINE_VERSION,
             status=RankingRun.Status.PENDING,
             chunks_total=len(chunks),

@@ -25,6 +25,7 @@ def _cell_labels() -> dict[str, tuple[str, str]]:
     return {
         queries.Cell.EMPTY: ("", ""),
         queries.Cell.CONFLICT: ("table-danger", "×"),
+        queries.Cell.TO_DECLARE: ("table-info", "?"),
         queries.Cell.ASSIGNED: ("table-light", "○"),
         queries.Cell.DRAFT: ("table-warning", "◐"),
         queries.Cell.SUBMITTED: ("table-success", "●"),
@@ -41,7 +42,8 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
     """
     titles = {
         queries.Cell.CONFLICT: _("conflict"),
-        queries.Cell.ASSIGNED: _("assigned, not started"),
+        queries.Cell.TO_DECLARE: _("conflict of interest still to declare"),
+        queries.Cell.ASSIGNED: _("no conflict declared, not started"),
         queries.Cell.DRAFT: _("draft"),
         queries.Cell.SUBMITTED: _("submitted"),
     }
@@ -78,7 +80,8 @@ def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
         for (css, mark), label in (
             (_cell_labels()[queries.Cell.SUBMITTED], _("submitted")),
             (_cell_labels()[queries.Cell.DRAFT], _("draft")),
-            (_cell_labels()[queries.Cell.ASSIGNED], _("assigned, not started")),
+            (_cell_labels()[queries.Cell.ASSIGNED], _("no conflict declared, not started")),
+            (_cell_labels()[queries.Cell.TO_DECLARE], _("conflict of interest still to declare")),
             (_cell_labels()[queries.Cell.CONFLICT], _("conflict (confirmed or declared)")),
         )
     ]

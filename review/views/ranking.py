@@ -23,7 +23,9 @@ from review.forms.ranking import RankingRunForm
 from review.models import RankingRun
 from review.queries.ranking import (
     compare_runs,
+    criterion_name,
     reason_labels,
+    run_summary,
     run_table,
     runs_for_call,
 )
@@ -39,9 +41,16 @@ def _call(request: HttpRequest, slug: str) -> Call:
 
 def _run(call: Call, pk: int | str | None) -> RankingRun:
     try:
-        return get_object_or_404(RankingRun, pk=int(pk or ""), call=call)
+        return get_object_or_404(
+            RankingRun.objects.select_related("call"), pk=int(pk or ""), call=call
+        )
     except ValueError as error:
         raise Http404 from error
+
+
+def _thresholds(run: RankingRun) -> list[tuple[str, float | None]]:
+    criteria = (run.engine_input or {}).get("criteria", [])
+    return [(criterion["code"], criterion.get("threshold")) for criterion in criteria]
 
 
 def _max_score(run: RankingRun) -> float:
@@ -56,7 +65,11 @@ def _runs_page(request: HttpRequest, call: Call, form: RankingRunForm) -> HttpRe
     return render(
         request,
         "review/ranking/runs.html",
-        {"call": call, "runs": runs_for_call(call=call), "form": form},
+        {
+            "call": call,
+            "runs": [(run, run_summary(run)) for run in runs_for_call(call=call)],
+            "form": form,
+        },
     )
 
 
@@ -88,19 +101,27 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     run = _run(call, pk)
     table = run_table(run)
     labels = reason_labels()
+    summary = run_summary(run)
     return render(
         request,
         "review/ranking/run.html",
         {
             "call": call,
             "run": run,
+            "summary": summary,
             "table": table,
             "in_progress": run.status in IN_PROGRESS,
             "score_chart": score_chart(table, max_score=_max_score(run)) if table else None,
             "amount_chart": amount_chart(table) if table else None,
+            "tiebreak": [
+                criterion_name(run.parameters, code)
+                for code in (run.result or {})
+                .get("params", {})
+                .get("tiebreak", run.parameters.get("tiebreak", []))
+            ],
             "criteria": [
-                (code, run.parameters.get("criterion_labels", {}).get(code, code))
-                for code in (table.codes if table else [])
+                (code, criterion_name(run.parameters, code), threshold)
+                for code, threshold in _thresholds(run)
             ],
             "rows": [(row, labels.get(row.reason, row.reason)) for row in table.rows]
             if table
@@ -146,6 +167,8 @@ def run_compare(request: HttpRequest, slug: str) -> HttpResponse:
             "call": call,
             "a": run_a,
             "b": run_b,
+            "summary_a": run_summary(run_a),
+            "summary_b": run_summary(run_b),
             "table_a": run_table(run_a),
             "table_b": run_table(run_b),
             "bids": [

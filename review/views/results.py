@@ -9,10 +9,9 @@ through (``applications.mfa.PUBLIC_PAGE_PREFIXES``).
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from review.exports import table_csv_response
-from review.forms.ranking import CALIBRATION_CHOICES, RULE_CHOICES
+from review.queries.ranking import BASIS_JURORS, setting_labels
 from review.queries.results import (
     RESULTS_COLUMNS,
     access_published_call,
@@ -27,30 +26,20 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return render(request, "review/results/index.html", {"calls": published_calls()})
 
 
-def _basis_label(basis: str) -> str:
-    labels = {
-        "": _("Individual scores"),
-        "individual": _("Individual scores"),
-        "consensus": _("Consensus scores"),
-        "panel": _("Scores after the panel meeting"),
-    }
-    return labels.get(basis, basis)
-
-
 def results_page(request: HttpRequest, slug: str) -> HttpResponse:
     results = call_results(call=access_published_call(slug=slug))
     method = results.method
+    labels = setting_labels()
     return render(
         request,
         "review/results/call.html",
         {
             "results": results,
             "call": results.call,
-            "rule_label": dict(RULE_CHOICES).get(method.rule, method.rule),
-            "calibration_label": dict(CALIBRATION_CHOICES).get(
-                method.calibration, method.calibration
-            ),
-            "basis_label": _basis_label(method.basis),
+            "rule_label": labels["rule"].get(method.rule, method.rule),
+            "calibration_label": labels["calibration"].get(method.calibration, method.calibration),
+            # A run from before the choice of basis ranked the jurors' scores.
+            "basis_label": labels["basis"].get(method.basis or BASIS_JURORS, method.basis),
         },
     )
 

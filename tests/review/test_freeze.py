@@ -84,6 +84,7 @@ def test_a_jurors_score_edit_is_refused_with_a_message(client, decided):
 
 
 RUN_FORM = {
+    "basis": "jurors",
     "rule": "optimal",
     "overflow": "skip",
     "calibration": "none",

@@ -141,3 +141,26 @@ def test_progress_query_count_does_not_grow_with_bids(client, django_assert_max_
         response = client.get(_url(call))
 
     assert response.status_code == 200
+
+
+def test_call_progress_tells_a_conflict_to_declare_from_a_review_not_started():
+    call = call_with_grid()
+    undeclared = panel(jurors=1, call=call, declared=False)
+    declared = panel(jurors=1, call=call, declared=True)
+
+    progress = call_progress(call=call)
+
+    assert progress.cells[(undeclared.bid.pk, undeclared.jurors[0].pk)] == "to_declare"
+    assert progress.cells[(declared.bid.pk, declared.jurors[0].pk)] == "assigned"
+
+
+def test_progress_page_marks_a_conflict_to_declare_apart_from_not_started(client):
+    call = call_with_grid()
+    panel(jurors=1, call=call, declared=False)
+    panel(jurors=1, call=call, declared=True)
+    client.force_login(administrator_with_totp())
+
+    content = client.get(_url(call)).content.decode()
+
+    assert content.count('title="conflict of interest still to declare">?</td>') == 1
+    assert content.count('title="no conflict declared, not started">○</td>') == 1

@@ -94,11 +94,15 @@ def test_ranking_data_ignores_scores_on_another_call_and_blank_values():
     assert [score["juror"] for score in data["scores"]] == [setup.assignments[1].juror_id]
 
 
-def test_ranking_data_takes_a_fixed_number_of_queries(django_assert_num_queries):
-    setup = scored_call(bids=8, jurors=4, per_bid=3, criteria=3)
+@pytest.mark.parametrize("size", [4, 8])
+@pytest.mark.parametrize(("basis", "queries"), [("jurors", 5), ("consensus", 6)])
+def test_ranking_data_takes_a_fixed_number_of_queries(
+    django_assert_num_queries, size, basis, queries
+):
+    setup = scored_call(bids=size, jurors=4, per_bid=3, criteria=3)
 
-    with django_assert_num_queries(3):
-        ranking_data(call=setup.call)
+    with django_assert_num_queries(queries):
+        ranking_data(call=setup.call, basis=basis)
 
 
 def test_input_sha256_is_the_hash_of_the_canonical_json():

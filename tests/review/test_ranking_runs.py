@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from review.models import RankingChunk, RankingRun
-from review.queries.ranking import input_sha256
 from review.ranking import ENGINE_VERSION, parse_params, seed_commitment, solve
 from review.services.ranking_runs import (
     RunSettings,
@@ -44,7 +43,8 @@ def test_create_ranking_run_freezes_the_input_and_its_hash():
     assert run.engine_version == ENGINE_VERSION
     assert run.engine_input["rule"] == "partial"
     assert run.engine_input["tiebreak"] == ["crit1"]
-    assert run.input_hash == input_sha256(run.engine_input)
+    # The engine's fingerprint of the input, the `input_sha256` its result carries.
+    assert run.input_hash == solve(parse_params(run.engine_input)).input_sha256
     assert run.parameters["bid_labels"][str(setup.bids[0].pk)] == "BID00"
     assert run.chunks_total == 0
 

@@ -100,6 +100,7 @@ def test_posting_the_form_creates_and_computes_a_run(
         response = admin_client.post(
             url,
             {
+                "basis": "jurors",
                 "rule": "partial",
                 "overflow": "skip",
                 "calibration": "zscore",
@@ -127,6 +128,7 @@ def test_an_invalid_form_re_renders_with_the_input(admin_client, setup):
     response = admin_client.post(
         url,
         {
+            "basis": "jurors",
             "rule": "optimal",
             "overflow": "skip",
             "calibration": "none",
@@ -151,6 +153,7 @@ def test_a_service_refusal_shows_on_the_form(admin_client):
     response = admin_client.post(
         url,
         {
+            "basis": "jurors",
             "rule": "optimal",
             "overflow": "skip",
             "calibration": "none",

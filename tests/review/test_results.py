@@ -139,9 +139,9 @@ def test_results_page_states_the_method_without_a_draw(client, published):
     response = client.get(reverse("results:call", args=[published.call.slug]))
 
     method = response.content.decode().split('id="method"')[1]
-    assert "Optimal portfolio: the best total score that fits in the envelope" in method
-    assert "Individual scores" in method
-    assert "None: raw scores" in method
+    assert "Optimal portfolio" in method
+    assert "The jurors&#x27; individual scores" in method
+    assert "No calibration (raw scores)" in method
     assert "No draw." in method
 
 
@@ -152,7 +152,8 @@ def test_results_page_shows_the_basis_when_the_run_records_one(client, published
 
     response = client.get(reverse("results:call", args=[published.call.slug]))
 
-    assert "Consensus scores" in response.content.decode().split('id="method"')[1]
+    method = response.content.decode().split('id="method"')[1]
+    assert "The approved consensus scores, with the panel&#x27;s adjustments" in method
 
 
 def test_results_page_shows_the_lottery_commitment_and_its_reveal(client):
@@ -282,7 +283,7 @@ def test_results_json_matches_the_decision(client, published):
     assert document["method"] == {
         "rule": "optimal",
         "calibration": "none",
-        "basis": None,
+        "basis": "jurors",
         "lottery": None,
     }
     assert document["jury"] == []
