@@ -35,15 +35,16 @@ logger = logging.getLogger(__name__)
 SOLVER_TIME_LIMIT_SECONDS = 120.0
 
 
-def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -> None:
-    """Remove the juror's assignment on the bid (and its review, by cascade).
+def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -> bool:
+    """Remove the juror's assignment on the bid (and its review, by cascade); return whether
+    there was one.
 
     Precondition: inside ``transaction.atomic()``, called by the service that records the
     conflict. The deletion is logged here and in the audit trail.
     """
     assignment = Assignment.objects.select_for_update().filter(juror=juror, bid=bid).first()
     if assignment is None:
-        return
+        return False
     review = getattr(assignment, "review", None)
     logger.warning(
         "Conflict: user %s removed assignment %s (juror %s, bid %s)%s",
@@ -54,6 +55,7 @@ def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -
         f" and its {review.status} review {review.pk}" if review is not None else "",
     )
     assignment.delete()
+    return True
 
 
 def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
