@@ -177,7 +177,10 @@ def proposal_save(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("review:proposal_detail", pk=proposal.pk)
     messages.success(
         request,
-        _("Assignment saved: %(count)s pairs. Each juror is receiving their list by e-mail.")
+        _(
+            "Assignment saved: %(count)s pairs. The jurors whose list changed are e-mailed "
+            "the bids added and removed."
+        )
         % {"count": len(assignments)},
     )
     return redirect("review:assignment_list", slug=proposal.call.slug)
