@@ -333,3 +333,31 @@ def test_reminders_page_query_count_does_not_grow_with_jurors(
     assert response.status_code == 200
     assert len(response.context["page"].sent) == 2 * size
     assert len(response.context["page"].due) == len(p.jurors)
+
+
+def test_reminder_sent_now_does_not_replace_the_scheduled_one(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    p = panel(jurors=1, call=call_with_grid(review_deadline=DEADLINE))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_reminder_now(call=p.call, by=administrator_with_totp())
+        sent = send_review_reminders(now=DEADLINE - timedelta(days=2))
+
+    assert (sent, len(mailoutbox)) == (1, 2)
+    assert sorted(ReminderEmail.objects.values_list("kind", flat=True)) == [
+        "days_before_3",
+        "manual",
+    ]
+
+
+def test_send_now_without_review_deadline_is_refused_with_message(client, mailoutbox):
+    p = panel(jurors=1, review_deadline=None)
+    client.force_login(administrator_with_totp())
+
+    response = client.post(_urls(p.call)["send"], {"juror": ""})
+
+    assert response.status_code == 400
+    assert response.context["reminder_form"].non_field_errors() == [
+        "Set the call's review deadline first: the reminder states it."
+    ]
