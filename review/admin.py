@@ -181,9 +181,16 @@ class ReviewReopeningAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ReminderEmail)
 class ReminderEmailAdmin(ReadOnlyAdmin):
-    list_display = ["juror", "call", "kind", "unfinished_reviews", "sent_at"]
+    list_display = ["juror", "call", "kind", "unfinished_reviews", "sent_at", "sent_by"]
     list_filter = ["kind", "call"]
-    list_select_related = ["juror", "call"]
+    list_select_related = ["juror", "call", "sent_by"]
+
+
+@admin.register(models.JuryMessage)
+class JuryMessageAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "call", "audience", "recipients", "sent_by", "sent_at"]
+    list_filter = ["audience", "call"]
+    list_select_related = ["call", "sent_by"]
 
 
 @admin.register(models.ConsensusReport)

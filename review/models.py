@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
 from portal import transitions
+from review import reminder_schedule
 
 # Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
@@ -523,18 +524,67 @@ class ReminderEmail(models.Model):
     call = models.ForeignKey(
         Call, on_delete=models.CASCADE, related_name="+", verbose_name=_("call")
     )
-    kind = models.CharField(_("type"), max_length=20)  # e.g. "days_before_3", "deadline_day"
+    # "days_before_3" and "deadline_day" (the hourly beat, once each), "manual" (sent now by
+    # an administrator, any number of times): ``review.services.reminders``.
+    kind = models.CharField(_("type"), max_length=20)
     unfinished_reviews = models.PositiveIntegerField(_("unfinished reviews"))
     sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
 
     class Meta:
         ordering = ["-sent_at"]
         constraints = [
-            models.UniqueConstraint(fields=["juror", "call", "kind"], name="unique_reminder")
+            models.UniqueConstraint(
+                fields=["juror", "call", "kind"],
+                condition=~Q(kind="manual"),
+                name="unique_reminder",
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.juror} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        return reminder_schedule.kind_label(self.kind)
+
+
+class JuryMessage(models.Model):
+    """An e-mail an administrator sent to the jury of a call (one message per juror)."""
+
+    class Audience(models.TextChoices):
+        ALL = "all", _("All jurors of the call")
+        UNFINISHED = "unfinished", _("Jurors with unfinished reviews")
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="jury_messages", verbose_name=_("call")
+    )
+    audience = models.CharField(_("recipients"), max_length=20, choices=Audience.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    recipients = models.PositiveIntegerField(_("number of recipients"))
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("message to the jury")
+        verbose_name_plural = _("messages to the jury")
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class ConsensusReport(models.Model):

@@ -12,6 +12,7 @@ from review.views import (
     panel,
     progress,
     ranking,
+    reminders,
     reviews,
 )
 
@@ -98,6 +99,18 @@ urlpatterns = [
     ),
     path("admin/reviews/<int:review_id>/reopen/", reviews.reopen, name="reopen_review"),
     path("admin/calls/<slug:slug>/progress/", progress.call_progress, name="call_progress"),
+    # Reminders and messages to the jury.
+    path("admin/calls/<slug:slug>/reminders/", reminders.reminder_list, name="reminder_list"),
+    path(
+        "admin/calls/<slug:slug>/reminders/send/",
+        reminders.reminder_send,
+        name="reminder_send",
+    ),
+    path(
+        "admin/calls/<slug:slug>/reminders/message/",
+        reminders.jury_message,
+        name="jury_message",
+    ),
     # Ranking runs.
     path("admin/calls/<slug:slug>/ranking/", ranking.run_list, name="ranking_runs"),
     path(

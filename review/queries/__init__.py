@@ -10,6 +10,9 @@
 - ``assignments``: the assignment page's bids and jurors, pairs that may not be assigned,
   and a proposal's preview.
 - ``conflicts``: the administrators' list of conflicts of interest.
+- ``staffing``: bids with fewer active jurors than their call plans (*understaffed*), and who
+  is told of it.
+- ``reminders``: jurors with unfinished reviews, the reminders page (sent, due, messages).
 - ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
 - ``panel``: the panel meeting page (every juror's scores, consensus, adjustments, minutes).
 - ``decisions``: a call's decision versions and their lines, review counts per bid.

@@ -22,13 +22,15 @@ from review.models import (
     ConflictDeclaration,
     JurorProfile,
 )
+from review.queries.staffing import with_staffing
 
 
 def bids_to_assign(*, call: Call) -> QuerySet[Bid]:
-    """The call's assessable bids with their assignments (juror, review) and
-    ``open_conflicts`` (suggested conflicts still to decide), by acronym; two queries."""
+    """The call's assessable bids with their assignments (juror, review),
+    ``open_conflicts`` (suggested conflicts still to decide), ``active_jurors`` and
+    ``understaffed`` (``review.queries.staffing``), by acronym; two queries."""
     return (
-        Bid.objects.assessable()
+        with_staffing(Bid.objects.assessable())
         .filter(call=call)
         .select_related("lead_institution")
         .prefetch_related(

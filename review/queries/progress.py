@@ -1,5 +1,5 @@
 """The administrators' progress page of a call: who has done what, disagreements, leniency
-(seven queries whatever the size of the jury)."""
+(eight queries whatever the size of the jury)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +14,7 @@ from applications.models import Bid, Call
 from review import scoring
 from review.models import Assignment, Criterion, CriterionScore, JurorProfile, Review
 from review.queries.dashboard import JurorStatus, status_of
+from review.queries.staffing import understaffed_bids
 from review.queries.visibility import excluded_pairs
 
 
@@ -51,6 +52,9 @@ class BidProgress:
     submitted: int = 0
     totals: list[Decimal] = field(default_factory=list)
     spread: scoring.Spread | None = None
+    # Fewer active jurors than the call plans (``review.queries.staffing``).
+    understaffed: bool = False
+    active_jurors: int = 0
 
     @property
     def completion(self) -> int:
@@ -73,6 +77,10 @@ class CallProgress:
     def completion(self) -> int:
         return round(100 * self.submitted / self.assigned) if self.assigned else 0
 
+    @property
+    def understaffed(self) -> list[BidProgress]:
+        return [bid for bid in self.bids if bid.understaffed]
+
     def most_disputed(self, limit: int = 10) -> list[BidProgress]:
         disputed = [b for b in self.bids if b.spread is not None]
         disputed.sort(key=lambda b: (b.spread.range, b.spread.std), reverse=True)  # type: ignore[union-attr]  # filtered above
@@ -86,7 +94,7 @@ LEANING_MIN_REVIEWS = 2
 
 
 def call_progress(*, call: Call) -> CallProgress:
-    """Everything the administrators' progress page shows, in seven queries."""
+    """Everything the administrators' progress page shows, in eight queries."""
     criteria = list(Criterion.objects.filter(call=call).values("id", "weight", "scale_max"))
     weights = {c["id"]: c["weight"] for c in criteria}
     max_total = scoring.maximum_total(weights, {c["id"]: c["scale_max"] for c in criteria})
@@ -117,6 +125,10 @@ def call_progress(*, call: Call) -> CallProgress:
     ]
     jurors_by_id = {j.pk: j for j in jurors}
     bids_by_id = {b.pk: b for b in bids}
+    for bid_id, active in understaffed_bids(call=call).items():
+        if bid_id in bids_by_id:
+            bids_by_id[bid_id].understaffed = True
+            bids_by_id[bid_id].active_jurors = active
 
     cells: dict[tuple[int, int], str] = {}
     for juror_id, bid_id in excluded:

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -35,15 +36,16 @@ logger = logging.getLogger(__name__)
 SOLVER_TIME_LIMIT_SECONDS = 120.0
 
 
-def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -> None:
-    """Remove the juror's assignment on the bid (and its review, by cascade).
+def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -> bool:
+    """Remove the juror's assignment on the bid (and its review, by cascade); return whether
+    there was one.
 
     Precondition: inside ``transaction.atomic()``, called by the service that records the
     conflict. The deletion is logged here and in the audit trail.
     """
     assignment = Assignment.objects.select_for_update().filter(juror=juror, bid=bid).first()
     if assignment is None:
-        return
+        return False
     review = getattr(assignment, "review", None)
     logger.warning(
         "Conflict: user %s removed assignment %s (juror %s, bid %s)%s",
@@ -54,6 +56,11 @@ def delete_assignment_for_conflict(*, juror: JurorProfile, bid: Bid, by: User) -
         f" and its {review.status} review {review.pk}" if review is not None else "",
     )
     assignment.delete()
+    return True
+
+
+def _dashboard_url() -> str:
+    return absolute_url(reverse("review:juror_dashboard"))
 
 
 def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
@@ -76,7 +83,8 @@ def _check_assignable(*, bid: Bid, juror: JurorProfile) -> None:
 
 
 def assign_juror(*, bid: Bid, juror: JurorProfile, by: User) -> Assignment:
-    """Assign one juror to one bid by hand; refused for conflicted pairs."""
+    """Assign one juror to one bid by hand; refused for conflicted pairs. The juror is
+    e-mailed the bid added to their list (after commit)."""
     bid.call.check_evaluation_open()
     with transaction.atomic():
         _check_assignable(bid=bid, juror=juror)
@@ -88,12 +96,16 @@ def assign_juror(*, bid: Bid, juror: JurorProfile, by: User) -> Assignment:
         assignment = Assignment(bid=bid, juror=juror, assigned_by=by)
         assignment.full_clean()
         assignment.save()
+        _email_assignment_changes(
+            call=bid.call, changes={juror.pk: ({bid.pk}, set())}, dashboard_url=_dashboard_url()
+        )
     logger.info("User %s assigned juror %s to bid %s", by.pk, juror.pk, bid.pk)
     return assignment
 
 
 def unassign_juror(*, assignment: Assignment, by: User) -> None:
-    """Remove a juror from a bid; refused once they have submitted their review."""
+    """Remove a juror from a bid; refused once they have submitted their review. The juror
+    is e-mailed the bid removed from their list (after commit)."""
     assignment.bid.call.check_evaluation_open()
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
@@ -107,6 +119,11 @@ def unassign_juror(*, assignment: Assignment, by: User) -> None:
                 % {"juror": assignment.juror.display_name, "bid": assignment.bid.acronym}
             )
         assignment.delete()
+        _email_assignment_changes(
+            call=assignment.bid.call,
+            changes={assignment.juror_id: (set(), {assignment.bid_id})},
+            dashboard_url=_dashboard_url(),
+        )
     logger.info(
         "User %s removed juror %s from bid %s", by.pk, assignment.juror_id, assignment.bid_id
     )
@@ -277,7 +294,8 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
 def save_assignment_proposal(
     *, proposal: AssignmentProposal, by, dashboard_url: str | None = None
 ) -> list[Assignment]:
-    """Replace the call's assignments by the proposal's and e-mail each juror their list.
+    """Replace the call's assignments by the proposal's and e-mail the jurors whose list
+    changed, with the bids added and removed.
 
     Pairs present before and after keep their assignment (rapporteur flag, review). The
     e-mails leave after the transaction commits; they link to ``dashboard_url`` (by default
@@ -351,9 +369,15 @@ def save_assignment_proposal(
         )
         proposal.status = AssignmentProposal.Status.SAVED
         proposal.save(update_fields=["status"])
-        _email_jurors_their_lists(
+        changes: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+        for juror_id, bid_id in wanted.keys() - existing.keys():
+            changes[juror_id][0].add(bid_id)
+        for juror_id, bid_id in existing.keys() - wanted.keys():
+            changes[juror_id][1].add(bid_id)
+        _email_assignment_changes(
             call=call,
-            dashboard_url=dashboard_url or absolute_url(reverse("review:juror_dashboard")),
+            changes=changes,
+            dashboard_url=dashboard_url or _dashboard_url(),
         )
     logger.info(
         "User %s saved assignment proposal %s: %s pairs (%s new)",
@@ -365,32 +389,47 @@ def save_assignment_proposal(
     return list(Assignment.objects.filter(bid__call=call))
 
 
-def _email_jurors_their_lists(*, call: Call, dashboard_url: str) -> None:
-    """Queue one e-mail per juror of the call with their bids, in English (sent after commit)."""
-    lists: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    jurors: dict[int, JurorProfile] = {}
-    for assignment in (
-        Assignment.objects.filter(bid__call=call)
-        .select_related("bid", "juror__user")
-        .order_by("bid__acronym")
-    ):
-        lists[assignment.juror_id].append(
-            {
-                "acronym": assignment.bid.acronym,
-                "title": assignment.bid.title,
-                "is_rapporteur": assignment.is_rapporteur,
-            }
-        )
-        jurors[assignment.juror_id] = assignment.juror
-    for juror_id, assignments in lists.items():
-        juror = jurors[juror_id]
+def _email_assignment_changes(
+    *, call: Call, changes: dict[int, tuple[set[int], set[int]]], dashboard_url: str
+) -> None:
+    """Queue one e-mail per juror whose list changed, in English (sent after commit).
+
+    ``changes`` maps a juror id to the bid ids added to and removed from their list; a juror
+    with neither is not written to. Three queries whatever the number of jurors.
+    """
+    changes = {juror_id: diff for juror_id, diff in changes.items() if diff[0] or diff[1]}
+    if not changes:
+        return
+    jurors = JurorProfile.objects.select_related("user").in_bulk(changes)
+    bids = Bid.objects.in_bulk(
+        {pk for added, removed in changes.values() for pk in added | removed}
+    )
+    totals = dict(
+        Assignment.objects.active()
+        .filter(bid__call=call, juror_id__in=changes)
+        .order_by()
+        .values("juror_id")
+        .annotate(count=Count("pk"))
+        .values_list("juror_id", "count")
+    )
+
+    def listed(bid_ids: set[int]) -> list[dict[str, str]]:
+        rows = sorted((bids[pk] for pk in bid_ids if pk in bids), key=lambda bid: bid.acronym)
+        return [{"acronym": bid.acronym, "title": bid.title} for bid in rows]
+
+    for juror_id, (added, removed) in sorted(changes.items()):
+        juror = jurors.get(juror_id)
+        if juror is None:
+            continue
         send_templated_mail(
             template="review/assignments/assignment",
             to=juror.user.email,
             context={
                 "name": juror.display_name,
                 "call": {"title_en": call.title_en, "review_deadline": call.review_deadline},
-                "assignments": assignments,
+                "added": listed(added),
+                "removed": listed(removed),
+                "total": totals.get(juror_id, 0),
                 "dashboard_url": dashboard_url,
             },
             language="en",  # the jury works in English, whatever the administrator's language

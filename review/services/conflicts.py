@@ -40,6 +40,7 @@ from review.models import (
     JurorProfile,
 )
 from review.services.assignments import delete_assignment_for_conflict
+from review.services.staffing import notify_if_understaffed
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +295,8 @@ def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
         conflict.save(update_fields=["status", "decided_by", "decided_at"])
-        delete_assignment_for_conflict(juror=conflict.juror, bid=conflict.bid, by=by)
+        if delete_assignment_for_conflict(juror=conflict.juror, bid=conflict.bid, by=by):
+            notify_if_understaffed(bid=conflict.bid)
     logger.info("User %s confirmed conflict %s", by.pk, conflict.pk)
     return conflict
 
@@ -372,7 +374,8 @@ def declare_conflict(
                     "decided_at": timezone.now(),
                 },
             )
-            delete_assignment_for_conflict(juror=juror, bid=bid, by=juror.user)
+            if delete_assignment_for_conflict(juror=juror, bid=bid, by=juror.user):
+                notify_if_understaffed(bid=bid)
     logger.info(
         "Juror %s declared %s on bid %s",
         juror.pk,

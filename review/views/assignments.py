@@ -31,7 +31,7 @@ def _assignment_page(
     manual_form: ManualAssignmentForm | None = None,
     auto_form: AutoAssignmentForm | None = None,
 ) -> HttpResponse:
-    bids = bids_to_assign(call=call)
+    bids = list(bids_to_assign(call=call))
     jurors = jurors_with_load(call=call)
     return render(
         request,
@@ -39,6 +39,7 @@ def _assignment_page(
         {
             "call": call,
             "bids": bids,
+            "understaffed": [bid for bid in bids if bid.understaffed],  # type: ignore[attr-defined]  # annotated by bids_to_assign
             "jurors": jurors,
             "manual_form": manual_form or ManualAssignmentForm(call=call),
             "auto_form": auto_form
@@ -176,7 +177,10 @@ def proposal_save(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("review:proposal_detail", pk=proposal.pk)
     messages.success(
         request,
-        _("Assignment saved: %(count)s pairs. Each juror is receiving their list by e-mail.")
+        _(
+            "Assignment saved: %(count)s pairs. The jurors whose list changed are e-mailed "
+            "the bids added and removed."
+        )
         % {"count": len(assignments)},
     )
     return redirect("review:assignment_list", slug=proposal.call.slug)

@@ -58,11 +58,18 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
     placeholder = str(uuid.UUID(int=0))
     url_pattern = reverse("review:bid_reviews", args=[placeholder])
     rows = []
+    understaffed_title = _("fewer active jurors than planned")
     for bid in progress.bids:
         head = format_html(
-            '<tr><th scope="row" class="bid"><a href="{}">{}</a></th>',
+            '<tr><th scope="row" class="bid"><a href="{}">{}</a>{}</th>',
             url_pattern.replace(placeholder, str(bid.public_id)),
             bid.acronym,
+            format_html(
+                ' <span class="badge text-bg-warning understaffed" title="{}">!</span>',
+                understaffed_title,
+            )
+            if bid.understaffed
+            else "",
         )
         body = "".join(
             html[cells[(bid.pk, j)]] if (bid.pk, j) in cells else empty for j in juror_ids

@@ -370,10 +370,12 @@ def test_proposal_save_replaces_assignments_and_emails_jurors(
     assert proposal.status == "saved"
     assert saved == {(p["juror"], p["bid"]) for p in proposal.result["pairs"]}
     assert Assignment.objects.filter(pk=other_call_assignment.pk).exists() is True
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(j.user.email for j in jurors)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        {j.user.email for j in jurors if any(pair[0] == j.pk for pair in saved)}
+    )
     first = next(m for m in mailoutbox if m.to == [jurors[0].user.email])
     mine = [b.acronym for b in bids if (jurors[0].pk, b.pk) in saved]
-    assert all(acronym in first.body for acronym in mine)
+    assert all(f"- {acronym}: " in first.body for acronym in mine)
 
 
 def test_proposal_save_keeps_started_review_of_pair_that_stays():
@@ -416,3 +418,102 @@ def test_proposal_save_twice_is_refused(client):
         "Only a computed proposal that was not saved yet can be saved."
     )
     assert Assignment.objects.count() == 6
+
+
+# Assignment e-mails: only the jurors whose list changed, with what changed -----------
+
+
+def _proposal_with_pairs(call, pairs):
+    return AssignmentProposal.objects.create(
+        call=call,
+        status="ready",
+        result={"pairs": [{"juror": j.pk, "bid": b.pk, "similarity": 0.5} for j, b in pairs]},
+    )
+
+
+def test_proposal_save_emails_only_jurors_whose_list_changed_with_the_diff(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    call, (b1, b2, b3), (same, moved, newcomer, dropped) = _jury(bids=3, jurors=4)
+    for juror, bid in [(same, b1), (moved, b1), (moved, b2), (dropped, b3)]:
+        AssignmentFactory(juror=juror, bid=bid)
+    proposal = _proposal_with_pairs(
+        call, [(same, b1), (moved, b1), (moved, b3), (newcomer, b2), (newcomer, b3)]
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        save_assignment_proposal(proposal=proposal, by=administrator_with_totp())
+
+    by_address = {m.to[0]: m for m in mailoutbox}
+    assert sorted(by_address) == sorted(j.user.email for j in (moved, newcomer, dropped))
+    body = by_address[moved.user.email].body
+    added, removed = body.split("Removed (1 bid; you no longer review it):")
+    assert f"Added (1 bid):\n- {b3.acronym}: {b3.title}" in added
+    assert f"- {b2.acronym}: {b2.title}" in removed
+    assert "You now have 2 bids to review for this call." in body
+    assert "Removed" not in by_address[newcomer.user.email].body
+    assert "Added" not in by_address[dropped.user.email].body
+    assert by_address[dropped.user.email].subject == (
+        f"Your bids to review for {call.title_en} have changed"
+    )
+
+
+def test_proposal_save_that_changes_nothing_emails_no_one(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    call, (b1, *_), (juror, *_) = _jury()
+    AssignmentFactory(juror=juror, bid=b1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        save_assignment_proposal(
+            proposal=_proposal_with_pairs(call, [(juror, b1)]), by=administrator_with_totp()
+        )
+
+    assert mailoutbox == []
+
+
+def test_manual_assignment_emails_the_juror_the_bid_added(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    call, (bid, *_), (juror, other, *_) = _jury()
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+        )
+
+    assert [m.to for m in mailoutbox] == [[juror.user.email]]
+    assert f"Added (1 bid):\n- {bid.acronym}: {bid.title}" in mailoutbox[0].body
+    assert "You now have 1 bid to review for this call." in mailoutbox[0].body
+
+
+def test_refused_manual_assignment_emails_no_one(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    call, (bid, *_), (juror, *_) = _jury()
+    ConflictFactory(juror=juror, bid=bid, status="confirmed")
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("review:assignment_add", args=[call.slug]), {"bid": bid.pk, "juror": juror.pk}
+        )
+
+    assert mailoutbox == []
+
+
+def test_manual_removal_emails_the_juror_the_bid_removed(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    call, (bid, *_), (juror, *_) = _jury()
+    assignment = AssignmentFactory(juror=juror, bid=bid)
+    client.force_login(administrator_with_totp())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("review:assignment_remove", args=[assignment.pk]))
+
+    assert [m.to for m in mailoutbox] == [[juror.user.email]]
+    assert f"- {bid.acronym}: {bid.title}" in mailoutbox[0].body
+    assert "Removed (1 bid; you no longer review it):" in mailoutbox[0].body
+    assert "You now have 0 bids to review for this call." in mailoutbox[0].body
