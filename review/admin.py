@@ -29,11 +29,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.Criterion)
 class CriterionAdmin(admin.ModelAdmin):
+    """Once reviewing has started on a call, its grid fields are refused by
+    ``Criterion.clean`` (the form shows why) and its criteria cannot be deleted."""
+
     list_display = ["code", "name_en", "call", "order", "weight", "threshold", "scale_max"]
     list_filter = ["call"]
     list_select_related = ["call"]
     search_fields = ["code", "name_en", "name_fr"]
     ordering = ["call", "order", "code"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The bulk delete action asks this for each selected criterion, too.
+        if obj is not None and models.Criterion.grid_frozen(obj.call_id):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and obj is not None:
+            try:
+                models.Criterion.check_grid_editable(obj.call_id)
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class AffiliationInline(admin.TabularInline):

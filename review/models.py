@@ -14,13 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
 from portal import transitions
+from portal.editing import Locked
 
 # Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
@@ -38,6 +40,19 @@ def default_descriptors() -> dict[str, str]:
 
 
 class Criterion(models.Model):
+    """One criterion of a call's evaluation grid.
+
+    The grid is what every score means: once the first review of the call exists
+    (:meth:`grid_frozen`), its criteria can no longer be added, removed or changed in the
+    fields of :attr:`GRID_FIELDS` (:meth:`clean`, used by every form including the Django
+    admin, which also refuses deletion). Names, guidance and descriptors stay editable:
+    fixing a typo changes no score. Weights are positive and every criterion of a call
+    shares one scale, so the weighted total (``review.scoring.weighted_total``, a weighted
+    mean) stays on the scale the jurors and applicants see.
+    """
+
+    GRID_FIELDS = ("call", "code", "weight", "scale_min", "scale_max", "scale_step", "threshold")
+
     call = models.ForeignKey(
         Call, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("call")
     )
@@ -81,6 +96,60 @@ class Criterion(models.Model):
     @property
     def name(self) -> str:
         return self.name_fr if (get_language() or "en").startswith("fr") else self.name_en
+
+    @staticmethod
+    def grid_frozen(call_id: int) -> bool:
+        """Whether reviewing has started: a review (draft or submitted) exists on the call."""
+        return Review.objects.filter(assignment__bid__call_id=call_id).exists()
+
+    @staticmethod
+    def check_grid_editable(call_id: int) -> None:
+        """Raise ``portal.editing.Locked`` once the call's evaluation grid is frozen."""
+        if Criterion.grid_frozen(call_id):
+            raise Locked(
+                gettext(
+                    "Reviewing has started on this call: its evaluation grid (criteria, "
+                    "weights, thresholds and scale) can no longer change. Names, guidance "
+                    "and descriptors may still be corrected."
+                )
+            )
+
+    def clean(self) -> None:
+        super().clean()
+        if self.call_id is None:
+            return
+        stored = (
+            Criterion.objects.filter(pk=self.pk).values(*self.GRID_FIELDS).first()
+            if self.pk
+            else None
+        )
+        current = {name: getattr(self, name) for name in self.GRID_FIELDS}
+        current["call"] = self.call_id
+        if stored is None or stored != current:
+            Criterion.check_grid_editable(self.call_id)
+            if stored is not None and stored["call"] != self.call_id:
+                Criterion.check_grid_editable(stored["call"])
+        if self.weight is not None and self.weight <= 0:
+            raise ValidationError(
+                {"weight": _("A weight must be above 0: only the ratios between weights count.")}
+            )
+        others = (
+            Criterion.objects.filter(call_id=self.call_id)
+            .exclude(pk=self.pk)
+            .values_list("scale_min", "scale_max")
+            .first()
+        )
+        if others is not None and others != (self.scale_min, self.scale_max):
+            raise ValidationError(
+                _(
+                    "Every criterion of a call is scored on the same scale (here "
+                    "%(low)s–%(high)s), so that the weighted total stays on it."
+                )
+                % {
+                    "low": format(others[0].normalize(), "f"),
+                    "high": format(others[1].normalize(), "f"),
+                }
+            )
 
     @property
     def guidance(self) -> str:

@@ -21,6 +21,7 @@ from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
+from review import scoring
 from review.models import Criterion, CriterionScore, RankingRun, Review
 
 
@@ -78,11 +79,14 @@ def ranking_data(*, call: Call) -> RankingData:
         for bid, juror, criterion, value in ordered
         if value is not None  # filtered in SQL already; keeps the types honest
     ]
+    # The engine sums weight × score: with the shares of review.scoring, its totals are the
+    # same weighted means as everywhere else, on the criteria's scale.
+    shares = scoring.normalised_weights({criterion.pk: criterion.weight for criterion in criteria})
     criteria_data = []
     for criterion in criteria:
         item: dict[str, Any] = {
             "code": criterion.code,
-            "weight": _number(criterion.weight),
+            "weight": _number(shares.get(criterion.pk, Decimal(0))),
             "min": _number(criterion.scale_min),
             "max": _number(criterion.scale_max),
         }
