@@ -1,8 +1,9 @@
 """Django admin of the jury.
 
 Criteria are configured here per call (list filtered by call: the Call admin lives in the
-applications app, which never imports review). Conflicts are decided through the same
-services as the jury pages. Reviews, proposals and ranking runs are read-only here: they
+applications app, which never imports review); a call's grid freezes once its first review
+exists. Conflicts are confirmed or unpinned through the same services as the jury pages;
+dismissing and pinning need a reason and are done on the jury's conflicts page. Reviews, proposals and ranking runs are read-only here: they
 change only through their services.
 """
 
@@ -13,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from review import models
-from review.services.conflicts import confirm_conflict, dismiss_conflict, set_conflict_pinned
+from review.services.conflicts import confirm_conflict, set_conflict_pinned
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -88,16 +89,6 @@ def confirm_conflicts(modeladmin, request, queryset) -> None:
     _apply(request, queryset, confirm_conflict)
 
 
-@admin.action(description=_("Dismiss the selected conflicts"))
-def dismiss_conflicts(modeladmin, request, queryset) -> None:
-    _apply(request, queryset, dismiss_conflict)
-
-
-@admin.action(description=_("Pin the decisions (kept when detection runs again)"))
-def pin_conflicts(modeladmin, request, queryset) -> None:
-    _apply(request, queryset, set_conflict_pinned, pinned=True)
-
-
 @admin.action(description=_("Unpin the decisions"))
 def unpin_conflicts(modeladmin, request, queryset) -> None:
     _apply(request, queryset, set_conflict_pinned, pinned=False)
@@ -119,8 +110,18 @@ class ConflictAdmin(admin.ModelAdmin):
     list_select_related = ["bid__lead_institution", "juror", "decided_by"]
     search_fields = ["juror__display_name", "bid__acronym", "reason"]
     raw_id_fields = ["juror", "bid"]
-    readonly_fields = ["status", "decided_by", "decided_at", "created_at"]
-    actions = [confirm_conflicts, dismiss_conflicts, pin_conflicts, unpin_conflicts]
+    # Dismissing and pinning need a reason each: they are done on the jury's conflicts page
+    # (``review:conflict_list``), one conflict at a time, never in bulk here.
+    readonly_fields = [
+        "status",
+        "pinned",
+        "decision_reason",
+        "pin_reason",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    actions = [confirm_conflicts, unpin_conflicts]
 
     def save_model(self, request, obj, form, change) -> None:
         # Conflicts added by hand here are the administrator's, and start as suggestions.

@@ -281,6 +281,10 @@ class Conflict(models.Model):
     )
     # A pinned decision is kept when detection runs again.
     pinned = models.BooleanField(_("pinned decision"), default=False)
+    # Why an administrator dismissed the conflict, and why they pinned the decision:
+    # required by ``dismiss_conflict`` and ``set_conflict_pinned``.
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    pin_reason = models.TextField(_("reason for pinning"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -625,6 +629,17 @@ class ConsensusReport(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The last return to the rapporteur: why (required by ``return_consensus``), who, when.
+    return_reason = models.TextField(_("reason for returning"), blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned by"),
+    )
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

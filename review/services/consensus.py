@@ -155,11 +155,17 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     return report
 
 
-def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
-    """An administrator sends a submitted report back to the rapporteur as a draft."""
+def return_consensus(*, report: ConsensusReport, by: User, reason: str) -> ConsensusReport:
+    """An administrator sends a submitted report back to the rapporteur as a draft, saying
+    why (shown to the rapporteur, who revises and submits again)."""
     report.bid.call.check_evaluation_open()
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can return a consensus report."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Tell the rapporteur why the report is returned: what to revise.")}
+        )
     with transaction.atomic():
         report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
         transitions.check_transition(
@@ -168,7 +174,11 @@ def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
             refused=_("Only a submitted report can be returned to the rapporteur."),
         )
         report.status = ConsensusReport.Status.DRAFT
+        report.return_reason = reason
+        report.returned_by = by
+        report.returned_at = timezone.now()
         report.version += 1
+        report.full_clean()
         report.save()
     logger.info("consensus of bid %s returned to draft by user %s", report.bid_id, by.pk)
     return report

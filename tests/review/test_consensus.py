@@ -257,7 +257,7 @@ def test_administrator_returns_a_report_to_draft(client):
     report = _approved(p)
     client.force_login(administrator_with_totp())
 
-    client.post(_url(p.bid, "consensus_approve"), {"action": "return"})
+    client.post(_url(p.bid, "consensus_approve"), {"action": "return", "reason": "Revise c1"})
 
     report.refresh_from_db()
     assert report.status == ConsensusReport.Status.DRAFT
