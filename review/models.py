@@ -558,6 +558,9 @@ class ReviewReopening(models.Model):
         Review, on_delete=models.CASCADE, related_name="reopenings", verbose_name=_("review")
     )
     reason = models.TextField(_("reason"))
+    # The scores as submitted before the reopening ({criterion id: "3.5" or None}): the next
+    # submission is compared with them (a change re-opens an approved consensus).
+    submitted_scores = models.JSONField(_("scores as submitted"), default=dict, blank=True)
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -599,13 +602,17 @@ class ConsensusReport(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted for approval")
         APPROVED = "approved", _("Approved")
+        TO_REAPPROVE = "to_reapprove", _("To re-approve (a reopened review changed its scores)")
 
-    # An administrator approves a submitted report or returns it to its rapporteur.
+    # An administrator approves a submitted report or returns it to its rapporteur. An
+    # approved report goes back to "to re-approve" when a reopened review of the bid is
+    # submitted again with other scores; the administrator approves it again (or returns it).
     TRANSITIONS = transitions.table(
         {
             Status.DRAFT: {Status.SUBMITTED},
             Status.SUBMITTED: {Status.APPROVED, Status.DRAFT},
-            Status.APPROVED: set(),
+            Status.APPROVED: {Status.TO_REAPPROVE},
+            Status.TO_REAPPROVE: {Status.APPROVED, Status.DRAFT},
         }
     )
 
@@ -653,6 +660,11 @@ class ConsensusReport(models.Model):
     def is_editable(self) -> bool:
         """The rapporteur edits a draft only; submitting (or approval) locks the report."""
         return self.status == self.Status.DRAFT
+
+    @property
+    def awaits_approval(self) -> bool:
+        """Submitted by the rapporteur, or approved once and to re-approve."""
+        return self.status in (self.Status.SUBMITTED, self.Status.TO_REAPPROVE)
 
     @property
     def accepts_comments(self) -> bool:
