@@ -1,8 +1,9 @@
 """Django admin of the jury.
 
 Criteria are configured here per call (list filtered by call: the Call admin lives in the
-applications app, which never imports review). Conflicts are decided through the same
-services as the jury pages. Reviews, proposals and ranking runs are read-only here: they
+applications app, which never imports review); a call's grid freezes once its first review
+exists. Conflicts are confirmed or unpinned through the same services as the jury pages;
+dismissing and pinning need a reason and are done on the jury's conflicts page. Reviews, proposals and ranking runs are read-only here: they
 change only through their services.
 """
 
@@ -13,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from review import models
-from review.services.conflicts import confirm_conflict, dismiss_conflict, set_conflict_pinned
+from review.services.conflicts import confirm_conflict, set_conflict_pinned
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,11 +30,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.Criterion)
 class CriterionAdmin(admin.ModelAdmin):
+    """Once reviewing has started on a call, its grid fields are refused by
+    ``Criterion.clean`` (the form shows why) and its criteria cannot be deleted."""
+
     list_display = ["code", "name_en", "call", "order", "weight", "threshold", "scale_max"]
     list_filter = ["call"]
     list_select_related = ["call"]
     search_fields = ["code", "name_en", "name_fr"]
     ordering = ["call", "order", "code"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The bulk delete action asks this for each selected criterion, too.
+        if obj is not None and models.Criterion.grid_frozen(obj.call_id):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and obj is not None:
+            try:
+                models.Criterion.check_grid_editable(obj.call_id)
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class AffiliationInline(admin.TabularInline):
@@ -70,16 +89,6 @@ def confirm_conflicts(modeladmin, request, queryset) -> None:
     _apply(request, queryset, confirm_conflict)
 
 
-@admin.action(description=_("Dismiss the selected conflicts"))
-def dismiss_conflicts(modeladmin, request, queryset) -> None:
-    _apply(request, queryset, dismiss_conflict)
-
-
-@admin.action(description=_("Pin the decisions (kept when detection runs again)"))
-def pin_conflicts(modeladmin, request, queryset) -> None:
-    _apply(request, queryset, set_conflict_pinned, pinned=True)
-
-
 @admin.action(description=_("Unpin the decisions"))
 def unpin_conflicts(modeladmin, request, queryset) -> None:
     _apply(request, queryset, set_conflict_pinned, pinned=False)
@@ -101,8 +110,18 @@ class ConflictAdmin(admin.ModelAdmin):
     list_select_related = ["bid__lead_institution", "juror", "decided_by"]
     search_fields = ["juror__display_name", "bid__acronym", "reason"]
     raw_id_fields = ["juror", "bid"]
-    readonly_fields = ["status", "decided_by", "decided_at", "created_at"]
-    actions = [confirm_conflicts, dismiss_conflicts, pin_conflicts, unpin_conflicts]
+    # Dismissing and pinning need a reason each: they are done on the jury's conflicts page
+    # (``review:conflict_list``), one conflict at a time, never in bulk here.
+    readonly_fields = [
+        "status",
+        "pinned",
+        "decision_reason",
+        "pin_reason",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    actions = [confirm_conflicts, unpin_conflicts]
 
     def save_model(self, request, obj, form, change) -> None:
         # Conflicts added by hand here are the administrator's, and start as suggestions.

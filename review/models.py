@@ -15,13 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
 from portal import transitions
+from portal.editing import Locked
 from review import reminder_schedule
 
 # Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
@@ -40,6 +42,19 @@ def default_descriptors() -> dict[str, str]:
 
 
 class Criterion(models.Model):
+    """One criterion of a call's evaluation grid.
+
+    The grid is what every score means: once the first review of the call exists
+    (:meth:`grid_frozen`), its criteria can no longer be added, removed or changed in the
+    fields of :attr:`GRID_FIELDS` (:meth:`clean`, used by every form including the Django
+    admin, which also refuses deletion). Names, guidance and descriptors stay editable:
+    fixing a typo changes no score. Weights are positive and every criterion of a call
+    shares one scale, so the weighted total (``review.scoring.weighted_total``, a weighted
+    mean) stays on the scale the jurors and applicants see.
+    """
+
+    GRID_FIELDS = ("call", "code", "weight", "scale_min", "scale_max", "scale_step", "threshold")
+
     call = models.ForeignKey(
         Call, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("call")
     )
@@ -83,6 +98,60 @@ class Criterion(models.Model):
     @property
     def name(self) -> str:
         return self.name_fr if (get_language() or "en").startswith("fr") else self.name_en
+
+    @staticmethod
+    def grid_frozen(call_id: int) -> bool:
+        """Whether reviewing has started: a review (draft or submitted) exists on the call."""
+        return Review.objects.filter(assignment__bid__call_id=call_id).exists()
+
+    @staticmethod
+    def check_grid_editable(call_id: int) -> None:
+        """Raise ``portal.editing.Locked`` once the call's evaluation grid is frozen."""
+        if Criterion.grid_frozen(call_id):
+            raise Locked(
+                gettext(
+                    "Reviewing has started on this call: its evaluation grid (criteria, "
+                    "weights, thresholds and scale) can no longer change. Names, guidance "
+                    "and descriptors may still be corrected."
+                )
+            )
+
+    def clean(self) -> None:
+        super().clean()
+        if self.call_id is None:
+            return
+        stored = (
+            Criterion.objects.filter(pk=self.pk).values(*self.GRID_FIELDS).first()
+            if self.pk
+            else None
+        )
+        current = {name: getattr(self, name) for name in self.GRID_FIELDS}
+        current["call"] = self.call_id
+        if stored is None or stored != current:
+            Criterion.check_grid_editable(self.call_id)
+            if stored is not None and stored["call"] != self.call_id:
+                Criterion.check_grid_editable(stored["call"])
+        if self.weight is not None and self.weight <= 0:
+            raise ValidationError(
+                {"weight": _("A weight must be above 0: only the ratios between weights count.")}
+            )
+        others = (
+            Criterion.objects.filter(call_id=self.call_id)
+            .exclude(pk=self.pk)
+            .values_list("scale_min", "scale_max")
+            .first()
+        )
+        if others is not None and others != (self.scale_min, self.scale_max):
+            raise ValidationError(
+                _(
+                    "Every criterion of a call is scored on the same scale (here "
+                    "%(low)s–%(high)s), so that the weighted total stays on it."
+                )
+                % {
+                    "low": format(others[0].normalize(), "f"),
+                    "high": format(others[1].normalize(), "f"),
+                }
+            )
 
     @property
     def guidance(self) -> str:
@@ -229,6 +298,10 @@ class Conflict(models.Model):
     )
     # A pinned decision is kept when detection runs again.
     pinned = models.BooleanField(_("pinned decision"), default=False)
+    # Why an administrator dismissed the conflict, and why they pinned the decision:
+    # required by ``dismiss_conflict`` and ``set_conflict_pinned``.
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    pin_reason = models.TextField(_("reason for pinning"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -502,6 +575,9 @@ class ReviewReopening(models.Model):
         Review, on_delete=models.CASCADE, related_name="reopenings", verbose_name=_("review")
     )
     reason = models.TextField(_("reason"))
+    # The scores as submitted before the reopening ({criterion id: "3.5" or None}): the next
+    # submission is compared with them (a change re-opens an approved consensus).
+    submitted_scores = models.JSONField(_("scores as submitted"), default=dict, blank=True)
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -592,13 +668,17 @@ class ConsensusReport(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted for approval")
         APPROVED = "approved", _("Approved")
+        TO_REAPPROVE = "to_reapprove", _("To re-approve (a reopened review changed its scores)")
 
-    # An administrator approves a submitted report or returns it to its rapporteur.
+    # An administrator approves a submitted report or returns it to its rapporteur. An
+    # approved report goes back to "to re-approve" when a reopened review of the bid is
+    # submitted again with other scores; the administrator approves it again (or returns it).
     TRANSITIONS = transitions.table(
         {
             Status.DRAFT: {Status.SUBMITTED},
             Status.SUBMITTED: {Status.APPROVED, Status.DRAFT},
-            Status.APPROVED: set(),
+            Status.APPROVED: {Status.TO_REAPPROVE},
+            Status.TO_REAPPROVE: {Status.APPROVED, Status.DRAFT},
         }
     )
 
@@ -622,6 +702,17 @@ class ConsensusReport(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The last return to the rapporteur: why (required by ``return_consensus``), who, when.
+    return_reason = models.TextField(_("reason for returning"), blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned by"),
+    )
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -635,6 +726,11 @@ class ConsensusReport(models.Model):
     def is_editable(self) -> bool:
         """The rapporteur edits a draft only; submitting (or approval) locks the report."""
         return self.status == self.Status.DRAFT
+
+    @property
+    def awaits_approval(self) -> bool:
+        """Submitted by the rapporteur, or approved once and to re-approve."""
+        return self.status in (self.Status.SUBMITTED, self.Status.TO_REAPPROVE)
 
     @property
     def accepts_comments(self) -> bool:

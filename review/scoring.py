@@ -4,10 +4,16 @@ Pure functions on ``Decimal`` values: no database, no request. Every caller (rev
 juror list, progress page, ranking inputs, exports) uses :func:`weighted_total`, so a total
 shown anywhere is the same number.
 
-The aggregation rule, published with the call: the total is the sum over the call's criteria
-of ``weight × score``. With all weights at 1 it is the plain sum, directly comparable with
-the call's overall threshold (e.g. 10 of 15). A review with any criterion unscored has no
-total (``None``): a partial total would be misleading.
+The aggregation rule, published with the call: the total is the weighted mean of the
+criteria's scores, ``Σ wᵢ·sᵢ / Σ wᵢ`` (:func:`normalised_weights` then a sum), so it stays on
+the scale the jurors score on and the applicants read (0–5 on a 0–5 grid) whatever the
+weights: only their ratios matter. With all weights at 1 it is the plain mean; the call's
+overall threshold is on the same scale (Horizon Europe's "10 of 15" is 3.33 here). Every
+criterion of a call shares one scale and weights are positive
+(``review.models.Criterion.clean``), so the mean is well defined. The ranking engine, which
+sums weight × score, receives the weights as shares (:func:`normalised_weights`, in
+``review.queries.ranking.ranking_data``), so its totals are the same means. A review with any
+criterion unscored has no total (``None``): a partial total would be misleading.
 """
 
 import math
@@ -61,15 +67,25 @@ def is_on_scale(value: Decimal, *, scale: Scale) -> bool:
     return (value - scale.minimum) % scale.step == 0 or value == scale.maximum
 
 
+def normalised_weights(weights: Mapping[K, Decimal]) -> dict[K, Decimal]:
+    """Each weight divided by their sum (the shares sum to 1); empty if they sum to 0."""
+    whole = sum((Decimal(weight) for weight in weights.values()), Decimal(0))
+    if whole <= 0:
+        return {}
+    return {key: Decimal(weight) / whole for key, weight in weights.items()}
+
+
 def weighted_total(
     scores: Mapping[K, Decimal | None], weights: Mapping[K, Decimal]
 ) -> Decimal | None:
-    """Σ weight × score over the criteria in ``weights``; ``None`` if one of them is unscored.
+    """Σ wᵢ·sᵢ / Σ wᵢ over the criteria in ``weights``; ``None`` if one of them is unscored.
 
     ``scores`` and ``weights`` are keyed the same way (criterion id or code). Scores for keys
     absent from ``weights`` are ignored (a criterion removed from the grid does not count).
+    One division at the end, so that equal scores give exactly that score (4, not 3.99…).
     """
-    if not weights:
+    whole = sum((Decimal(weight) for weight in weights.values()), Decimal(0))
+    if whole <= 0:
         return None
     total = Decimal(0)
     for key, weight in weights.items():
@@ -77,12 +93,13 @@ def weighted_total(
         if value is None:
             return None
         total += Decimal(weight) * Decimal(value)
-    return total
+    return total / whole
 
 
 def maximum_total(weights: Mapping[K, Decimal], maxima: Mapping[K, Decimal]) -> Decimal:
     """The best possible total: every criterion at the top of its scale."""
-    return sum((Decimal(weights[key]) * Decimal(maxima[key]) for key in weights), Decimal(0))
+    total = weighted_total(dict(maxima), weights)
+    return total if total is not None else Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,12 @@ class ConflictDecisionForm(forms.Form):
             ("unpin", _("Unpin")),
         ]
     )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        help_text=_("Required to dismiss a conflict or to pin a decision."),
+    )
 
 
 class ConflictFilterForm(forms.Form):

@@ -34,3 +34,13 @@ class ConsensusForm(CriterionScoresForm):
 
 class ConsensusCommentForm(forms.Form):
     text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConsensusReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What the rapporteur should revise"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to return the report; the rapporteur reads it on the report."),
+    )

@@ -1,5 +1,5 @@
-"""The administrators' progress page of a call: who has done what, disagreements, leniency
-(eight queries whatever the size of the jury)."""
+"""The administrators' progress page of a call: who has done what, disagreements, leniency,
+consensus reports to re-approve (eight queries whatever the size of the jury)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,7 +12,14 @@ from django.db.models.functions import Cast
 
 from applications.models import Bid, Call
 from review import scoring
-from review.models import Assignment, Criterion, CriterionScore, JurorProfile, Review
+from review.models import (
+    Assignment,
+    ConsensusReport,
+    Criterion,
+    CriterionScore,
+    JurorProfile,
+    Review,
+)
 from review.queries.dashboard import JurorStatus, status_of
 from review.queries.staffing import understaffed_bids
 from review.queries.visibility import excluded_pairs
@@ -72,6 +79,8 @@ class CallProgress:
     max_total: Decimal
     assigned: int = 0
     submitted: int = 0
+    # Bids whose approved consensus a reopened review changed: (acronym, public id).
+    to_reapprove: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def completion(self) -> int:
@@ -198,6 +207,11 @@ def call_progress(*, call: Call) -> CallProgress:
         if bid_id in bids_by_id:
             bids_by_id[bid_id].totals.append(total)
 
+    progress.to_reapprove = list(
+        ConsensusReport.objects.filter(bid__call=call, status=ConsensusReport.Status.TO_REAPPROVE)
+        .order_by("bid__acronym")
+        .values_list("bid__acronym", "bid__public_id")
+    )
     overall = scoring.spread(all_totals)
     progress.overall_mean = scoring.mean(all_totals)
     progress.overall_std = overall.std if overall else None

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, Call
+from review import scoring
 from review.decision import recommendation
 from review.models import (
     Conflict,
@@ -188,11 +189,14 @@ def ranking_data(*, call: Call, basis: str = BASIS_JURORS) -> RankingData:
     else:
         held_set = {(item["juror"], item["bid"]) for item in held}
         scores = _juror_scores(call=call, codes=codes, position=position, held=held_set)
+    # The engine sums weight × score: with the shares of review.scoring, its totals are the
+    # same weighted means as everywhere else, on the criteria's scale.
+    shares = scoring.normalised_weights({criterion.pk: criterion.weight for criterion in criteria})
     criteria_data = []
     for criterion in criteria:
         item: dict[str, Any] = {
             "code": criterion.code,
-            "weight": _number(criterion.weight),
+            "weight": _number(shares.get(criterion.pk, Decimal(0))),
             "min": _number(criterion.scale_min),
             "max": _number(criterion.scale_max),
         }

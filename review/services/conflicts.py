@@ -301,21 +301,38 @@ def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
     return conflict
 
 
-def dismiss_conflict(*, conflict: Conflict, by: User) -> Conflict:
+def dismiss_conflict(*, conflict: Conflict, by: User, reason: str) -> Conflict:
+    """Dismiss: the juror may stay on the bid; the reason is kept with the decision."""
     conflict.bid.call.check_evaluation_open()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Give the reason for dismissing this conflict: it is kept with it.")}
+        )
     with transaction.atomic():
         conflict = _lock(conflict)
         conflict.status = Conflict.Status.DISMISSED
+        conflict.decision_reason = reason
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
-        conflict.save(update_fields=["status", "decided_by", "decided_at"])
+        conflict.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
     logger.info("User %s dismissed conflict %s", by.pk, conflict.pk)
     return conflict
 
 
-def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by: User) -> Conflict:
-    """Pin (or unpin) a decision so that detection running again leaves it as it is."""
+def set_conflict_pinned(
+    *, conflict: Conflict, pinned: bool, by: User, reason: str = ""
+) -> Conflict:
+    """Pin (or unpin) a decision so that detection running again leaves it as it is.
+
+    Pinning needs a reason (kept in ``pin_reason``): it overrides what detection will find.
+    """
     conflict.bid.call.check_evaluation_open()
+    reason = (reason or "").strip()
+    if pinned and not reason:
+        raise ValidationError(
+            {"reason": _("Give the reason for pinning this decision against detection.")}
+        )
     with transaction.atomic():
         conflict = _lock(conflict)
         if pinned and conflict.status == Conflict.Status.SUGGESTED:
@@ -323,9 +340,10 @@ def set_conflict_pinned(*, conflict: Conflict, pinned: bool, by: User) -> Confli
                 _("Confirm or dismiss this conflict before pinning the decision.")
             )
         conflict.pinned = pinned
+        conflict.pin_reason = reason if pinned else ""
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
-        conflict.save(update_fields=["pinned", "decided_by", "decided_at"])
+        conflict.save(update_fields=["pinned", "pin_reason", "decided_by", "decided_at"])
     logger.info("User %s set conflict %s pinned=%s", by.pk, conflict.pk, pinned)
     return conflict
 

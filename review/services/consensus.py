@@ -2,8 +2,11 @@
 
 Workflow: once every active juror of the bid has submitted their review, the rapporteur
 (``Assignment.is_rapporteur``) drafts a consensus score and comment per criterion and a
-summary, then submits it for approval; the bid's other active jurors may comment meanwhile;
-an administrator approves it. Consensus scores are ``ConsensusScore`` rows, never written
+summary, then submits it for approval; the bid's other active jurors may comment meanwhile
+(each comment e-mails the rapporteur); an administrator approves it, or returns it with a
+reason (a draft again: the rapporteur revises and resubmits). An approved report whose
+bid has a reopened review submitted again with other scores is "to re-approve"
+(``review.services.reviews``): it is no evaluation summary until approved again. Consensus scores are ``ConsensusScore`` rows, never written
 into the jurors' ``CriterionScore`` rows (and vice versa). The approved report is the
 evaluation summary sent to the institution (``review.queries.reviews.evaluation_summary_for``).
 
@@ -20,12 +23,14 @@ import rules
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid
 from portal import transitions
 from portal.editing import Locked, StaleEdit, swap_instance_version
+from portal.mail import absolute_url, send_templated_mail
 from review.models import (
     Assignment,
     ConsensusComment,
@@ -124,10 +129,33 @@ def comment_on_consensus(
         raise ValidationError({"text": _("Write a comment first.")})
     if not report.accepts_comments:
         raise Locked(_("The consensus report is approved: comments are closed."))
-    comment = ConsensusComment(report=report, author=author, text=text)
-    comment.full_clean()
-    comment.save()
+    with transaction.atomic():
+        comment = ConsensusComment(report=report, author=author, text=text)
+        comment.full_clean()
+        comment.save()
+        _mail_comment_to_rapporteur(comment=comment)
     return comment
+
+
+def _mail_comment_to_rapporteur(*, comment: ConsensusComment) -> None:
+    """The rapporteur learns of each comment by another juror (sent on commit)."""
+    report = ConsensusReport.objects.select_related("rapporteur__user", "bid").get(
+        pk=comment.report_id
+    )
+    if report.rapporteur_id == comment.author_id:
+        return
+    send_templated_mail(
+        template="review/consensus/comment",
+        to=report.rapporteur.user.email,
+        context={
+            "name": report.rapporteur.display_name,
+            "author": comment.author.display_name,
+            "acronym": report.bid.acronym,
+            "text": comment.text,
+            "consensus_url": absolute_url(reverse("review:consensus", args=[report.bid.public_id])),
+        },
+        language="en",  # the jury works in English
+    )
 
 
 def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
@@ -141,7 +169,8 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
             report,
             ConsensusReport.Status.APPROVED,
             refused=_(
-                "Only a report submitted by the rapporteur can be approved; this one is %(status)s."
+                "Only a report submitted by the rapporteur (or to re-approve) can be approved; "
+                "this one is %(status)s."
             )
             % {"status": report.get_status_display().lower()},
         )
@@ -155,20 +184,32 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
     return report
 
 
-def return_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
-    """An administrator sends a submitted report back to the rapporteur as a draft."""
+def return_consensus(*, report: ConsensusReport, by: User, reason: str) -> ConsensusReport:
+    """An administrator sends a submitted report back to the rapporteur as a draft, saying
+    why (shown to the rapporteur, who revises and submits again)."""
     report.bid.call.check_evaluation_open()
     if not rules.has_perm("jury.administer", by):
         raise PermissionDenied(_("Only an administrator can return a consensus report."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Tell the rapporteur why the report is returned: what to revise.")}
+        )
     with transaction.atomic():
         report = ConsensusReport.objects.select_for_update().get(pk=report.pk)
         transitions.check_transition(
             report,
             ConsensusReport.Status.DRAFT,
-            refused=_("Only a submitted report can be returned to the rapporteur."),
+            refused=_(
+                "Only a submitted report (or one to re-approve) can be returned to the rapporteur."
+            ),
         )
         report.status = ConsensusReport.Status.DRAFT
+        report.return_reason = reason
+        report.returned_by = by
+        report.returned_at = timezone.now()
         report.version += 1
+        report.full_clean()
         report.save()
     logger.info("consensus of bid %s returned to draft by user %s", report.bid_id, by.pk)
     return report

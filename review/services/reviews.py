@@ -1,5 +1,9 @@
 """Writing a juror's review: draft, submit (locks it), reopen (administrators, with a reason).
 
+Reopening e-mails the juror (the reason and a link). A reopened review submitted again with
+scores other than those it had when reopened sends the bid's approved consensus report to
+"to re-approve" (``ConsensusReport.Status.TO_REAPPROVE``), in the same transaction.
+
 Callers check the permission (``jury.review_bid`` / ``jury.administer``) first; these
 functions enforce the review's own rules: the call's scale and step per criterion, complete
 scores and comments on submission, no edit after submission or after the review deadline,
@@ -22,15 +26,18 @@ import rules
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import transitions
 from portal.editing import DeadlinePassed, Locked, StaleEdit, swap_instance_version
 from portal.formats import format_paris_datetime
+from portal.mail import absolute_url, send_templated_mail
 from review import scoring
 from review.models import (
     Assignment,
+    ConsensusReport,
     ConsensusScore,
     Criterion,
     CriterionScore,
@@ -199,6 +206,8 @@ def _write_review(
         write_score_rows(
             model=CriterionScore, owner={"review": review}, criteria=criteria, scores=scores
         )
+        if submit:
+            _flag_consensus_if_rescored(review=review, criteria=criteria, scores=scores)
     logger.info(
         "review %s of assignment %s %s by user %s (version %s)",
         review.pk,
@@ -208,6 +217,43 @@ def _write_review(
         review.version,
     )
     return review
+
+
+def _score_texts(values: Mapping[int, Decimal | None]) -> dict[str, str | None]:
+    """Scores as JSON: {criterion id: "3.5" or None}, normalised so that 3.50 equals 3.5."""
+    return {
+        str(key): None if value is None else format(Decimal(value).normalize(), "f")
+        for key, value in values.items()
+    }
+
+
+def _flag_consensus_if_rescored(
+    *, review: Review, criteria: list[Criterion], scores: Mapping[int, ScoreInput]
+) -> None:
+    """A reopened review submitted again with other scores than before its reopening sends
+    the bid's approved consensus report to "to re-approve": an approval is never left
+    standing on scores that changed under it.
+
+    Precondition: inside the submission's transaction, the assignment row locked.
+    """
+    reopening = ReviewReopening.objects.filter(review=review).order_by("-reopened_at").first()
+    if reopening is None:
+        return
+    entries = {c.pk: (scores.get(c.pk) or ScoreInput(None, "")).value for c in criteria}
+    if _score_texts(entries) == reopening.submitted_scores:
+        return
+    report = (
+        ConsensusReport.objects.select_for_update()
+        .filter(bid_id=review.assignment.bid_id, status=ConsensusReport.Status.APPROVED)
+        .first()
+    )
+    if report is None:
+        return
+    transitions.check_transition(report, ConsensusReport.Status.TO_REAPPROVE)
+    report.status = ConsensusReport.Status.TO_REAPPROVE
+    report.version += 1
+    report.save(update_fields=["status", "version", "updated_at"])
+    logger.info("consensus %s to re-approve: review %s changed its scores", report.pk, review.pk)
 
 
 def save_review_draft(
@@ -275,8 +321,39 @@ def reopen_review(*, review: Review, by: User, reason: str) -> ReviewReopening:
         review.version += 1
         review.full_clean()
         review.save()
-        reopening = ReviewReopening(review=review, reason=reason, reopened_by=by)
+        submitted = dict(
+            CriterionScore.objects.filter(review=review).values_list("criterion_id", "value")
+        )
+        reopening = ReviewReopening(
+            review=review,
+            reason=reason,
+            reopened_by=by,
+            submitted_scores=_score_texts(submitted),
+        )
         reopening.full_clean()
         reopening.save()
+        _mail_reopened(review=review, reason=reason)
     logger.info("review %s reopened by user %s: %s", review.pk, by.pk, reason)
     return reopening
+
+
+def _mail_reopened(*, review: Review, reason: str) -> None:
+    """Tell the juror their review is open again, and why (sent when the reopening commits)."""
+    assignment = Assignment.objects.select_related("juror__user", "bid__call").get(
+        pk=review.assignment_id
+    )
+    bid = assignment.bid
+    send_templated_mail(
+        template="review/reviews/reopened",
+        to=assignment.juror.user.email,
+        context={
+            "name": assignment.juror.display_name,
+            "acronym": bid.acronym,
+            "title": bid.title,
+            "call_title": bid.call.title_en,
+            "reason": reason,
+            "review_deadline": bid.call.review_deadline,
+            "review_url": absolute_url(reverse("review:review_form", args=[bid.public_id])),
+        },
+        language="en",  # the jury works in English
+    )

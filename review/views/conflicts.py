@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from applications.models import Bid, BidSection, Call
 from applications.rules import permission_required
+from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.conflicts import (
     ConflictDecisionForm,
@@ -29,17 +30,34 @@ from review.services.conflicts import (
 )
 
 
-@permission_required("jury.administer")
-def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
-    call = get_object_or_404(Call, slug=slug)
+def _list_page(
+    request: HttpRequest,
+    call: Call,
+    *,
+    decision_pk: int | None = None,
+    decision_form: ConflictDecisionForm | None = None,
+) -> HttpResponse:
+    """The list; with ``decision_form``, the refused decision on conflict ``decision_pk`` is
+    shown again on its row with its errors and the reason as typed."""
     filters = ConflictFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     rows = conflict_rows(call=call, status=status)
     return render(
         request,
         "review/conflicts/list.html",
-        {"call": call, "rows": rows, "filters": filters},
+        {
+            "call": call,
+            "rows": rows,
+            "filters": filters,
+            "decision_pk": decision_pk,
+            "decision_form": decision_form,
+        },
     )
+
+
+@permission_required("jury.administer")
+def conflict_list(request: HttpRequest, slug: str) -> HttpResponse:
+    return _list_page(request, get_object_or_404(Call, slug=slug))
 
 
 @require_POST
@@ -71,6 +89,7 @@ def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponse(_("Unknown decision."), status=400)
     action = form.cleaned_data["action"]
+    reason = form.cleaned_data["reason"]
     try:
         if action == "confirm":
             confirm_conflict(conflict=conflict, by=acting_user(request))
@@ -80,10 +99,12 @@ def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"juror": conflict.juror.display_name, "bid": conflict.bid.acronym},
             )
         elif action == "dismiss":
-            dismiss_conflict(conflict=conflict, by=acting_user(request))
+            dismiss_conflict(conflict=conflict, by=acting_user(request), reason=reason)
             messages.success(request, _("Conflict dismissed."))
         else:
-            set_conflict_pinned(conflict=conflict, pinned=action == "pin", by=acting_user(request))
+            set_conflict_pinned(
+                conflict=conflict, pinned=action == "pin", by=acting_user(request), reason=reason
+            )
             messages.success(
                 request,
                 _("Decision pinned: detection will leave it as it is.")
@@ -91,6 +112,12 @@ def conflict_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 else _("Decision unpinned."),
             )
     except ValidationError as error:
+        if action in ("dismiss", "pin"):
+            # A missing reason: the row is shown again with the message and what was typed.
+            add_errors(form, error)
+            return _list_page(
+                request, conflict.bid.call, decision_pk=conflict.pk, decision_form=form
+            )
         for message in error.messages:
             messages.error(request, message)
     return redirect("review:conflict_list", slug=conflict.bid.call.slug)

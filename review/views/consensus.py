@@ -24,7 +24,7 @@ from applications.rules import permission_required
 from portal.editing import ClosedForEdits, StaleEdit
 from portal.forms import add_errors
 from portal.users import acting_user
-from review.forms.consensus import ConsensusCommentForm, ConsensusForm
+from review.forms.consensus import ConsensusCommentForm, ConsensusForm, ConsensusReturnForm
 from review.models import Assignment, ConsensusReport, Review
 from review.queries.criteria import criteria_of
 from review.queries.reviews import all_reviews_submitted, evaluation_summary_for, reviews_of_bid
@@ -66,6 +66,7 @@ def _render(
     assignment: Assignment | None,
     form: ConsensusForm | None = None,
     comment_form: ConsensusCommentForm | None = None,
+    return_form: ConsensusReturnForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     is_admin = assignment is None
@@ -89,6 +90,7 @@ def _render(
             "is_rapporteur": is_rapporteur,
             "form": form if can_edit else None,
             "comment_form": comment_form or ConsensusCommentForm(),
+            "return_form": return_form or ConsensusReturnForm(),
             "can_comment": not frozen
             and not is_admin
             and report is not None
@@ -179,18 +181,27 @@ def comment(request: HttpRequest, public_id) -> HttpResponse:
 @permission_required("jury.administer")
 @require_POST
 def approve(request: HttpRequest, public_id) -> HttpResponse:
-    bid = get_object_or_404(Bid, public_id=public_id)
+    bid = get_object_or_404(Bid.objects.select_related("call"), public_id=public_id)
     report = get_object_or_404(ConsensusReport, bid=bid)
     action = request.POST.get("action", "approve")
-    try:
-        if action == "return":
-            return_consensus(report=report, by=acting_user(request))
+    if action == "return":
+        form = ConsensusReturnForm(request.POST)
+        if form.is_valid():
+            try:
+                return_consensus(
+                    report=report, by=acting_user(request), reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                # The reason is missing (or the report moved on): shown again with the text.
+                add_errors(form, error)
+                return _render(request, bid, assignment=None, return_form=form)
             messages.success(request, _("The report is back with the rapporteur as a draft."))
         else:
-            approve_consensus(report=report, by=acting_user(request))
-            messages.success(
-                request, _("Consensus approved: it is now the bid's evaluation summary.")
-            )
+            return _render(request, bid, assignment=None, return_form=form)
+        return redirect("review:consensus", public_id=bid.public_id)
+    try:
+        approve_consensus(report=report, by=acting_user(request))
+        messages.success(request, _("Consensus approved: it is now the bid's evaluation summary."))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

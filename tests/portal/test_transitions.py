@@ -41,6 +41,9 @@ GRAPHS = {
         (CR.DRAFT, CR.SUBMITTED),
         (CR.SUBMITTED, CR.APPROVED),
         (CR.SUBMITTED, CR.DRAFT),
+        (CR.APPROVED, CR.TO_REAPPROVE),
+        (CR.TO_REAPPROVE, CR.APPROVED),
+        (CR.TO_REAPPROVE, CR.DRAFT),
     },
     RankingRun: {
         (RR.PENDING, RR.RUNNING),

@@ -137,7 +137,9 @@ def test_detect_conflicts_twice_changes_nothing():
     juror = juror_with_totp(call=call)
     AffiliationFactory(juror=juror, institution=bid.lead_institution)
     detect_conflicts(call=call, now=NOW)
-    dismiss_conflict(conflict=Conflict.objects.get(), by=administrator_with_totp())
+    dismiss_conflict(
+        conflict=Conflict.objects.get(), by=administrator_with_totp(), reason="Left in 2019"
+    )
 
     summary = detect_conflicts(call=call, now=NOW)
 
@@ -152,8 +154,8 @@ def test_detect_conflicts_keeps_pinned_decision_when_facts_change():
     affiliation = AffiliationFactory(juror=juror, institution=bid.lead_institution)
     detect_conflicts(call=call, now=NOW)
     admin = administrator_with_totp()
-    conflict = dismiss_conflict(conflict=Conflict.objects.get(), by=admin)
-    set_conflict_pinned(conflict=conflict, pinned=True, by=admin)
+    conflict = dismiss_conflict(conflict=Conflict.objects.get(), by=admin, reason="Old tie")
+    set_conflict_pinned(conflict=conflict, pinned=True, by=admin, reason="Checked by phone")
     affiliation.delete()
 
     summary = detect_conflicts(call=call, now=NOW)
@@ -200,7 +202,9 @@ def test_pin_refuses_undecided_conflict():
     conflict = ConflictFactory()
 
     with pytest.raises(Exception, match="Confirm or dismiss"):
-        set_conflict_pinned(conflict=conflict, pinned=True, by=administrator_with_totp())
+        set_conflict_pinned(
+            conflict=conflict, pinned=True, by=administrator_with_totp(), reason="Checked"
+        )
 
 
 def test_declare_conflict_removes_juror_from_bid():
@@ -356,7 +360,9 @@ def test_detect_conflicts_new_institution_reason_reopens_dismissed_conflict():
     juror = juror_with_totp(call=call)
     member = institution_member(bid=bid)
     declare_institution_conflict(bid=bid, email=juror.user.email, reason="Competitor", by=member)
-    dismiss_conflict(conflict=Conflict.objects.get(), by=administrator_with_totp())
+    dismiss_conflict(
+        conflict=Conflict.objects.get(), by=administrator_with_totp(), reason="Left in 2019"
+    )
     InstitutionConflictDeclaration.objects.create(
         bid=bid, email=juror.user.email, reason="Co-author in 2025", declared_by=member
     )
@@ -400,8 +406,8 @@ def test_detect_conflicts_keeps_pinned_institution_conflict_as_it_is():
     member = institution_member(bid=bid)
     declare_institution_conflict(bid=bid, email=juror.user.email, reason="Competitor", by=member)
     admin = administrator_with_totp()
-    conflict = dismiss_conflict(conflict=Conflict.objects.get(), by=admin)
-    set_conflict_pinned(conflict=conflict, pinned=True, by=admin)
+    conflict = dismiss_conflict(conflict=Conflict.objects.get(), by=admin, reason="Old tie")
+    set_conflict_pinned(conflict=conflict, pinned=True, by=admin, reason="Checked by phone")
     InstitutionConflictDeclaration.objects.create(
         bid=bid, email=juror.user.email, reason="Co-author in 2025", declared_by=member
     )
@@ -505,7 +511,8 @@ def test_conflict_decide_view_refuses_juror(client):
     client.force_login(juror_with_totp(call=call).user)
 
     response = client.post(
-        reverse("review:conflict_decide", args=[conflict.pk]), {"action": "dismiss"}
+        reverse("review:conflict_decide", args=[conflict.pk]),
+        {"action": "dismiss", "reason": "Not a real tie"},
     )
 
     conflict.refresh_from_db()
@@ -713,7 +720,10 @@ def test_conflict_decision_is_logged_with_actor(client):
     admin = administrator_with_totp()
     client.force_login(admin)
 
-    client.post(reverse("review:conflict_decide", args=[conflict.pk]), {"action": "dismiss"})
+    client.post(
+        reverse("review:conflict_decide", args=[conflict.pk]),
+        {"action": "dismiss", "reason": "Not a real tie"},
+    )
 
     entry = LogEntry.objects.get_for_object(conflict).latest("timestamp")
     assert entry.actor == admin

@@ -257,7 +257,7 @@ def test_administrator_returns_a_report_to_draft(client):
     report = _approved(p)
     client.force_login(administrator_with_totp())
 
-    client.post(_url(p.bid, "consensus_approve"), {"action": "return"})
+    client.post(_url(p.bid, "consensus_approve"), {"action": "return", "reason": "Revise c1"})
 
     report.refresh_from_db()
     assert report.status == ConsensusReport.Status.DRAFT
@@ -291,4 +291,5 @@ def test_evaluation_summary_holds_consensus_scores_comments_and_weighted_total(c
         (Decimal("3.5"), "c1"),
         (Decimal(4), "c2"),
     ]
-    assert summary.total == Decimal("13.5")
+    # the weighted mean: (3×2 + 3.5 + 4) / 4, on the 0–5 scale
+    assert summary.total == Decimal("3.375")

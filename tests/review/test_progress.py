@@ -85,11 +85,11 @@ def test_call_progress_ranks_bids_by_disagreement_on_weighted_totals():
 
     ranked = progress.most_disputed()
     assert [b.pk for b in ranked] == [disputed.bid.pk, calm.bid.pk]
-    # 5×2 + 4 + 3 = 17 against 1×2 + 1 + 1 = 4
+    # weighted means: (5×2 + 4 + 3) / 4 = 4.25 against (1×2 + 1 + 1) / 4 = 1
     assert (ranked[0].spread.maximum, ranked[0].spread.minimum, ranked[0].spread.range) == (
-        Decimal(17),
-        Decimal(4),
-        Decimal(13),
+        Decimal("4.25"),
+        Decimal(1),
+        Decimal("3.25"),
     )
 
 
@@ -119,7 +119,7 @@ def test_call_progress_leaves_conflicted_reviews_out_of_aggregation():
 
     progress = call_progress(call=p.call)
 
-    assert (progress.bids[0].totals, progress.bids[0].assigned) == ([Decimal(9)], 1)
+    assert (progress.bids[0].totals, progress.bids[0].assigned) == ([Decimal(3)], 1)
 
 
 def _populate(call, bids: int) -> None:
@@ -137,7 +137,7 @@ def test_progress_query_count_does_not_grow_with_bids(client, django_assert_max_
     _populate(call, size)
     client.force_login(administrator_with_totp())
 
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(_url(call))
 
     assert response.status_code == 200

@@ -79,7 +79,7 @@ def test_a_consensus_run_ranks_the_consensus_with_the_panels_latest_adjustment()
         {"bid": second.pk, "juror": consensus_juror(second.pk), "criterion": "crit0", "value": 3},
         {"bid": second.pk, "juror": consensus_juror(second.pk), "criterion": "crit1", "value": 3},
     ]
-    assert _row(run, first)["score"] == 8.5
+    assert _row(run, first)["score"] == 4.25  # the weighted mean of 4 and 4.5
     assert run.parameters["basis"] == "consensus"
 
 

@@ -33,7 +33,13 @@ def test_ranking_data_follows_the_engine_contract():
     params = parse_params({**data, "calibration": "none", "aggregate": "mean", "rule": "optimal"})
     assert params.budget == 200_000_000
     assert (params.min_winners, params.max_winners) == (2, 4)
-    assert data["criteria"][0] == {"code": "crit0", "weight": 1, "min": 0, "max": 5, "threshold": 2}
+    assert data["criteria"][0] == {
+        "code": "crit0",
+        "weight": 0.5,  # the criterion's share of the weights (two criteria at 1)
+        "min": 0,
+        "max": 5,
+        "threshold": 2,
+    }
     assert data["overall_threshold"] == 4.5
     assert data["bids"][0] == {
         "id": setup.bids[0].pk,
