@@ -11,23 +11,9 @@ from review.services.panel import adjust_consensus_score, save_minutes
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
 from tests.factories import AdministratorFactory, MembershipFactory
 from tests.review.jury_setup import administrator_with_totp, juror_with_totp
-from tests.review.ranking_run_setup import scored_call
+from tests.review.ranking_run_setup import approve_consensus_of, scored_call
 
 pytestmark = pytest.mark.django_db
-
-
-def approve_consensus_of(setup, bid, value=Decimal(3)) -> ConsensusReport:
-    report = ConsensusReport.objects.create(
-        bid=bid,
-        rapporteur=bid.assignments.first().juror,
-        status=ConsensusReport.Status.APPROVED,
-        summary=f"Consensus on {bid.acronym}.",
-    )
-    ConsensusScore.objects.bulk_create(
-        ConsensusScore(report=report, criterion=c, value=value, comment="ok")
-        for c in setup.criteria
-    )
-    return report
 
 
 @pytest.fixture
