@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from review.models import BidDecision, RankingRun
-from review.services.decisions import LineInput
+from review.queries.decisions import LineInput
 
 
 class DecisionLineForm(forms.Form):

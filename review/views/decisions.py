@@ -17,7 +17,7 @@ from portal.users import acting_user
 from review import decision as rules_of_decision
 from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
 from review.models import BidDecision, Decision
-from review.queries.decisions import decision_lines, decisions_of
+from review.queries.decisions import decision_lines, decisions_of, pure_line
 from review.services import decisions as service
 
 
@@ -41,7 +41,7 @@ def _totals(call: Call, forms: list[DecisionLineForm]) -> rules_of_decision.Tota
     lines = []
     for form in forms:
         change = form.line_input() if form.is_bound and form.is_valid() else None
-        lines.append(service.pure_line(form.line, change))
+        lines.append(pure_line(form.line, change))
     return rules_of_decision.totals(
         lines,
         rules_of_decision.Bounds(
@@ -72,7 +72,7 @@ def _page(
             try:
                 service.check_lines(
                     call=call,
-                    lines=[service.pure_line(form.line) for form in forms],
+                    lines=[pure_line(form.line) for form in forms],
                     labels={form.line.bid_id: form.line.bid.acronym for form in forms},
                 )
             except service.LineErrors as error:
@@ -271,7 +271,7 @@ def decision_version(request: HttpRequest, slug: str, number: int) -> HttpRespon
             "decision": decision,
             "lines": lines,
             "totals": rules_of_decision.totals(
-                [service.pure_line(line) for line in lines],
+                [pure_line(line) for line in lines],
                 rules_of_decision.Bounds(
                     int(call.envelope), int(call.min_winners), int(call.max_winners)
                 ),
