@@ -32,6 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applications.models import Bid, Call
 from applications.services.calls import register_transition_guard, transition_call
@@ -70,7 +71,11 @@ def problem_message(problem: rules_of_decision.Problem) -> str:
         }
     if problem.code == "winners_out_of_bounds":
         return (
-            _("The decision funds %(winners)s bids; the call funds between %(min)s and %(max)s.")
+            ngettext(
+                "The decision funds %(winners)s bid; the call funds between %(min)s and %(max)s.",
+                "The decision funds %(winners)s bids; the call funds between %(min)s and %(max)s.",
+                params["winners"],
+            )
             % params
         )
     messages = {

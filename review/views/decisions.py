@@ -140,7 +140,7 @@ def decision_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, call, forms=forms, overall_errors=error.overall, status=400)
     except ValidationError as error:
         return _page(request, call, forms=forms, overall_errors=error.messages, status=400)
-    messages.success(request, _("Draft decision saved. Another administrator approves it."))
+    messages.success(request, _("Draft decision saved. Another administrator must approve it."))
     return redirect("review:decision", slug=call.slug)
 
 

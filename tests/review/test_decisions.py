@@ -302,7 +302,7 @@ def test_prepare_from_the_page_then_approval_by_the_preparer_is_refused(
     decision = Decision.objects.get(call=setup.call)
 
     page = client.get(_page(setup))
-    assert b"another administrator approves it" in page.content
+    assert b"another administrator must approve it" in page.content
     refused = client.post(reverse("review:decision_approve", args=[setup.call.slug, 1]))
 
     assert refused.status_code == 403
