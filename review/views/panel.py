@@ -1,6 +1,8 @@
 """The panel meeting (administrators, on a projector): the bids in the recommended order with
 their scores at a glance, the consensus text, the minutes, and the panel's adjustments."""
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -8,18 +10,21 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Bid, Call
 from applications.rules import permission_required
 from portal.editing import StaleEdit
-from portal.forms import add_errors
+from portal.formats import format_euros, format_paris_datetime, format_score
+from portal.forms import PlainFields, add_errors
 from portal.users import acting_user
 from review.forms.panel import AdjustmentForm, MinutesForm
 from review.models import ConsensusReport, Criterion, PanelNote, RankingRun
 from review.queries.criteria import criteria_of
-from review.queries.panel import panel_meeting
+from review.queries.panel import PanelMeeting, panel_meeting
 from review.services.panel import adjust_consensus_score, save_minutes
 
 
@@ -41,6 +46,128 @@ def _run(call: Call, request: HttpRequest) -> RankingRun | None:
     return runs.order_by("-created_at", "-pk").first()
 
 
+_NO_BID = "00000000-0000-0000-0000-000000000000"
+_MINUTES = PlainFields(MinutesForm)
+_ADJUST = PlainFields(AdjustmentForm)
+
+
+def _bid_urls(name: str, slug: str) -> Callable[[Any], str]:
+    """``reverse(name, args=[slug, public_id])`` for every bid at the cost of one reverse."""
+    pattern = reverse(name, args=[slug, _NO_BID])
+    return lambda public_id: pattern.replace(_NO_BID, str(public_id))
+
+
+def _interval(pair: list[int] | None) -> str:
+    return f"{pair[0]}–{pair[1]}" if pair else ""
+
+
+def _options(meeting: PanelMeeting, chosen: str | None) -> SafeString:
+    """The criterion choices of an adjustment form, ``chosen`` selected."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (item.pk, mark_safe(" selected") if str(item.pk) == chosen else "", item.name)  # noqa: S308 - a constant
+            for item in meeting.criteria
+        ),
+    )
+
+
+def _cards(
+    call: Call, meeting: PanelMeeting, bound: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every bid of the meeting as plain, formatted values: the page prints strings (two hundred
+    bids, thousands of scores). Numbers go through ``portal.formats``, memoised for the page
+    (half-point scores take a dozen values); forms only where a POST was refused. The two
+    markups repeated thousands of times (the jurors' score cells, the criterion options) are
+    joined here with ``format_html_join`` (escaped): a template loop costs more than the page."""
+    score = cache(lambda value, places: format_score(value, places=places))
+    euros = cache(format_euros)
+    minutes_url = _bid_urls("review:panel_minutes", call.slug)
+    adjust_url = _bid_urls("review:panel_adjust", call.slug)
+    heads = [
+        {
+            "name": criterion.name,
+            "weight": score(criterion.weight, 2),
+            "threshold": score(criterion.threshold, 1),
+        }
+        for criterion in meeting.criteria
+    ]
+    options = _options(meeting, None)
+    cards = []
+    for bid in meeting.bids:
+        forms: dict[str, Any] = bound.get(bid.bid_id, {})
+        run_row = bid.run_row or {}
+        adjust_form = forms.get("adjust")
+        cards.append(
+            {
+                "acronym": bid.acronym,
+                "title": bid.title,
+                "lead": bid.lead,
+                "requested": euros(bid.requested),
+                "ranked": bool(run_row),
+                "rank": run_row.get("rank"),
+                "selected": run_row.get("selected"),
+                "granted": euros(run_row.get("granted")),
+                "p_selected": score(run_row["p_selected"], 2)
+                if run_row.get("p_selected") is not None
+                else "",
+                "interval_50": _interval(run_row.get("rank_interval_50")),
+                "interval_90": _interval(run_row.get("rank_interval_90")),
+                "jurors": bid.jurors,
+                "blank": len(bid.jurors) + 3,
+                "rows": [
+                    {
+                        **head,
+                        "juror_cells": format_html_join(
+                            "",
+                            '<td class="text-end">{}</td>',
+                            ((score(value, 1),) for value in row.juror_values),
+                        ),
+                        "spread": score(row.spread, 1),
+                        "consensus": score(row.consensus, 1),
+                        "panel": score(row.panel, 1),
+                        "below": row.below_threshold,
+                    }
+                    for head, row in zip(heads, bid.criteria, strict=True)
+                ],
+                "total": score(bid.consensus_total, 2),
+                "summary": bid.consensus_summary,
+                "approved": bid.consensus_status == ConsensusReport.Status.APPROVED,
+                "adjustable": bid.report_id is not None,
+                "adjustments": [
+                    {
+                        "criterion": adjustment.criterion.name,
+                        "original": score(adjustment.original_value, 1),
+                        "value": score(adjustment.value, 1),
+                        "reason": adjustment.reason,
+                        "by": adjustment.adjusted_by.email,
+                        "at": format_paris_datetime(adjustment.adjusted_at),
+                    }
+                    for adjustment in bid.adjustments
+                ],
+                "note": bid.note_text,
+                "minutes_url": minutes_url(bid.public_id),
+                "adjust_url": adjust_url(bid.public_id),
+                "minutes": _MINUTES.of(form=forms["minutes"])
+                if "minutes" in forms
+                else _MINUTES.of(
+                    prefix=f"minutes-{bid.bid_id}",
+                    initial={"text": bid.note_text, "version": bid.note_version},
+                ),
+                "adjust": _ADJUST.of(form=adjust_form)
+                if adjust_form is not None
+                else _ADJUST.of(prefix=f"adjust-{bid.bid_id}"),
+                "adjust_errors": list(adjust_form.non_field_errors()) if adjust_form else [],
+                "criterion_options": _options(meeting, str(adjust_form["criterion"].value()))
+                if adjust_form
+                else options,
+                "stale": forms.get("stale"),
+            }
+        )
+    return cards
+
+
 def _page(
     request: HttpRequest,
     call: Call,
@@ -50,30 +177,13 @@ def _page(
 ) -> HttpResponse:
     run = _run(call, request)
     meeting = panel_meeting(call=call, run=run)
-    bound = bound or {}
-    cards = []
-    for bid in meeting.bids:
-        forms: dict[str, Any] = bound.get(bid.bid_id, {})
-        cards.append(
-            {
-                "bid": bid,
-                "minutes": forms.get("minutes")
-                or MinutesForm(
-                    initial={"text": bid.note_text, "version": bid.note_version},
-                    prefix=f"minutes-{bid.bid_id}",
-                ),
-                "adjust": forms.get("adjust")
-                or AdjustmentForm(criteria=meeting.criteria, prefix=f"adjust-{bid.bid_id}"),
-                "stale": forms.get("stale"),
-            }
-        )
     return render(
         request,
         "review/panel/meeting.html",
         {
             "call": call,
             "meeting": meeting,
-            "cards": cards,
+            "cards": _cards(call, meeting, bound or {}),
             "runs": RankingRun.objects.filter(call=call, status=RankingRun.Status.DONE)
             .only("pk", "created_at", "parameters")
             .order_by("-created_at", "-pk"),
