@@ -179,7 +179,10 @@ def profile(client, label: str, url: str) -> None:
     profiler.disable()
     assert response.status_code == 200
     print(f"--- {label}")
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(30)
+    if os.environ.get("BENCH_CALLEES"):
+        stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
 if __name__ == "__main__":

@@ -1,17 +1,17 @@
 """The panel meeting (administrators, on a projector): the bids in the recommended order with
-their scores at a glance, the consensus text, the minutes, and the panel's adjustments."""
+their scores at a glance (the overview), and the bid being discussed in full (``?bid=<acronym>``,
+previous and next, the first by default, as a meeting tracker runs): its jurors' scores, the
+consensus text, the panel's adjustments and the minutes."""
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +24,7 @@ from portal.users import acting_user
 from review.forms.panel import AdjustmentForm, MinutesForm
 from review.models import ConsensusReport, Criterion, PanelNote, RankingRun
 from review.queries.criteria import criteria_of
-from review.queries.panel import PanelMeeting, panel_meeting
+from review.queries.panel import PanelBid, PanelMeeting, panel_meeting
 from review.services.panel import adjust_consensus_score, save_minutes
 
 
@@ -46,126 +46,143 @@ def _run(call: Call, request: HttpRequest) -> RankingRun | None:
     return runs.order_by("-created_at", "-pk").first()
 
 
-_NO_BID = "00000000-0000-0000-0000-000000000000"
 _MINUTES = PlainFields(MinutesForm)
 _ADJUST = PlainFields(AdjustmentForm)
-
-
-def _bid_urls(name: str, slug: str) -> Callable[[Any], str]:
-    """``reverse(name, args=[slug, public_id])`` for every bid at the cost of one reverse."""
-    pattern = reverse(name, args=[slug, _NO_BID])
-    return lambda public_id: pattern.replace(_NO_BID, str(public_id))
 
 
 def _interval(pair: list[int] | None) -> str:
     return f"{pair[0]}–{pair[1]}" if pair else ""
 
 
-def _options(meeting: PanelMeeting, chosen: str | None) -> SafeString:
-    """The criterion choices of an adjustment form, ``chosen`` selected."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (item.pk, mark_safe(" selected") if str(item.pk) == chosen else "", item.name)  # noqa: S308 - a constant
-            for item in meeting.criteria
-        ),
-    )
+class _Presenter:
+    """The meeting as plain, formatted values: the page prints strings. Numbers go through
+    ``portal.formats``, memoised for the page (half-point scores take a dozen values, and the
+    overview shows thousands of them)."""
 
+    def __init__(self, call: Call, meeting: PanelMeeting) -> None:
+        self.call = call
+        self.meeting = meeting
+        self.score = cache(lambda value, places: format_score(value, places=places))
+        self.euros = cache(format_euros)
+        page = reverse("review:panel", args=[call.slug])
+        self.page = page + (f"?run={meeting.run.pk}&bid=" if meeting.run else "?bid=")
 
-def _cards(
-    call: Call, meeting: PanelMeeting, bound: dict[int, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Every bid of the meeting as plain, formatted values: the page prints strings (two hundred
-    bids, thousands of scores). Numbers go through ``portal.formats``, memoised for the page
-    (half-point scores take a dozen values); forms only where a POST was refused. The two
-    markups repeated thousands of times (the jurors' score cells, the criterion options) are
-    joined here with ``format_html_join`` (escaped): a template loop costs more than the page."""
-    score = cache(lambda value, places: format_score(value, places=places))
-    euros = cache(format_euros)
-    minutes_url = _bid_urls("review:panel_minutes", call.slug)
-    adjust_url = _bid_urls("review:panel_adjust", call.slug)
-    heads = [
-        {
-            "name": criterion.name,
-            "weight": score(criterion.weight, 2),
-            "threshold": score(criterion.threshold, 1),
+    def link(self, bid: PanelBid) -> str:
+        """The page with ``bid`` discussed (the run kept)."""
+        return self.page + quote(bid.acronym)
+
+    def run_figures(self, bid: PanelBid) -> dict[str, Any]:
+        row = bid.run_row or {}
+        return {
+            "ranked": bool(row),
+            "rank": row.get("rank"),
+            "selected": row.get("selected"),
+            "granted": self.euros(row.get("granted")),
+            "p_selected": self.score(row["p_selected"], 2)
+            if row.get("p_selected") is not None
+            else "",
+            "interval_50": _interval(row.get("rank_interval_50")),
+            "interval_90": _interval(row.get("rank_interval_90")),
         }
-        for criterion in meeting.criteria
-    ]
-    options = _options(meeting, None)
-    cards = []
-    for bid in meeting.bids:
-        forms: dict[str, Any] = bound.get(bid.bid_id, {})
-        run_row = bid.run_row or {}
-        adjust_form = forms.get("adjust")
-        cards.append(
+
+    def overview(self, current: PanelBid | None) -> list[dict[str, Any]]:
+        """One row per bid: its figures and, per criterion, the jurors' scores in one string,
+        the consensus (and the panel's score), the spread and the threshold flag."""
+        score = self.score
+        return [
             {
                 "acronym": bid.acronym,
-                "title": bid.title,
-                "lead": bid.lead,
-                "requested": euros(bid.requested),
-                "ranked": bool(run_row),
-                "rank": run_row.get("rank"),
-                "selected": run_row.get("selected"),
-                "granted": euros(run_row.get("granted")),
-                "p_selected": score(run_row["p_selected"], 2)
-                if run_row.get("p_selected") is not None
-                else "",
-                "interval_50": _interval(run_row.get("rank_interval_50")),
-                "interval_90": _interval(run_row.get("rank_interval_90")),
-                "jurors": bid.jurors,
-                "blank": len(bid.jurors) + 3,
-                "rows": [
+                "link": self.link(bid),
+                "current": bid is current,
+                **self.run_figures(bid),
+                "criteria": [
                     {
-                        **head,
-                        "juror_cells": format_html_join(
-                            "",
-                            '<td class="text-end">{}</td>',
-                            ((score(value, 1),) for value in row.juror_values),
-                        ),
-                        "spread": score(row.spread, 1),
+                        "jurors": " · ".join(score(value, 1) for value in row.juror_values),
                         "consensus": score(row.consensus, 1),
-                        "panel": score(row.panel, 1),
+                        "panel": score(row.panel, 1) if row.panel is not None else "",
+                        "spread": score(row.spread, 1),
                         "below": row.below_threshold,
                     }
-                    for head, row in zip(heads, bid.criteria, strict=True)
+                    for row in bid.criteria
                 ],
                 "total": score(bid.consensus_total, 2),
-                "summary": bid.consensus_summary,
-                "approved": bid.consensus_status == ConsensusReport.Status.APPROVED,
-                "adjustable": bid.report_id is not None,
-                "adjustments": [
-                    {
-                        "criterion": adjustment.criterion.name,
-                        "original": score(adjustment.original_value, 1),
-                        "value": score(adjustment.value, 1),
-                        "reason": adjustment.reason,
-                        "by": adjustment.adjusted_by.email,
-                        "at": format_paris_datetime(adjustment.adjusted_at),
-                    }
-                    for adjustment in bid.adjustments
-                ],
-                "note": bid.note_text,
-                "minutes_url": minutes_url(bid.public_id),
-                "adjust_url": adjust_url(bid.public_id),
-                "minutes": _MINUTES.of(form=forms["minutes"])
-                if "minutes" in forms
-                else _MINUTES.of(
-                    prefix=f"minutes-{bid.bid_id}",
-                    initial={"text": bid.note_text, "version": bid.note_version},
-                ),
-                "adjust": _ADJUST.of(form=adjust_form)
-                if adjust_form is not None
-                else _ADJUST.of(prefix=f"adjust-{bid.bid_id}"),
-                "adjust_errors": list(adjust_form.non_field_errors()) if adjust_form else [],
-                "criterion_options": _options(meeting, str(adjust_form["criterion"].value()))
-                if adjust_form
-                else options,
-                "stale": forms.get("stale"),
             }
-        )
-    return cards
+            for bid in self.meeting.bids
+        ]
+
+    def card(self, bid: PanelBid, forms: dict[str, Any]) -> dict[str, Any]:
+        """The bid being discussed, in full: scores, consensus text, adjustments, the minutes
+        and adjustment forms (the refused ones in ``forms``, as typed)."""
+        score = self.score
+        adjust_form = forms.get("adjust")
+        return {
+            "acronym": bid.acronym,
+            "public_id": bid.public_id,
+            "title": bid.title,
+            "lead": bid.lead,
+            "requested": self.euros(bid.requested),
+            **self.run_figures(bid),
+            "jurors": bid.jurors,
+            "blank": len(bid.jurors) + 3,
+            "rows": [
+                {
+                    "name": row.criterion.name,
+                    "weight": score(row.criterion.weight, 2),
+                    "threshold": score(row.criterion.threshold, 1),
+                    "jurors": [score(value, 1) for value in row.juror_values],
+                    "spread": score(row.spread, 1),
+                    "consensus": score(row.consensus, 1),
+                    "panel": score(row.panel, 1),
+                    "below": row.below_threshold,
+                }
+                for row in bid.criteria
+            ],
+            "total": score(bid.consensus_total, 2),
+            "summary": bid.consensus_summary,
+            "approved": bid.consensus_status == ConsensusReport.Status.APPROVED,
+            "adjustable": bid.report_id is not None,
+            "adjustments": [
+                {
+                    "criterion": adjustment.criterion.name,
+                    "original": score(adjustment.original_value, 1),
+                    "value": score(adjustment.value, 1),
+                    "reason": adjustment.reason,
+                    "by": adjustment.adjusted_by.email,
+                    "at": format_paris_datetime(adjustment.adjusted_at),
+                }
+                for adjustment in bid.adjustments
+            ],
+            "note": bid.note_text,
+            "minutes": _MINUTES.of(form=forms["minutes"])
+            if "minutes" in forms
+            else _MINUTES.of(
+                prefix=f"minutes-{bid.bid_id}",
+                initial={"text": bid.note_text, "version": bid.note_version},
+            ),
+            "adjust": _ADJUST.of(form=adjust_form)
+            if adjust_form is not None
+            else _ADJUST.of(prefix=f"adjust-{bid.bid_id}"),
+            "adjust_errors": list(adjust_form.non_field_errors()) if adjust_form else [],
+            "chosen": str(adjust_form["criterion"].value()) if adjust_form else "",
+            "stale": forms.get("stale"),
+        }
+
+
+def _discussed(
+    request: HttpRequest, meeting: PanelMeeting, bound: dict[int, dict[str, Any]]
+) -> PanelBid | None:
+    """The bid on the screen: the one whose form was refused, else ``?bid=<acronym>``, else
+    the first in the run's order."""
+    if bound:
+        wanted_id = next(iter(bound))
+        return next((bid for bid in meeting.bids if bid.bid_id == wanted_id), None)
+    acronym = request.GET.get("bid")
+    if acronym:
+        found = next((bid for bid in meeting.bids if bid.acronym == acronym), None)
+        if found is None:
+            raise Http404
+        return found
+    return meeting.bids[0] if meeting.bids else None
 
 
 def _page(
@@ -175,15 +192,25 @@ def _page(
     bound: dict[int, dict[str, Any]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The meeting: every bid at a glance (the overview), the one discussed in full."""
     run = _run(call, request)
     meeting = panel_meeting(call=call, run=run)
+    bound = bound or {}
+    current = _discussed(request, meeting, bound)
+    present = _Presenter(call, meeting)
+    position = next((i for i, bid in enumerate(meeting.bids) if bid is current), -1)
     return render(
         request,
         "review/panel/meeting.html",
         {
             "call": call,
             "meeting": meeting,
-            "cards": _cards(call, meeting, bound or {}),
+            "overview": present.overview(current),
+            "card": present.card(current, bound.get(current.bid_id, {})) if current else None,
+            "previous": present.link(meeting.bids[position - 1]) if position > 0 else "",
+            "next": present.link(meeting.bids[position + 1])
+            if 0 <= position < len(meeting.bids) - 1
+            else "",
             "runs": RankingRun.objects.filter(call=call, status=RankingRun.Status.DONE)
             .only("pk", "created_at", "parameters")
             .order_by("-created_at", "-pk"),
@@ -199,10 +226,9 @@ def panel_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _back(call: Call, bid: Bid, run: RankingRun | None) -> HttpResponse:
-    url = reverse("review:panel", args=[call.slug])
-    if run is not None:
-        url += f"?run={run.pk}"
-    return redirect(f"{url}#bid-{bid.acronym}")
+    """Back to the meeting, on the same bid."""
+    query = {"run": run.pk, "bid": bid.acronym} if run is not None else {"bid": bid.acronym}
+    return redirect(f"{reverse('review:panel', args=[call.slug])}?{urlencode(query)}#discussed")
 
 
 @require_POST
