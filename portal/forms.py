@@ -36,7 +36,8 @@ class PlainFields:
 
     ``of(prefix=…, initial=…)`` gives an unbound row without instantiating the form, names and
     ids as Django makes them (``<prefix>-<field>``, ``id_<prefix>-<field>``); ``of(form=…)``
-    gives a bound (re-rendered) form's data and errors. Labels are resolved once.
+    gives a bound (re-rendered) form's data and errors. Labels are resolved once, in the
+    language active when it is built: build one per request, never at import.
     """
 
     def __init__(self, form_class: type[forms.Form]) -> None:

@@ -40,9 +40,6 @@ def _current(versions: list[Decision], status: str) -> Decision | None:
     return next((version for version in versions if version.status == status), None)
 
 
-_LINE = PlainFields(DecisionLineForm)
-
-
 def _line_forms(decision: Decision, data) -> list[DecisionLineForm]:
     return [DecisionLineForm(data, line=line) for line in decision_lines(decision=decision)]
 
@@ -77,6 +74,7 @@ def _rows(
     ``portal.formats``, memoised for the page; the line's fields from its refused form when
     there is one, else from the stored line without building a form."""
     score = cache(lambda value: format_score(value))
+    plain = PlainFields(DecisionLineForm)  # labels in the request's language
     euros = cache(format_euros)
     labels = dict(BidDecision.Outcome.choices)
     options = {value: _outcome_options(value) for value in labels}
@@ -102,9 +100,9 @@ def _rows(
         if editable:
             form = forms.get(line.bid_id)
             fields = (
-                _LINE.of(form=form)
+                plain.of(form=form)
                 if form is not None
-                else _LINE.of(
+                else plain.of(
                     prefix=DecisionLineForm.prefix_of(line),
                     initial=DecisionLineForm.initial_of(line),
                 )

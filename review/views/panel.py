@@ -46,10 +46,6 @@ def _run(call: Call, request: HttpRequest) -> RankingRun | None:
     return runs.order_by("-created_at", "-pk").first()
 
 
-_MINUTES = PlainFields(MinutesForm)
-_ADJUST = PlainFields(AdjustmentForm)
-
-
 def _interval(pair: list[int] | None) -> str:
     return f"{pair[0]}–{pair[1]}" if pair else ""
 
@@ -60,8 +56,9 @@ class _Presenter:
     overview shows thousands of them)."""
 
     def __init__(self, call: Call, meeting: PanelMeeting) -> None:
-        self.call = call
         self.meeting = meeting
+        self.minutes = PlainFields(MinutesForm)  # labels in the request's language
+        self.adjust = PlainFields(AdjustmentForm)
         self.score = cache(lambda value, places: format_score(value, places=places))
         self.euros = cache(format_euros)
         page = reverse("review:panel", args=[call.slug])
@@ -153,15 +150,15 @@ class _Presenter:
                 for adjustment in bid.adjustments
             ],
             "note": bid.note_text,
-            "minutes": _MINUTES.of(form=forms["minutes"])
+            "minutes": self.minutes.of(form=forms["minutes"])
             if "minutes" in forms
-            else _MINUTES.of(
+            else self.minutes.of(
                 prefix=f"minutes-{bid.bid_id}",
                 initial={"text": bid.note_text, "version": bid.note_version},
             ),
-            "adjust": _ADJUST.of(form=adjust_form)
+            "adjust": self.adjust.of(form=adjust_form)
             if adjust_form is not None
-            else _ADJUST.of(prefix=f"adjust-{bid.bid_id}"),
+            else self.adjust.of(prefix=f"adjust-{bid.bid_id}"),
             "adjust_errors": list(adjust_form.non_field_errors()) if adjust_form else [],
             "chosen": str(adjust_form["criterion"].value()) if adjust_form else "",
             "stale": forms.get("stale"),

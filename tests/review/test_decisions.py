@@ -2,6 +2,7 @@
 and the pages for every role."""
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -429,3 +430,14 @@ def test_the_approved_decision_shows_outcomes_without_fields(
     assert response.status_code == 200
     assert b"<strong>Funded</strong>" in response.content
     assert b'name="bid-' not in response.content
+
+
+def test_the_line_fields_are_labelled_in_the_visitors_language(client, setup, run, preparer):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    line = next(iter(_lines(decision).values()))
+    client.force_login(preparer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    response = client.get(_page(setup))
+
+    assert f'for="id_bid-{line.bid_id}-outcome">Décision</label>'.encode() in response.content
