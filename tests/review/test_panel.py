@@ -5,12 +5,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from applications.models import Call
 from portal.editing import StaleEdit
 from portal.formats import format_score
 from review.models import ConsensusReport, ConsensusScore, PanelAdjustment, PanelNote
 from review.services.panel import adjust_consensus_score, save_minutes
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
-from tests.factories import AdministratorFactory, MembershipFactory
+from tests.factories import AdministratorFactory, CallFactory, MembershipFactory
 from tests.review.jury_setup import administrator_with_totp, juror_with_totp
 from tests.review.ranking_run_setup import scored_call
 
@@ -278,3 +279,14 @@ def test_a_refused_adjustment_keeps_the_chosen_criterion(client, setup, admin):
     assert f'<option value="{chosen.pk}" selected>'.encode() in response.content
     assert b'value="9"' in response.content
     assert not PanelAdjustment.objects.exists()
+
+
+def test_the_panel_page_of_a_call_without_bids_says_so_without_a_card(client, admin):
+    call = CallFactory(status=Call.Status.UNDER_REVIEW)
+    client.force_login(admin)
+
+    response = client.get(reverse("review:panel", args=[call.slug]))
+
+    assert response.status_code == 200
+    assert response.context["card"] is None
+    assert response.context["overview"] == []
