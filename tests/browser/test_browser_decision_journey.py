@@ -69,7 +69,10 @@ def test_consensus_run_panel_decision_four_eyes_then_the_freeze(page):
 
     # 2. The panel meeting: one consensus score adjusted, with a reason.
     adjusted_bid = setup.bids[3]
-    page.goto(reverse("review:panel", args=[call.slug]) + f"?run={first_run.pk}")
+    page.goto(
+        reverse("review:panel", args=[call.slug])
+        + f"?run={first_run.pk}&bid={adjusted_bid.acronym}"
+    )
     card = page.locator(f"#bid-{adjusted_bid.acronym}")
     assert card.is_visible()
     card.locator("select[name$=criterion]").select_option(str(setup.criteria[0].pk))
