@@ -29,6 +29,10 @@ class Institution(models.Model):
         ECOLE = "ecole", _("Grande école")
         RESEARCH_ORGANISATION = "research", _("Research organisation")
 
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
     class IdentifierType(models.TextChoices):
         UAI = "uai", _("UAI")
         SIREN = "siren", _("SIREN")
@@ -45,6 +49,13 @@ class Institution(models.Model):
         max_length=100,
         blank=True,
         help_text=_("Used to detect jurors' conflicts of interest, e.g. univ-example.fr."),
+    )
+    language = models.CharField(
+        _("language of correspondence"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.FRENCH,
+        help_text=_("The language of the decision letters sent to the institution."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -230,6 +241,14 @@ class Call(models.Model):
     )
     overall_threshold = models.DecimalField(
         _("overall threshold"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    redress_days = models.PositiveSmallIntegerField(
+        _("days to file a procedural appeal"),
+        default=30,
+        help_text=_(
+            "After publication, a bid's coordinator may contest the procedure (not the jury's "
+            "judgement) for this many days, to the second."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -48,6 +48,7 @@ urlpatterns = [
     path("institutions/new/", institutions.register, name="institution_register"),
     path("institutions/<int:pk>/", institutions.detail, name="institution_detail"),
     path("institutions/<int:pk>/invite/", institutions.invite, name="institution_invite"),
+    path("institutions/<int:pk>/language/", institutions.language, name="institution_language"),
     path(
         "institutions/<int:pk>/members/<int:membership_pk>/role/",
         institutions.change_role,

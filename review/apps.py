@@ -9,5 +9,7 @@ class ReviewConfig(AppConfig):
     def ready(self) -> None:
         from review import audit  # noqa: F401 - registers models with auditlog
         from review.services.decisions import register_call_guards
+        from review.services.publication import register_publication
 
         register_call_guards()
+        register_publication()

@@ -1145,3 +1145,134 @@ class CallExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call.slug} {self.kind} #{self.pk}"
+
+
+class Publication(models.Model):
+    """When and by whom a call's results were published, and which decision version was.
+
+    Written once, by ``review.services.publication`` when the call moves to "published"; the
+    redress window runs from ``published_at``.
+    """
+
+    call = models.OneToOneField(
+        Call, on_delete=models.CASCADE, related_name="publication", verbose_name=_("call")
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="+", verbose_name=_("decision")
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published at"))
+
+    class Meta:
+        verbose_name = _("publication of results")
+        verbose_name_plural = _("publications of results")
+
+    def __str__(self) -> str:
+        return _("Results of %(call)s") % {"call": self.call}
+
+
+def letter_upload_to(instance: "DecisionLetter", filename: str) -> str:
+    # A random stored name: the download name is built from the call and the bid.
+    return f"letters/{instance.call_id}/{uuid.uuid4().hex}-{filename}"
+
+
+class DecisionLetter(models.Model):
+    """The letter telling an institution the outcome of its bid, with its evaluation summary.
+
+    Written at publication (PDF and SHA-256 fixed then), e-mailed to every member of the lead
+    institution by ``task_send_decision_letter``; an administrator may send it again.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # Sent → queued: an administrator sends a letter again (a member lost it, a new member).
+    TRANSITIONS = transitions.table(
+        {
+            Status.QUEUED: {Status.SENT, Status.FAILED},
+            Status.SENT: {Status.QUEUED},
+            Status.FAILED: {Status.QUEUED},
+        }
+    )
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="letters", verbose_name=_("call")
+    )
+    bid = models.OneToOneField(
+        Bid, on_delete=models.CASCADE, related_name="decision_letter", verbose_name=_("bid")
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="letters", verbose_name=_("decision")
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Institution.Language.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=BidDecision.Outcome.choices)
+    amount_requested = models.PositiveBigIntegerField(_("amount requested (€)"))
+    amount_awarded = models.PositiveBigIntegerField(_("amount awarded (€)"), null=True, blank=True)
+    reserve_position = models.PositiveSmallIntegerField(
+        _("reserve position"), null=True, blank=True
+    )
+    ineligibility_reason = models.TextField(_("screening reason"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, editable=False
+    )
+    pdf = models.FileField(_("letter (PDF)"), upload_to=letter_upload_to, max_length=200)
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    # Addresses this sending already reached: a retried or redelivered task skips them.
+    delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "bid__acronym"]
+        verbose_name = _("decision letter")
+        verbose_name_plural = _("decision letters")
+
+    def __str__(self) -> str:
+        return _("Decision letter for %(acronym)s") % {"acronym": self.bid.acronym}
+
+
+class RedressRequest(models.Model):
+    """A procedural appeal filed by a bid's coordinator after publication, and its answer.
+
+    Appeals contest the procedure, not the jury's judgement; one per bid, filed within
+    ``Call.redress_days`` of the publication (``review.services.redress``).
+    """
+
+    bid = models.OneToOneField(
+        Bid, on_delete=models.CASCADE, related_name="redress_request", verbose_name=_("bid")
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+    text = models.TextField(_("appeal"))
+    filed_at = models.DateTimeField(_("filed at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["filed_at"]
+        verbose_name = _("procedural appeal")
+        verbose_name_plural = _("procedural appeals")
+
+    def __str__(self) -> str:
+        return _("Appeal on %(acronym)s") % {"acronym": self.bid.acronym}

@@ -10,7 +10,12 @@ and read every bid but score none. Jurors and administrators must have TOTP enab
 import rules
 
 from applications.models import Bid
-from applications.rules import is_juror, is_verified_administrator, mfa_satisfied
+from applications.rules import (
+    is_bid_coordinator,
+    is_juror,
+    is_verified_administrator,
+    mfa_satisfied,
+)
 from review.models import ConflictDeclaration
 from review.queries.visibility import active_assignment
 
@@ -34,6 +39,8 @@ is_active_juror_of_bid = is_verified_juror & is_assigned_juror
 is_cleared_juror_of_bid = is_active_juror_of_bid & has_declared_no_conflict
 
 rules.add_perm("jury.administer", is_verified_administrator)
+# A procedural appeal after publication (the window is ``review.services.redress``).
+rules.add_perm("bids.appeal", is_bid_coordinator)
 # The juror's list (administrators see the calls there).
 rules.add_perm("jury.see_dashboard", is_verified_juror | is_verified_administrator)
 rules.add_perm("jury.edit_own_profile", is_verified_juror)

@@ -5,6 +5,7 @@ from celery import shared_task
 from review.models import AssignmentProposal, CallExport, RankingRun
 from review.services.assignments import compute_assignment_proposal
 from review.services.exports import build_export
+from review.services.letters import MAX_ATTEMPTS, Sending, send_decision_letter
 from review.services.ranking_runs import record_ranking_chunk, start_ranking_run
 from review.services.reminders import send_review_reminders
 
@@ -54,3 +55,11 @@ def task_build_export(*, export_id: int) -> None:
     if export is None:
         return
     build_export(export=export)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS)
+def task_send_decision_letter(self, *, letter_id: int) -> None:
+    """E-mail one decision letter; retried with backoff while the mail server fails; safe to
+    run twice (a sent letter is not sent again, a reached address not reached again)."""
+    if send_decision_letter(letter_id=letter_id) is Sending.RETRY:
+        raise self.retry(countdown=30 * 2**self.request.retries)

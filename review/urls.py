@@ -9,6 +9,7 @@ from review.views import (
     evaluation,
     exports,
     jurors,
+    letters,
     panel,
     progress,
     ranking,
@@ -139,6 +140,20 @@ urlpatterns = [
         ranking.run_result,
         name="ranking_result",
     ),
+    # Decision letters and procedural appeals.
+    path("admin/calls/<slug:slug>/letters/", letters.letter_list, name="call_letters"),
+    path(
+        "admin/calls/<slug:slug>/letters/<int:pk>/resend/",
+        letters.letter_resend,
+        name="letter_resend",
+    ),
+    path(
+        "admin/calls/<slug:slug>/appeals/<int:pk>/answer/",
+        letters.redress_answer,
+        name="redress_answer",
+    ),
+    path("bids/<uuid:public_id>/letter/", letters.letter_download, name="letter_download"),
+    path("bids/<uuid:public_id>/appeal/", letters.redress_file, name="redress_file"),
     # Exports of a call.
     path("admin/calls/<slug:slug>/exports/", exports.export_list, name="call_exports"),
     path(

@@ -37,3 +37,11 @@ class InvitationForm(forms.ModelForm):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Membership.Role.choices)
+
+
+class InstitutionLanguageForm(forms.ModelForm):
+    """The language of the institution's decision letters (set by a coordinator)."""
+
+    class Meta:
+        model = Institution
+        fields = ["language"]

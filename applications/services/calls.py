@@ -42,6 +42,20 @@ def register_transition_guard(*, from_status: str, to_status: str, guard: Transi
         guards.append(guard)
 
 
+# What another app does when a step is taken: the review app writes the decision letters when
+# a call is published. A hook runs inside ``transition_call``'s transaction, with the call row
+# locked and already saved at its new status; it raises ``ValidationError`` to refuse the step
+# (everything rolls back).
+TransitionHook = Callable[[Call, User], None]
+_HOOKS: dict[tuple[str, str], list[TransitionHook]] = {}
+
+
+def register_transition_hook(*, from_status: str, to_status: str, hook: TransitionHook) -> None:
+    hooks = _HOOKS.setdefault((from_status, to_status), [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
 def allowed_transitions(*, call: Call, at=None) -> list[str]:
     """The statuses ``call`` may move to now, in the graph's order (for buttons)."""
     result = []
@@ -98,6 +112,8 @@ def transition_call(*, call: Call, to_status: str, by: User) -> Call:
         locked.status = to_status
         locked.full_clean()
         locked.save(update_fields=["status"])
+        for hook in _HOOKS.get((from_status, to_status), []):
+            hook(locked, by)
     logger.info(
         "Call %s (%s) moved from %s to %s by user %s",
         locked.pk,

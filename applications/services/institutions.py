@@ -214,3 +214,16 @@ def remove_member(*, membership: Membership, by: User) -> None:
         membership_pk = membership.pk
         membership.delete()
     logger.info("User %s removed membership %s", by.pk, membership_pk)
+
+
+def set_institution_language(*, institution: Institution, language: str, by: User) -> Institution:
+    """Record the language the institution's decision letters are written in."""
+    if language not in Institution.Language.values:
+        raise ValidationError(
+            {"language": _("Choose French or English for the institution's letters.")}
+        )
+    with transaction.atomic():
+        institution.language = language
+        institution.save(update_fields=["language"])
+    logger.info("Institution %s writes in %s (set by user %s)", institution.pk, language, by.pk)
+    return institution

@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applications.forms.institutions import InstitutionForm, InvitationForm, MemberRoleForm
+from applications.forms.institutions import (
+    InstitutionForm,
+    InstitutionLanguageForm,
+    InvitationForm,
+    MemberRoleForm,
+)
 from applications.models import Institution, Invitation, Membership
 from applications.rules import permission_required
 from applications.services import institutions as services
@@ -86,6 +91,7 @@ def _detail_context(request: HttpRequest, institution: Institution, invite_form=
         "can_manage": can_manage,
         "invite_form": invite_form or InvitationForm(),
         "roles": Membership.Role.choices,
+        "language_form": InstitutionLanguageForm(instance=institution),
     }
 
 
@@ -95,6 +101,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "applications/institutions/detail.html", _detail_context(request, institution)
     )
+
+
+@require_POST
+@permission_required("institutions.manage", fn=_get_institution)
+def language(request: HttpRequest, pk: int) -> HttpResponse:
+    """The language of the institution's decision letters."""
+    institution = _get_institution(request, pk)
+    form = InstitutionLanguageForm(request.POST, instance=Institution.objects.get(pk=pk))
+    if form.is_valid():
+        try:
+            services.set_institution_language(
+                institution=institution,
+                language=form.cleaned_data["language"],
+                by=acting_user(request),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request, _("The institution's letters will be written in this language.")
+            )
+            return redirect("applications:institution_detail", pk=institution.pk)
+    context = _detail_context(request, institution)
+    context["language_form"] = form
+    return render(request, "applications/institutions/detail.html", context, status=400)
 
 
 @require_POST

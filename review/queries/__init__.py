@@ -16,6 +16,8 @@
 - ``ranking``: a ranking run's input, the runs of a call, a run's result, two runs compared.
 - ``panel``: the panel meeting page (every juror's scores, consensus, adjustments, minutes).
 - ``decisions``: a call's decision versions and their lines, review counts per bid.
+- ``letters``: a decision letter's content (outcome, evaluation summary, redress deadline), its
+  recipients, the administrators' letters and appeals page, an institution's published outcome.
 - ``results``: what a published call publishes (the open data's rows, the listed jury, the
   method) and the index of published calls.
 

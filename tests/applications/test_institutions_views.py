@@ -433,3 +433,29 @@ def test_member_actions_refuse_get(client, institution):
     )
 
     assert response.status_code == 405
+
+
+def test_coordinator_sets_the_language_of_the_letters(client):
+    membership = MembershipFactory(role=Membership.Role.COORDINATOR)
+    client.force_login(membership.user)
+    url = reverse("applications:institution_language", args=[membership.institution_id])
+
+    bad = client.post(url, {"language": "de"})
+    good = client.post(url, {"language": "en"})
+
+    assert bad.status_code == 400
+    assert good.status_code == 302
+    assert Institution.objects.get(pk=membership.institution_id).language == "en"
+
+
+def test_reader_cannot_set_the_language_of_the_letters(client):
+    membership = MembershipFactory(role=Membership.Role.READER)
+    client.force_login(membership.user)
+
+    response = client.post(
+        reverse("applications:institution_language", args=[membership.institution_id]),
+        {"language": "en"},
+    )
+
+    assert response.status_code == 403
+    assert Institution.objects.get(pk=membership.institution_id).language == "fr"
