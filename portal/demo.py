@@ -8,9 +8,10 @@ versions, receipts, conflicts, assignments, reviews and a ranking run — nothin
 - "IA-cluster — wave 1" is UNDER REVIEW: 12 submitted bids, eligibility screened, 12
   jurors (some with real conflicts), a saved assignment, reviews in every state, consensus
   reports, and a completed ranking run.
-- "IA-cluster — wave 0" is DECIDED: every review and consensus in, a ranking run, and a
+- "IA-cluster — wave 0" is PUBLISHED: every review and consensus in, a ranking run, a
   funding decision prepared by one administrator (with one deviation: an amount cut to the
-  bid's minimum, with its reason) and approved by a second one, with a reserve list.
+  bid's minimum, with its reason) and approved by a second one, with a reserve list; its
+  decision letters sent and one procedural appeal filed.
 """
 
 import functools
@@ -33,13 +34,16 @@ from applications.services import calls as call_services
 from applications.services import eligibility as eligibility_services
 from applications.services import submission as submission_services
 from applications.validators import luhn_is_valid, uai_checksum_letter
-from review.models import Assignment, Conflict, Criterion, JurorProfile
+from review.models import Assignment, Conflict, Criterion, DecisionLetter, JurorProfile
 from review.services import assignments as assignment_services
 from review.services import conflicts as conflict_services
 from review.services import consensus as consensus_services
 from review.services import decisions as decision_services
 from review.services import jurors as juror_services
+from review.services import letters as letter_services
+from review.services import publication as publication_services
 from review.services import ranking_runs as ranking_services
+from review.services import redress as redress_services
 from review.services import reviews as review_services
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for the local demo
@@ -578,13 +582,13 @@ def _load() -> str:
 
 
 def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
-    """Wave 0, already decided: 10 bids, all reviewed, every consensus approved, a run and
+    """Wave 0, decided and published: 10 bids, all reviewed, every consensus approved, a run,
     an approved decision with one deviation and a reserve list (a pilot wave: a smaller
-    envelope, 3 to 6 winners)."""
+    envelope, 3 to 6 winners), its letters sent and one appeal."""
     call = _make_call(
         slug=DECIDED_CALL_SLUG,
-        title_en="IA-cluster — wave 0 (decided)",
-        title_fr="IA-cluster — vague 0 (décidée)",
+        title_en="IA-cluster — wave 0 (results published)",
+        title_fr="IA-cluster — vague 0 (résultats publiés)",
         closes_in=timedelta(days=1),
         admin=admin,
     )
@@ -707,4 +711,20 @@ def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
         override_reason=changes[cut.bid_id].override_reason,
     )
     decision_services.save_decision(decision=decision, changes=changes, by=admin)
-    return decision_services.approve_decision(decision=decision, by=second_admin)
+    decision = decision_services.approve_decision(decision=decision, by=second_admin)
+
+    # Published: every institution's decision letter written and sent, and one appeal.
+    publication_services.publish_call(call=call, by=second_admin)
+    for letter in DecisionLetter.objects.filter(call=call):
+        letter_services.send_decision_letter(letter_id=letter.pk)
+    not_funded = next((line.bid for line in lines if line.outcome == "not_funded"), lines[-1].bid)
+    redress_services.file_redress(
+        bid=not_funded,
+        text=(
+            "We contest the procedure: one of the three jurors assigned to our bid declared a "
+            "conflict of interest late, and our bid was assessed by a replacement who had less "
+            "time than the others."
+        ),
+        by=coordinator(not_funded.lead_institution),
+    )
+    return decision

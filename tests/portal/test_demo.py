@@ -2,7 +2,16 @@ import pytest
 from django.core.management import call_command
 
 from applications.models import Bid, BidVersion, Call
-from review.models import Assignment, Conflict, ConsensusReport, Decision, RankingRun, Review
+from review.models import (
+    Assignment,
+    Conflict,
+    ConsensusReport,
+    Decision,
+    DecisionLetter,
+    RankingRun,
+    RedressRequest,
+    Review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +19,11 @@ pytestmark = pytest.mark.django_db
 def test_load_demo_creates_calls_in_every_state_and_a_jury_at_work():
     call_command("load_demo")
 
-    assert set(Call.objects.values_list("status", flat=True)) == {"open", "under_review", "decided"}
+    assert set(Call.objects.values_list("status", flat=True)) == {
+        "open",
+        "under_review",
+        "published",
+    }
     assert set(Bid.objects.values_list("status", flat=True)) == {"draft", "submitted", "withdrawn"}
     assert (
         BidVersion.objects.exclude(receipt_pdf="").count()
@@ -30,13 +43,13 @@ def test_load_demo_creates_calls_in_every_state_and_a_jury_at_work():
     assert all(5 <= len(run.result["winners"]) <= 10 for run in runs)
 
 
-def test_load_demo_has_a_decided_wave_with_a_deviation_and_a_reserve_list():
+def test_load_demo_has_a_published_wave_with_a_deviation_a_reserve_list_letters_and_an_appeal():
     call_command("load_demo")
 
     wave0 = Call.objects.get(slug="ia-cluster-wave-0")
     decision = Decision.objects.get(call=wave0)
     lines = list(decision.lines.all())
-    assert wave0.status == Call.Status.DECIDED
+    assert wave0.status == Call.Status.PUBLISHED
     assert decision.status == Decision.Status.APPROVED
     assert decision.approved_by != decision.prepared_by
     assert [line.reason != "" for line in lines].count(True) == 1
@@ -44,6 +57,10 @@ def test_load_demo_has_a_decided_wave_with_a_deviation_and_a_reserve_list():
     funded = [line for line in lines if line.outcome == "funded"]
     assert wave0.min_winners <= len(funded) <= wave0.max_winners
     assert sum(line.amount_awarded for line in funded) <= wave0.envelope
+    letters = DecisionLetter.objects.filter(call=wave0)
+    assert letters.count() == len(lines)
+    assert set(letters.values_list("status", flat=True)) == {"sent"}
+    assert RedressRequest.objects.filter(bid__call=wave0).count() == 1
 
 
 def test_load_demo_twice_changes_nothing():
