@@ -4,12 +4,13 @@ the administrators' page (permissions, per bid, query count); appends roll back 
 caller's transaction."""
 
 import hashlib
+import threading
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from applications.models import Call
@@ -473,3 +474,30 @@ def test_audit_page_query_reads_a_fixed_number_of_queries(django_assert_num_quer
         page = audit_page(call=p.call)
 
     assert (len(page.rows), page.verdict.intact) == (5, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_the_chain_linear():
+    """Threads appending at once (each in its own transaction and connection) wait for the
+    head row's lock: sequences stay gapless and every entry links to the one before."""
+    errors: list[BaseException] = []
+
+    def append_many(worker: int) -> None:
+        try:
+            for n in range(8):
+                with transaction.atomic():
+                    audit.record_event(kind=K.CALL_PUBLISHED, payload={"w": worker, "n": n})
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=append_many, args=(w,)) for w in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert list(AuditEvent.objects.values_list("sequence", flat=True)) == list(range(1, 25))
+    assert chain_verdict().intact
