@@ -9,7 +9,12 @@ consensus report on every bid, a panel adjustment and minutes on every tenth bid
 completed ranking run (optimal rule) and a draft decision prepared from it. Django's test
 Client then requests both pages as an administrator with TOTP, ``requests`` times each after
 one warm-up, and prints the median and 95th percentile of the server time (wall clock and
-this process's CPU time) and the query count, which must not grow with ``bids``.
+this process's CPU time), the query count, which must not grow with ``bids``, and the load
+average (the machine may be shared). The settings are production's (``DJANGO_DEBUG=0`` set
+before Django starts: template engine, middleware, ``ALLOWED_HOSTS``), except HTTPS redirects and the static files' manifest.
+
+``--profile`` prints the 25 most expensive functions of one request to each page (cProfile,
+own time) instead of timing them.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ def main() -> None:
     parser.add_argument("--jurors", type=int, default=60)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true", help="cProfile one request per page")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="decision-bench-") as folder:
@@ -98,12 +104,23 @@ def main() -> None:
         (Path(folder) / "staticfiles").mkdir()
         os.environ.pop("DATABASE_URL", None)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+        # Production settings from the start (template engine, static storage, middleware),
+        # not DEBUG flipped after start-up; plain HTTP for the test client.
+        os.environ["DJANGO_DEBUG"] = "0"
+        os.environ["DJANGO_SECRET_KEY"] = "bench-only-" + "x" * 50
+        os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
         import django
         from django.conf import settings
 
         django.setup()
-        settings.DEBUG = False
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # The manifest storage cannot collect the vendored Bootstrap (its source maps are not
+        # vendored): plain storage here, one {% static %} per page either way.
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
         from django.core.management import call_command
         from django.db import connection
         from django.test import Client
@@ -127,10 +144,16 @@ def main() -> None:
         )
         client = Client()
         client.force_login(admin)
-        for label, url in (
+        pages = (
             ("panel meeting page", reverse("review:panel", args=[call.slug])),
             ("decision page", reverse("review:decision", args=[call.slug])),
-        ):
+        )
+        if args.profile:
+            for label, url in pages:
+                profile(client, label, url)
+            return
+        print(f"  load average before: {load_average()}")
+        for label, url in pages:
             timings, cpu, queries, size = time_page(client, url, args.requests)
             print(
                 f"  {label:<20} wall median {statistics.median(timings):6.1f} ms  "
@@ -138,6 +161,28 @@ def main() -> None:
                 f"{statistics.median(cpu):6.1f} ms  p95 {percentile(cpu, 0.95):6.1f} ms | "
                 f"{queries} queries, {size / 1024:.0f} KiB"
             )
+        print(f"  load average after:  {load_average()}")
+
+
+def load_average() -> str:
+    return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
+
+
+def profile(client, label: str, url: str) -> None:
+    import cProfile
+    import pstats
+
+    assert client.get(url).status_code == 200  # warm-up: template compilation, caches
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = client.get(url)
+    profiler.disable()
+    assert response.status_code == 200
+    print(f"--- {label}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(30)
+    if os.environ.get("BENCH_CALLEES"):
+        stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
 if __name__ == "__main__":

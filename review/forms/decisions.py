@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from review.models import BidDecision, RankingRun
-from review.services.decisions import LineInput
+from review.queries.decisions import LineInput
 
 
 class DecisionLineForm(forms.Form):
@@ -29,19 +29,25 @@ class DecisionLineForm(forms.Form):
     )
 
     def __init__(self, *args, line: BidDecision, **kwargs):
-        kwargs.setdefault("prefix", f"bid-{line.bid_id}")
-        kwargs.setdefault(
-            "initial",
-            {
-                "outcome": line.outcome,
-                "amount": line.amount_awarded,
-                "reserve_position": line.reserve_position,
-                "reason": line.reason,
-                "override_reason": line.override_reason,
-            },
-        )
+        kwargs.setdefault("prefix", self.prefix_of(line))
+        kwargs.setdefault("initial", self.initial_of(line))
         super().__init__(*args, **kwargs)
         self.line = line
+
+    @staticmethod
+    def prefix_of(line: BidDecision) -> str:
+        return f"bid-{line.bid_id}"
+
+    @staticmethod
+    def initial_of(line: BidDecision) -> dict[str, object]:
+        """The line as stored: what the page shows before any edit."""
+        return {
+            "outcome": line.outcome,
+            "amount": line.amount_awarded,
+            "reserve_position": line.reserve_position,
+            "reason": line.reason,
+            "override_reason": line.override_reason,
+        }
 
     def line_input(self) -> LineInput:
         data = self.cleaned_data

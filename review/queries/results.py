@@ -29,6 +29,7 @@ from django.http import Http404
 from applications.models import Call
 from review import decision as rules_of_decision
 from review.models import Affiliation, BidDecision, Decision, JurorProfile, RankingRun
+from review.queries.decisions import pure_line
 from review.ranking.robustness import seed_commitment
 
 # Stable, English snake_case: the open data's columns, in this order (docs/open-data.md).
@@ -201,21 +202,6 @@ class CallResults:
         return self.funded + self.reserve
 
 
-def _pure_line(line: BidDecision) -> rules_of_decision.Line:
-    return rules_of_decision.Line(
-        bid_id=line.bid_id,
-        requested=int(line.bid.requested_amount),
-        minimum=int(line.bid.minimum_amount),
-        screened_eligible=True,
-        recommended=line.recommended_outcome,
-        recommended_amount=line.recommended_amount,
-        recommended_reserve=line.recommended_reserve,
-        outcome=line.outcome,
-        amount=line.amount_awarded,
-        reserve_position=line.reserve_position,
-    )
-
-
 def call_results(*, call: Call) -> CallResults:
     """Everything the public page shows of a call (four queries whatever its size).
 
@@ -261,7 +247,7 @@ def call_results(*, call: Call) -> CallResults:
         decision_version=int(decision.get("number") or 0),
         funded=[row for row in rows if row["outcome"] == funded],
         reserve=[row for row in rows if row["outcome"] != funded],
-        totals=rules_of_decision.totals([_pure_line(line) for line in lines], bounds),
+        totals=rules_of_decision.totals([pure_line(line) for line in lines], bounds),
         jurors=listed_jurors(call=call),
         method=Method(
             rule=str(decision.get("rule") or ""),

@@ -24,7 +24,6 @@ four-eyes rule.
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applications.models import Bid, Call
 from applications.services.calls import register_transition_guard, transition_call
@@ -41,7 +41,7 @@ from portal.editing import Locked
 from portal.formats import format_euros
 from review import decision as rules_of_decision
 from review.models import AuditEvent, BidDecision, Decision, RankingRun
-from review.queries.decisions import submitted_review_counts
+from review.queries.decisions import LineInput, pure_line, submitted_review_counts
 from review.services import audit
 
 logger = logging.getLogger(__name__)
@@ -55,17 +55,6 @@ class LineErrors(ValidationError):
         self.overall = overall
         messages = overall + [m for fields in by_bid.values() for ms in fields.values() for m in ms]
         super().__init__(messages)
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """What an administrator sets for one bid on the decision page."""
-
-    outcome: str
-    amount: int | None = None
-    reserve_position: int | None = None
-    reason: str = ""
-    override_reason: str = ""
 
 
 def problem_message(problem: rules_of_decision.Problem) -> str:
@@ -83,7 +72,11 @@ def problem_message(problem: rules_of_decision.Problem) -> str:
         }
     if problem.code == "winners_out_of_bounds":
         return (
-            _("The decision funds %(winners)s bids; the call funds between %(min)s and %(max)s.")
+            ngettext(
+                "The decision funds %(winners)s bid; the call funds between %(min)s and %(max)s.",
+                "The decision funds %(winners)s bids; the call funds between %(min)s and %(max)s.",
+                params["winners"],
+            )
             % params
         )
     messages = {
@@ -108,32 +101,6 @@ def _bounds(call: Call) -> rules_of_decision.Bounds:
         envelope=int(call.envelope),
         min_winners=int(call.min_winners),
         max_winners=int(call.max_winners),
-    )
-
-
-def pure_line(line: BidDecision, change: LineInput | None = None) -> rules_of_decision.Line:
-    """The pure view of a stored line, with the administrator's change applied if given."""
-    values = change or LineInput(
-        outcome=line.outcome,
-        amount=line.amount_awarded,
-        reserve_position=line.reserve_position,
-        reason=line.reason,
-        override_reason=line.override_reason,
-    )
-    return rules_of_decision.Line(
-        bid_id=line.bid_id,
-        requested=int(line.bid.requested_amount),
-        minimum=int(line.bid.minimum_amount),
-        screened_eligible=line.bid.eligibility != Bid.Eligibility.INELIGIBLE,
-        recommended=line.recommended_outcome,
-        recommended_amount=line.recommended_amount,
-        recommended_reserve=line.recommended_reserve,
-        outcome=values.outcome,
-        amount=values.amount,
-        reserve_position=values.reserve_position,
-        reason=values.reason,
-        under_reviewed=line.under_reviewed,
-        override_reason=values.override_reason,
     )
 
 

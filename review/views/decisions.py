@@ -4,20 +4,27 @@ promote from the reserve list, withdraw. Every write goes through
 problems when a save is refused.
 """
 
+from functools import cache
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.models import Call
 from applications.rules import permission_required
+from portal.formats import format_euros, format_score
+from portal.forms import PlainFields
 from portal.users import acting_user
 from review import decision as rules_of_decision
 from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
 from review.models import BidDecision, Decision
-from review.queries.decisions import decision_lines, decisions_of
+from review.queries.decisions import decision_lines, decisions_of, pure_line
 from review.services import decisions as service
 
 
@@ -33,23 +40,87 @@ def _current(versions: list[Decision], status: str) -> Decision | None:
     return next((version for version in versions if version.status == status), None)
 
 
-def _line_forms(decision: Decision, data=None) -> list[DecisionLineForm]:
+def _line_forms(decision: Decision, data) -> list[DecisionLineForm]:
     return [DecisionLineForm(data, line=line) for line in decision_lines(decision=decision)]
 
 
-def _totals(call: Call, forms: list[DecisionLineForm]) -> rules_of_decision.Totals:
-    lines = []
-    for form in forms:
-        change = form.line_input() if form.is_bound and form.is_valid() else None
-        lines.append(service.pure_line(form.line, change))
-    return rules_of_decision.totals(
-        lines,
-        rules_of_decision.Bounds(
-            envelope=int(call.envelope),
-            min_winners=int(call.min_winners),
-            max_winners=int(call.max_winners),
+def _bounds(call: Call) -> rules_of_decision.Bounds:
+    return rules_of_decision.Bounds(
+        envelope=int(call.envelope),
+        min_winners=int(call.min_winners),
+        max_winners=int(call.max_winners),
+    )
+
+
+def _outcome_options(chosen: object) -> SafeString:
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if value == chosen else "", label)  # noqa: S308 - a constant
+            for value, label in BidDecision.Outcome.choices
         ),
     )
+
+
+def _rows(
+    lines: list[BidDecision],
+    *,
+    editable: bool,
+    forms: dict[int, DecisionLineForm],
+    problems: dict[int, list[str]],
+) -> list[dict[str, Any]]:
+    """The decision's lines as plain, formatted values (two hundred rows): numbers through
+    ``portal.formats``, memoised for the page; the line's fields from its refused form when
+    there is one, else from the stored line without building a form."""
+    score = cache(lambda value: format_score(value))
+    plain = PlainFields(DecisionLineForm)  # labels in the request's language
+    euros = cache(format_euros)
+    labels = dict(BidDecision.Outcome.choices)
+    options = {value: _outcome_options(value) for value in labels}
+    rows = []
+    for line in lines:
+        row: dict[str, Any] = {
+            "acronym": line.bid.acronym,
+            "lead": line.bid.lead_institution.name,
+            "rank": line.rank,
+            "score": score(line.score),
+            "p_selected": score(line.p_selected),
+            "reviews": line.reviews,
+            "under_reviewed": line.under_reviewed,
+            "requested": euros(line.bid.requested_amount),
+            "minimum": euros(line.bid.minimum_amount),
+            "requested_raw": line.bid.requested_amount,
+            "recommended": line.recommended_outcome,
+            "recommended_label": labels.get(line.recommended_outcome, ""),
+            "recommended_raw": line.recommended_amount,
+            "recommended_amount": euros(line.recommended_amount) if line.recommended_amount else "",
+            "recommended_reserve": line.recommended_reserve,
+        }
+        if editable:
+            form = forms.get(line.bid_id)
+            fields = (
+                plain.of(form=form)
+                if form is not None
+                else plain.of(
+                    prefix=DecisionLineForm.prefix_of(line),
+                    initial=DecisionLineForm.initial_of(line),
+                )
+            )
+            chosen = fields["outcome"].value
+            row["fields"] = fields
+            row["outcome_options"] = (
+                options[chosen] if chosen in options else _outcome_options(chosen)
+            )
+            row["problems"] = problems.get(line.bid_id, [])
+        else:
+            row["outcome_label"] = labels.get(line.outcome, "")
+            row["awarded"] = euros(line.amount_awarded) if line.amount_awarded else ""
+            row["reserve_position"] = line.reserve_position
+            row["reason"] = line.reason
+            row["override_reason"] = line.override_reason
+        rows.append(row)
+    return rows
 
 
 def _page(
@@ -60,20 +131,30 @@ def _page(
     overall_errors: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The page; ``forms`` are the draft's lines as the administrator posted them (refused)."""
     versions = decisions_of(call=call)
     draft = _current(versions, Decision.Status.DRAFT)
     approved = _current(versions, Decision.Status.APPROVED)
     shown = draft or approved
     line_problems: dict[int, list[str]] = {}
-    if shown is not None and forms is None:
-        forms = _line_forms(shown)
+    lines: list[BidDecision] = []
+    pure: list[rules_of_decision.Line] = []
+    if forms is not None:
+        lines = [form.line for form in forms]
+        # The totals follow what was typed where it is valid, the stored line elsewhere.
+        pure = [
+            pure_line(form.line, form.line_input() if form.is_valid() else None) for form in forms
+        ]
+    elif shown is not None:
+        lines = decision_lines(decision=shown)
+        pure = [pure_line(line) for line in lines]
         if draft is not None:
             # A prepared draft may already need work (an under-reviewed winner): say so.
             try:
                 service.check_lines(
                     call=call,
-                    lines=[service.pure_line(form.line) for form in forms],
-                    labels={form.line.bid_id: form.line.bid.acronym for form in forms},
+                    lines=pure,
+                    labels={line.bid_id: line.bid.acronym for line in lines},
                 )
             except service.LineErrors as error:
                 overall_errors = overall_errors or error.overall
@@ -81,7 +162,6 @@ def _page(
                     bid_id: [m for ms in fields.values() for m in ms]
                     for bid_id, fields in error.by_bid.items()
                 }
-    lines = [form.line for form in forms or []]
     return render(
         request,
         "review/decisions/decision.html",
@@ -91,9 +171,13 @@ def _page(
             "draft": draft,
             "approved": approved,
             "shown": shown,
-            "outcomes": BidDecision.Outcome.choices,
-            "rows": [(form, line_problems.get(form.line.bid_id, [])) for form in forms or []],
-            "totals": _totals(call, forms) if forms else None,
+            "rows": _rows(
+                lines,
+                editable=draft is not None,
+                forms={form.line.bid_id: form for form in forms or []},
+                problems=line_problems,
+            ),
+            "totals": rules_of_decision.totals(pure, _bounds(call)) if lines else None,
             "overall_errors": overall_errors or [],
             "prepare_form": PrepareDecisionForm(call=call)
             if shown is None and call.status == Call.Status.UNDER_REVIEW
@@ -140,7 +224,7 @@ def decision_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, call, forms=forms, overall_errors=error.overall, status=400)
     except ValidationError as error:
         return _page(request, call, forms=forms, overall_errors=error.messages, status=400)
-    messages.success(request, _("Draft decision saved. Another administrator approves it."))
+    messages.success(request, _("Draft decision saved. Another administrator must approve it."))
     return redirect("review:decision", slug=call.slug)
 
 
@@ -271,10 +355,8 @@ def decision_version(request: HttpRequest, slug: str, number: int) -> HttpRespon
             "decision": decision,
             "lines": lines,
             "totals": rules_of_decision.totals(
-                [service.pure_line(line) for line in lines],
-                rules_of_decision.Bounds(
-                    int(call.envelope), int(call.min_winners), int(call.max_winners)
-                ),
+                [pure_line(line) for line in lines],
+                _bounds(call),
             ),
         },
     )

@@ -5,10 +5,16 @@ lifted for these tests only.
 """
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.utils import decrypt
+from django.urls import reverse
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -64,3 +70,26 @@ def login(page, *, email: str, password: str) -> None:
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("main form [type=submit]")
+
+
+def totp_code(user) -> str:
+    """The code an authenticator app would show now, from the secret allauth stored.
+
+    allauth accepts the current 30-second step only (no tolerance): when the step is about
+    to end, wait for the next one so that the code is still valid when it is typed.
+    """
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    period = mfa_settings.TOTP_PERIOD
+    if period - time.time() % period < 5:
+        time.sleep(period - time.time() % period + 0.5)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
+
+
+def login_with_totp(page, *, user, password: str) -> None:
+    """Password, then the authenticator's code, as a juror or an administrator signs in."""
+    login(page, email=user.email, password=password)
+    page.wait_for_url(f"**{reverse('mfa_authenticate')}")
+    page.fill("input[name=code]", totp_code(user))
+    page.click("main form [type=submit]")
+    page.wait_for_load_state()

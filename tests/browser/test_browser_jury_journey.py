@@ -7,21 +7,16 @@ to the authenticator activation page instead of the jury pages.
 """
 
 import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from allauth.mfa.utils import decrypt
 from django.urls import reverse
 
 from review.models import ConflictDeclaration, Criterion, Review
 from review.services.reviews import ScoreInput, submit_review
-from tests.browser.conftest import login
+from tests.browser.conftest import login, totp_code
 from tests.factories import PASSWORD, JurorProfileFactory
 from tests.review.review_setup import panel
 
@@ -34,20 +29,6 @@ OTHER_COMMENTS = [
 SECRET_SECTION = "Secret research plan."
 # The review form as a juror sees it, for a human to look at (not an assertion).
 REVIEW_SCREENSHOT = Path(tempfile.gettempdir()) / "jury_review.png"
-
-
-def _current_totp_code(user) -> str:
-    """The code an authenticator app would show now, from the secret allauth stored.
-
-    allauth accepts the current 30-second step only (no tolerance): when the step is about
-    to end, wait for the next one so that the code is still valid when it is typed.
-    """
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    secret = decrypt(authenticator.data["secret"])
-    period = mfa_settings.TOTP_PERIOD
-    if period - time.time() % period < 5:
-        time.sleep(period - time.time() % period + 0.5)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
 def _submit_peer_review(assignment, comment: str, criteria: list[Criterion]) -> Review:
@@ -82,7 +63,7 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     # Password, then allauth asks for the authenticator's code; the juror lands on their list.
     login(page, email=user.email, password=PASSWORD)
     page.wait_for_url(f"**{reverse('mfa_authenticate')}")
-    page.fill("input[name=code]", _current_totp_code(user))
+    page.fill("input[name=code]", totp_code(user))
     page.click("main form [type=submit]")
     page.wait_for_url(f"**{reverse('review:juror_dashboard')}")
     row = page.locator("#juror-bids tbody tr")

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from applications.models import Bid, Call
-from review.models import Assignment, Criterion, CriterionScore, JurorProfile, Review
+from review.models import (
+    Assignment,
+    ConsensusReport,
+    ConsensusScore,
+    Criterion,
+    CriterionScore,
+    JurorProfile,
+    Review,
+)
 from tests.factories import (
     BidFactory,
     CallFactory,
@@ -86,3 +94,17 @@ def scored_call(
     return RankingSetup(
         call=call, criteria=grid, bids=made_bids, jurors=people, assignments=assignments
     )
+
+
+def approve_consensus_of(setup, bid, value=Decimal(3)) -> ConsensusReport:
+    report = ConsensusReport.objects.create(
+        bid=bid,
+        rapporteur=bid.assignments.first().juror,
+        status=ConsensusReport.Status.APPROVED,
+        summary=f"Consensus on {bid.acronym}.",
+    )
+    ConsensusScore.objects.bulk_create(
+        ConsensusScore(report=report, criterion=c, value=value, comment="ok")
+        for c in setup.criteria
+    )
+    return report

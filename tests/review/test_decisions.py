@@ -2,6 +2,7 @@
 and the pages for every role."""
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -302,7 +303,7 @@ def test_prepare_from_the_page_then_approval_by_the_preparer_is_refused(
     decision = Decision.objects.get(call=setup.call)
 
     page = client.get(_page(setup))
-    assert b"another administrator approves it" in page.content
+    assert b"another administrator must approve it" in page.content
     refused = client.post(reverse("review:decision_approve", args=[setup.call.slug, 1]))
 
     assert refused.status_code == 403
@@ -371,3 +372,72 @@ def test_decision_page_takes_a_fixed_number_of_queries(
         response = client.get(_page(setup))
 
     assert len(response.context["rows"]) == bids
+
+
+def test_the_draft_page_shows_each_line_as_stored_with_its_fields(client, setup, run, preparer):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    winner = _lines(decision)[_winners(decision)[0]]
+    client.force_login(preparer)
+
+    response = client.get(_page(setup))
+
+    prefix = f"bid-{winner.bid_id}-"
+    assert response.status_code == 200
+    assert (
+        f'name="{prefix}outcome" id="id_{prefix}outcome"><option value="funded" selected>'.encode()
+    ) in response.content
+    assert (
+        f'name="{prefix}amount" id="id_{prefix}amount" value="{winner.amount_awarded}"'.encode()
+        in (response.content)
+    )
+
+
+def test_an_invalid_line_re_renders_with_the_typed_values_and_its_error(
+    client, setup, run, preparer
+):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    loser = next(line for line in _lines(decision).values() if line.outcome != F.FUNDED)
+    data = _post_data(decision)
+    prefix = f"bid-{loser.bid_id}-"
+    data[prefix + "outcome"] = F.FUNDED
+    data[prefix + "amount"] = "-5"
+    data[prefix + "reason"] = "Typed next to a wrong amount."
+    client.force_login(preparer)
+
+    response = client.post(_page(setup), data)
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert f'<select class="form-select form-select-sm" name="{prefix}outcome"' in content
+    assert '<option value="funded" selected>' in content.split(f'name="{prefix}outcome"')[1]
+    assert (
+        f'is-invalid" type="number" min="0" step="1" name="{prefix}amount" '
+        f'id="id_{prefix}amount" value="-5"'
+    ) in content
+    assert "Typed next to a wrong amount." in content
+    assert BidDecision.objects.get(pk=loser.pk).outcome == loser.outcome
+
+
+def test_the_approved_decision_shows_outcomes_without_fields(
+    client, setup, run, preparer, approver
+):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    service.approve_decision(decision=decision, by=approver)
+    client.force_login(approver)
+
+    response = client.get(_page(setup))
+
+    assert response.status_code == 200
+    assert b"<strong>Funded</strong>" in response.content
+    assert b'name="bid-' not in response.content
+
+
+def test_the_line_fields_are_labelled_in_the_visitors_language(client, setup, run, preparer):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    line = next(iter(_lines(decision).values()))
+    client.force_login(preparer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    response = client.get(_page(setup))
+
+    assert f'for="id_bid-{line.bid_id}-outcome">Décision</label>'.encode() in response.content

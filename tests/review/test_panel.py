@@ -5,29 +5,17 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from applications.models import Call
 from portal.editing import StaleEdit
+from portal.formats import format_score
 from review.models import ConsensusReport, ConsensusScore, PanelAdjustment, PanelNote
 from review.services.panel import adjust_consensus_score, save_minutes
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
-from tests.factories import AdministratorFactory, MembershipFactory
+from tests.factories import AdministratorFactory, CallFactory, MembershipFactory
 from tests.review.jury_setup import administrator_with_totp, juror_with_totp
-from tests.review.ranking_run_setup import scored_call
+from tests.review.ranking_run_setup import approve_consensus_of, scored_call
 
 pytestmark = pytest.mark.django_db
-
-
-def approve_consensus_of(setup, bid, value=Decimal(3)) -> ConsensusReport:
-    report = ConsensusReport.objects.create(
-        bid=bid,
-        rapporteur=bid.assignments.first().juror,
-        status=ConsensusReport.Status.APPROVED,
-        summary=f"Consensus on {bid.acronym}.",
-    )
-    ConsensusScore.objects.bulk_create(
-        ConsensusScore(report=report, criterion=c, value=value, comment="ok")
-        for c in setup.criteria
-    )
-    return report
 
 
 @pytest.fixture
@@ -199,3 +187,92 @@ def test_panel_page_takes_a_fixed_number_of_queries(
         response = client.get(reverse("review:panel", args=[setup.call.slug]))
 
     assert len(response.context["meeting"].bids) == bids
+
+
+def test_the_overview_shows_every_bid_and_the_first_one_is_discussed(client, setup, admin):
+    create_and_run_ranking(call=setup.call, by=admin, settings=RunSettings())
+    for bid in setup.bids:
+        approve_consensus_of(setup, bid)
+    client.force_login(admin)
+
+    response = client.get(_page(setup))
+
+    meeting = response.context["meeting"]
+    overview = response.context["overview"]
+    assert [row["acronym"] for row in overview] == [bid.acronym for bid in meeting.bids]
+    last = meeting.bids[-1]
+    assert overview[-1]["criteria"][0]["jurors"] == " · ".join(
+        format_score(value, places=1) for value in last.criteria[0].juror_values
+    )
+    assert overview[-1]["criteria"][0]["jurors"].encode() in response.content
+    first = meeting.bids[0].acronym
+    assert response.context["card"]["acronym"] == first
+    assert f'id="minutes-{first}"'.encode() in response.content
+    assert f'id="minutes-{last.acronym}"'.encode() not in response.content
+    assert response.context["previous"] == ""
+    assert f"bid={meeting.bids[1].acronym}" in response.context["next"]
+
+
+def test_a_bid_chosen_in_the_overview_is_discussed_in_full(client, setup, admin):
+    create_and_run_ranking(call=setup.call, by=admin, settings=RunSettings())
+    chosen = setup.bids[2]
+    approve_consensus_of(setup, chosen)
+    client.force_login(admin)
+
+    response = client.get(_page(setup), {"bid": chosen.acronym})
+    missing = client.get(_page(setup), {"bid": "NOPE"})
+
+    assert response.status_code == 200
+    assert response.context["card"]["acronym"] == chosen.acronym
+    assert f'id="adjust-{chosen.acronym}"'.encode() in response.content
+    assert f"Consensus on {chosen.acronym}.".encode() in response.content
+    assert response.context["previous"] != ""
+    assert missing.status_code == 404
+
+
+def test_saved_minutes_bring_the_meeting_back_to_the_same_bid(client, setup, admin):
+    run = create_and_run_ranking(call=setup.call, by=admin, settings=RunSettings())
+    bid = setup.bids[3]
+    prefix = f"minutes-{bid.pk}-"
+    client.force_login(admin)
+
+    response = client.post(
+        reverse("review:panel_minutes", args=[setup.call.slug, bid.public_id]),
+        {prefix + "text": "Agreed: fund.", prefix + "version": "0", "run": run.pk},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{_page(setup)}?run={run.pk}&bid={bid.acronym}#discussed"
+    assert PanelNote.objects.get(bid=bid).text == "Agreed: fund."
+    page = client.get(response["Location"])
+    assert b"Agreed: fund." in page.content
+
+
+def test_a_refused_adjustment_keeps_the_chosen_criterion(client, setup, admin):
+    bid = setup.bids[1]
+    approve_consensus_of(setup, bid)
+    client.force_login(admin)
+    prefix = f"adjust-{bid.pk}-"
+    chosen = setup.criteria[2]
+
+    response = client.post(
+        reverse("review:panel_adjust", args=[setup.call.slug, bid.public_id]),
+        {prefix + "criterion": chosen.pk, prefix + "value": "9", prefix + "reason": "Typed."},
+    )
+
+    assert response.status_code == 400
+    assert response.context["card"]["acronym"] == bid.acronym
+    assert f'<option value="{chosen.pk}" selected>'.encode() in response.content
+    assert b'value="9"' in response.content
+    assert not PanelAdjustment.objects.exists()
+
+
+def test_the_panel_page_of_a_call_without_bids_says_so_without_a_card(client, admin):
+    call = CallFactory(status=Call.Status.UNDER_REVIEW)
+    client.force_login(admin)
+
+    response = client.get(reverse("review:panel", args=[call.slug]))
+
+    assert response.status_code == 200
+    assert response.context["card"] is None
+    assert response.context["overview"] == []
