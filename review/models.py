@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Bid, BidVersion, Call, Institution
 from portal import transitions
 from portal.editing import Locked
-from review import reminder_schedule
+from review import audit_chain, reminder_schedule
 
 # Stored in English in each criterion; translated when shown (see review.queries.criteria.criteria_of).
 DEFAULT_SCALE_DESCRIPTORS = {
@@ -1276,3 +1276,87 @@ class RedressRequest(models.Model):
 
     def __str__(self) -> str:
         return _("Appeal on %(acronym)s") % {"acronym": self.bid.acronym}
+
+
+class AuditEvent(models.Model):
+    """One entry of the portal's tamper-evident record (``review.audit_chain``): appended by
+    ``review.services.audit.record_event`` only, never changed or deleted.
+
+    A single chain for the whole portal (per-call pages filter it): its sequence numbers are
+    gapless and each entry holds the previous entry's hash. The foreign keys protect their
+    rows: an entry's call, bid and actor ids are part of its hash.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_SUBMITTED = "review_submitted", _("Review submitted")
+        REVIEW_REOPENED = "review_reopened", _("Review reopened")
+        CONSENSUS_APPROVED = "consensus_approved", _("Consensus approved")
+        CONSENSUS_ADJUSTED = "consensus_adjusted", _("Consensus score adjusted by the panel")
+        CONFLICT_CONFIRMED = "conflict_confirmed", _("Conflict of interest confirmed")
+        CONFLICT_DISMISSED = "conflict_dismissed", _("Conflict of interest dismissed")
+        CONFLICT_PINNED = "conflict_pinned", _("Conflict decision pinned or unpinned")
+        RUN_CREATED = "run_created", _("Ranking run created")
+        RUN_COMPLETED = "run_completed", _("Ranking run completed")
+        DECISION_PREPARED = "decision_prepared", _("Decision prepared")
+        DECISION_SAVED = "decision_saved", _("Decision saved")
+        DECISION_APPROVED = "decision_approved", _("Decision approved")
+        DECISION_DISCARDED = "decision_discarded", _("Draft decision discarded")
+        DECISION_WITHDRAWN = "decision_withdrawn", _("Decision withdrawn")
+        DECISION_REVISED = "decision_revised", _("New decision version")
+        CALL_PUBLISHED = "call_published", _("Results published")
+        LETTER_SENT = "letter_sent", _("Letter sent")
+
+    sequence = models.PositiveBigIntegerField(_("number"), unique=True)
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("call"),
+    )
+    bid = models.ForeignKey(
+        Bid,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bid"),
+    )
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
+    payload = models.JSONField(_("details"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"))
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["call", "sequence"])]
+        verbose_name = _("audit record entry")
+        verbose_name_plural = _("audit record entries")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.kind}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's head: one row (pk 1), locked by every append so that appends are serialised,
+    and the last (sequence, hash) appended, so that entries deleted at the end show."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=audit_chain.GENESIS)
+
+    class Meta:
+        verbose_name = _("audit record head")
+        verbose_name_plural = _("audit record heads")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.hash[:12]}"

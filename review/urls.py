@@ -2,6 +2,7 @@ from django.urls import path
 
 from review.views import (
     assignments,
+    audit,
     conflicts,
     consensus,
     dashboard,
@@ -100,6 +101,7 @@ urlpatterns = [
     ),
     path("admin/reviews/<int:review_id>/reopen/", reviews.reopen, name="reopen_review"),
     path("admin/calls/<slug:slug>/progress/", progress.call_progress, name="call_progress"),
+    path("admin/calls/<slug:slug>/audit/", audit.audit_record, name="audit_record"),
     # Reminders and messages to the jury.
     path("admin/calls/<slug:slug>/reminders/", reminders.reminder_list, name="reminder_list"),
     path(

@@ -27,6 +27,7 @@ from review.models import (
     RankingRun,
     Review,
 )
+from review.queries.audit import call_head_hash
 from review.queries.criteria import CriterionInfo
 from review.queries.decisions import decision_lines, submitted_review_counts
 from review.queries.panel import PanelMeeting, panel_meeting
@@ -68,11 +69,12 @@ def pseudonyms(juror_ids: list[int]) -> dict[int, str]:
 
 
 def audit_head_hash(call: Call) -> str | None:
-    """The head hash of the call's audit chain, once the chain exists (hook: ``None`` now).
+    """The hash of the call's latest entry in the audit chain (``None`` before any): it
+    proves every entry recorded before it (``review.queries.audit.call_head_hash``).
 
     The jury report prints it, or "not yet recorded" while this returns ``None``.
     """
-    return None
+    return call_head_hash(call)
 
 
 # --------------------------------------------------------------------------- scores.xlsx

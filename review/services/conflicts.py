@@ -39,6 +39,7 @@ from review.models import (
     InstitutionConflictDeclaration,
     JurorProfile,
 )
+from review.services import audit
 from review.services.assignments import delete_assignment_for_conflict
 from review.services.staffing import notify_if_understaffed
 
@@ -295,6 +296,7 @@ def confirm_conflict(*, conflict: Conflict, by: User) -> Conflict:
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
         conflict.save(update_fields=["status", "decided_by", "decided_at"])
+        audit.record_conflict_decided(conflict=conflict, by=by)
         if delete_assignment_for_conflict(juror=conflict.juror, bid=conflict.bid, by=by):
             notify_if_understaffed(bid=conflict.bid)
     logger.info("User %s confirmed conflict %s", by.pk, conflict.pk)
@@ -316,6 +318,7 @@ def dismiss_conflict(*, conflict: Conflict, by: User, reason: str) -> Conflict:
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
         conflict.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+        audit.record_conflict_decided(conflict=conflict, by=by)
     logger.info("User %s dismissed conflict %s", by.pk, conflict.pk)
     return conflict
 
@@ -344,6 +347,7 @@ def set_conflict_pinned(
         conflict.decided_by = by
         conflict.decided_at = timezone.now()
         conflict.save(update_fields=["pinned", "pin_reason", "decided_by", "decided_at"])
+        audit.record_conflict_decided(conflict=conflict, by=by, pinning=True)
     logger.info("User %s set conflict %s pinned=%s", by.pk, conflict.pk, pinned)
     return conflict
 

@@ -40,6 +40,7 @@ from review.models import (
     JurorProfile,
 )
 from review.queries.reviews import all_reviews_submitted
+from review.services import audit
 from review.services.reviews import ScoreInput, score_errors, write_score_rows
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ def approve_consensus(*, report: ConsensusReport, by: User) -> ConsensusReport:
         report.version += 1
         report.full_clean()
         report.save()
+        audit.record_consensus_approved(report=report, by=by)
     logger.info("consensus of bid %s approved by user %s", report.bid_id, by.pk)
     return report
 

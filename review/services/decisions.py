@@ -40,8 +40,9 @@ from portal import transitions
 from portal.editing import Locked
 from portal.formats import format_euros
 from review import decision as rules_of_decision
-from review.models import BidDecision, Decision, RankingRun
+from review.models import AuditEvent, BidDecision, Decision, RankingRun
 from review.queries.decisions import LineInput, pure_line, submitted_review_counts
+from review.services import audit
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ def prepare_decision(*, call: Call, run: RankingRun, by: User) -> Decision:
             prepared_at=timezone.now(),
         )
         _create_lines(decision=decision, call=locked, run=run)
+        audit.record_decision(decision=decision, kind=AuditEvent.Kind.DECISION_PREPARED, by=by)
     logger.info("Decision %s prepared on call %s by user %s", decision.pk, call.slug, by.pk)
     return decision
 
@@ -237,6 +239,7 @@ def save_decision(*, decision: Decision, changes: Mapping[int, LineInput], by: U
         locked.prepared_by = by
         locked.prepared_at = timezone.now()
         locked.save(update_fields=["prepared_by", "prepared_at"])
+        audit.record_decision(decision=locked, kind=AuditEvent.Kind.DECISION_SAVED, by=by)
     return locked
 
 
@@ -298,6 +301,7 @@ def approve_decision(*, decision: Decision, by: User) -> Decision:
         locked.approved_by = by
         locked.approved_at = timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
+        audit.record_decision(decision=locked, kind=AuditEvent.Kind.DECISION_APPROVED, by=by)
         if call.status == Call.Status.UNDER_REVIEW:
             transition_call(call=call, to_status=Call.Status.DECIDED, by=by)
     logger.info("Decision %s approved by user %s", locked.pk, by.pk)
@@ -333,6 +337,7 @@ def revise_decision(*, call: Call, reason: str, by: User) -> Decision:
             line.decision = draft
             copies.append(line)
         BidDecision.objects.bulk_create(copies)
+        audit.record_decision(decision=draft, kind=AuditEvent.Kind.DECISION_REVISED, by=by)
     return draft
 
 
@@ -342,6 +347,7 @@ def discard_draft(*, decision: Decision, by: User) -> None:
         transitions.check_transition(locked, Decision.Status.DISCARDED)
         locked.status = Decision.Status.DISCARDED
         locked.save(update_fields=["status"])
+        audit.record_decision(decision=locked, kind=AuditEvent.Kind.DECISION_DISCARDED, by=by)
     logger.info("Draft decision %s discarded by user %s", decision.pk, by.pk)
 
 
@@ -367,6 +373,7 @@ def withdraw_decision(*, decision: Decision, reason: str, by: User) -> Decision:
         locked.withdrawn_at = timezone.now()
         locked.withdrawal_reason = reason.strip()
         locked.save(update_fields=["status", "withdrawn_by", "withdrawn_at", "withdrawal_reason"])
+        audit.record_decision(decision=locked, kind=AuditEvent.Kind.DECISION_WITHDRAWN, by=by)
         transition_call(call=call, to_status=Call.Status.UNDER_REVIEW, by=by)
     logger.info("Decision %s withdrawn by user %s", locked.pk, by.pk)
     return locked

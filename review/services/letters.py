@@ -29,6 +29,7 @@ from portal import transitions
 from portal.mail import RETRIED_ERRORS, absolute_url, render_templated_mail
 from review.models import DecisionLetter
 from review.queries.letters import letter_recipients
+from review.services.audit import record_letter_sent
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ def send_decision_letter(*, letter_id: int) -> Sending:
         letter.last_error = ""
         letter.sent_at = timezone.now()
         letter.save(update_fields=["status", "delivered_to", "last_error", "attempts", "sent_at"])
-        _letter_sent(letter)
+        record_letter_sent(
+            bid=letter.bid, to=", ".join(delivered), language=letter.language, sha256=letter.sha256
+        )
     logger.info("Decision letter %s sent to %s addresses", letter.pk, len(delivered))
     return Sending.DONE
 
@@ -114,7 +117,3 @@ def resend_letter(*, letter: DecisionLetter, by: User) -> DecisionLetter:
         locked.save(update_fields=["status", "delivered_to", "attempts", "last_error"])
     logger.info("Decision letter %s queued again by user %s", locked.pk, by.pk)
     return locked
-
-
-def _letter_sent(letter: DecisionLetter) -> None:
-    """The event "a decision letter was sent" (the audit log hooks in here)."""

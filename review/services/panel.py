@@ -22,6 +22,7 @@ from applications.models import Bid
 from portal.editing import StaleEdit
 from review import scoring
 from review.models import ConsensusReport, ConsensusScore, Criterion, PanelAdjustment, PanelNote
+from review.services import audit
 from review.services.reviews import scale_error
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def adjust_consensus_score(
             reason=reason.strip(),
             adjusted_by=by,
         )
+        audit.record_consensus_adjusted(adjustment=adjustment, by=by)
     logger.info(
         "Panel adjusted %s of bid %s from %s to %s (user %s)",
         criterion.code,

@@ -29,6 +29,7 @@ from applications.models import Call
 from applications.services.calls import register_transition_hook, transition_call
 from review.models import BidDecision, Decision, DecisionLetter, Publication
 from review.queries.letters import letter_content
+from review.services.audit import record_publication
 from review.services.letter_pdf import decision_letter_pdf
 from review.tasks import task_send_decision_letter
 
@@ -50,7 +51,7 @@ def write_decision_letters(call: Call, by: User) -> None:
     publication = Publication.objects.create(
         call=call, decision=decision, published_by=by, published_at=timezone.now()
     )
-    _published(call)
+    record_publication(call=call, by=by)
     lines = (
         BidDecision.objects.filter(decision=decision)
         .select_related("bid__lead_institution", "bid__call")
@@ -89,10 +90,6 @@ def _write_letter(*, line: BidDecision, publication: Publication) -> DecisionLet
     letter.full_clean()
     letter.save()
     return letter
-
-
-def _published(call: Call) -> None:
-    """The event "the call's results are published" (the audit log hooks in here)."""
 
 
 def register_publication() -> None:

@@ -43,6 +43,7 @@ from review.ranking import (
 )
 from review.ranking.model import AGGREGATES, CALIBRATIONS, OVERFLOWS, RULES
 from review.ranking.problem import fingerprint
+from review.services import audit
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
         )
         run.full_clean()
         run.save()
+        audit.record_run_created(run=run, by=by)
     logger.info("User %s created ranking run %s for call %s", by.pk, run.pk, call.pk)
     return run
 
@@ -276,7 +278,9 @@ def _store_result(run_id: int, result: Result) -> None:
     """Precondition: the run row is locked (a run already done or failed is left as it is)."""
     text = result.to_json()
     done = RankingRun.Status.DONE
-    RankingRun.objects.filter(pk=run_id, status__in=transitions.sources(RankingRun, done)).update(
+    stored = RankingRun.objects.filter(
+        pk=run_id, status__in=transitions.sources(RankingRun, done)
+    ).update(
         status=done,
         progress=100,
         result=json.loads(text),
@@ -284,6 +288,8 @@ def _store_result(run_id: int, result: Result) -> None:
         error="",
         finished_at=timezone.now(),
     )
+    if stored:
+        audit.record_run_completed(run_id=run_id)
 
 
 def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:

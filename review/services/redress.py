@@ -63,7 +63,6 @@ def file_redress(*, bid: Bid, text: str, by: User, at: datetime | None = None) -
                 )
         except IntegrityError:  # two submissions at once: the second finds the first
             raise Locked(_("An appeal on this bid has already been filed.")) from None
-        _redress_filed(appeal)
     logger.info("Appeal %s on bid %s filed by user %s", appeal.pk, bid.pk, by.pk)
     return appeal
 
@@ -81,14 +80,5 @@ def answer_redress(*, appeal: RedressRequest, answer: str, by: User) -> RedressR
         locked.answered_by = by
         locked.answered_at = timezone.now()
         locked.save(update_fields=["answer", "answered_by", "answered_at"])
-        _redress_answered(locked)
     logger.info("Appeal %s answered by user %s", locked.pk, by.pk)
     return locked
-
-
-def _redress_filed(appeal: RedressRequest) -> None:
-    """The event "a procedural appeal was filed" (the audit log hooks in here)."""
-
-
-def _redress_answered(appeal: RedressRequest) -> None:
-    """The event "a procedural appeal was answered" (the audit log hooks in here)."""

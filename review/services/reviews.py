@@ -44,6 +44,7 @@ from review.models import (
     Review,
     ReviewReopening,
 )
+from review.services import audit
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ def _write_review(
         )
         if submit:
             _flag_consensus_if_rescored(review=review, criteria=criteria, scores=scores)
+            audit.record_review_submitted(review=review, by=by)
     logger.info(
         "review %s of assignment %s %s by user %s (version %s)",
         review.pk,
@@ -332,6 +334,7 @@ def reopen_review(*, review: Review, by: User, reason: str) -> ReviewReopening:
         )
         reopening.full_clean()
         reopening.save()
+        audit.record_review_reopened(reopening=reopening, by=by)
         _mail_reopened(review=review, reason=reason)
     logger.info("review %s reopened by user %s: %s", review.pk, by.pk, reason)
     return reopening

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from applications.models import Attachment, BidVersion
-from review.models import BidDecision, CallExport, Decision
+from review.models import AuditEvent, BidDecision, CallExport, Decision
+from review.queries.exports import audit_head_hash
 from review.queries.results import RESULTS_COLUMNS, published_results
 from review.ranking import parse_params, solve
 from review.services import decisions as decision_service
@@ -24,7 +25,7 @@ from review.tasks import task_build_export
 from tests.factories import AdministratorFactory, MembershipFactory
 from tests.review.jury_setup import administrator_with_totp, juror_with_totp
 from tests.review.ranking_run_setup import scored_call
-from tests.review.review_setup import bid_with_version
+from tests.review.review_setup import bid_with_version, call_with_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -146,8 +147,20 @@ def test_jury_report_states_the_deviations_their_reasons_and_the_hashes(decided,
     assert DEVIATION_REASON in text
     assert winner.bid.acronym in text
     assert run.input_hash in text
-    assert "not yet recorded" in text
+    head = AuditEvent.objects.filter(call=setup.call).order_by("sequence").last()
+    assert head.kind == AuditEvent.Kind.DECISION_APPROVED
+    assert head.hash in text
+    assert "not yet recorded" not in text
     assert "Deviations from the jury's recommendation" in text
+
+
+def test_audit_head_hash_is_the_calls_latest_entry_and_none_before_any(decided):
+    setup, _run, _winner = decided
+    other = bid_with_version(call=call_with_grid())
+
+    latest = AuditEvent.objects.filter(call=setup.call).order_by("-sequence").first()
+
+    assert (audit_head_hash(setup.call), audit_head_hash(other.call)) == (latest.hash, None)
 
 
 def test_jury_report_in_french(decided, tmp_path):

@@ -7,7 +7,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.urls import reverse
 
 from applications.models import Call
-from review.models import DecisionLetter, Publication
+from review.models import AuditEvent, DecisionLetter, Publication
 from review.queries.letters import letter_recipients
 from review.services.letters import MAX_ATTEMPTS, Sending, send_decision_letter
 from review.services.publication import publish_call
@@ -321,3 +321,20 @@ def test_letters_page_queries_do_not_grow_with_letters(
         assert response.status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_publication_and_each_letter_sent_are_in_the_audit_record(
+    django_capture_on_commit_callbacks,
+):
+    setup = letter_call()
+    with django_capture_on_commit_callbacks(execute=False):
+        publish_call(call=setup.call, by=AdministratorFactory())
+    letter = DecisionLetter.objects.get(bid=setup.funded)
+
+    send_decision_letter(letter_id=letter.pk)
+
+    published = AuditEvent.objects.get(kind=AuditEvent.Kind.CALL_PUBLISHED, call=setup.call)
+    sent = AuditEvent.objects.get(kind=AuditEvent.Kind.LETTER_SENT, bid=setup.funded)
+    assert published.payload["version"] == setup.decided.decision.number
+    assert sent.payload["sha256"] == letter.sha256
+    assert sent.sequence > published.sequence
