@@ -2,7 +2,8 @@
 
 Defaults are safe for local development (SQLite, a filesystem Celery broker, console
 e-mail). Production sets ``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``,
-``DATABASE_URL`` and ``CELERY_BROKER_URL``; every security setting then follows.
+``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``CACHE_URL`` (or ``REDIS_URL``); every security
+setting then follows.
 """
 
 import os
@@ -120,6 +121,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_settings(url: str | None) -> dict[str, dict[str, object]]:
+    """One cache shared by every gunicorn worker and Celery process: Redis at ``url`` when it
+    is set, otherwise the database (the ``portal_cache`` table, created by the migration
+    ``portal/migrations/0001_cache_table``). allauth's login throttling (ACCOUNT_RATE_LIMITS)
+    counts in it, so three workers give an attacker no more attempts than one."""
+    if url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "portal",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
+
+
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+CACHES = cache_settings(CACHE_URL)
+# Sessions stay in the database; with Redis they are read from the cache first. With the
+# database cache that would only add queries, so the plain database backend stays.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -143,6 +177,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+# Counted in the shared cache (CACHES above), not per process.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
