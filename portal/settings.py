@@ -304,9 +304,19 @@ if not DEBUG:
 # Never in production: it is only honoured while DEBUG is on.
 PORTAL_DEMO_RELAX_MFA = DEBUG and env_bool("PORTAL_DEMO_RELAX_MFA", False)
 
+# One console handler for everything; a refused request (4xx, django.security) is one line
+# without traceback, a server error keeps it (portal.log.OneLineFormatter). "django" logs here
+# through the root only (Django's own console and mail_admins handlers are dropped).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "one_line": {
+            "()": "portal.log.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "one_line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
