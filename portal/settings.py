@@ -2,7 +2,8 @@
 
 Defaults are safe for local development (SQLite, a filesystem Celery broker, console
 e-mail). Production sets ``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``,
-``DATABASE_URL`` and ``CELERY_BROKER_URL``; every security setting then follows.
+``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``CACHE_URL`` (or ``REDIS_URL``); every security
+setting then follows.
 """
 
 import os
@@ -10,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "auditlog",
+    "csp",
     "portal",
     "applications",
     "review",
@@ -69,6 +72,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Permissions-Policy everywhere, Cache-Control: no-store for signed-in users (static files
+    # never reach it: WhiteNoise answers them above).
+    "portal.middleware.PrivacyHeadersMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Jury pages in English by default, then the one TOTP gate (both in process_view).
     "review.middleware.JuryLanguageMiddleware",
@@ -114,6 +121,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_settings(url: str | None) -> dict[str, dict[str, object]]:
+    """One cache shared by every gunicorn worker and Celery process: Redis at ``url`` when it
+    is set, otherwise the database (the ``portal_cache`` table, created by the migration
+    ``portal/migrations/0001_cache_table``). allauth's login throttling (ACCOUNT_RATE_LIMITS)
+    counts in it, so three workers give an attacker no more attempts than one."""
+    if url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "portal",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
+
+
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+CACHES = cache_settings(CACHE_URL)
+# Sessions stay in the database; with Redis they are read from the cache first. With the
+# database cache that would only add queries, so the plain database backend stays.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -137,6 +177,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+# Counted in the shared cache (CACHES above), not per process.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
@@ -224,6 +265,32 @@ CSRF_COOKIE_HTTPONLY = False  # autosave's JavaScript reads the token from the c
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A strict policy: no inline script, style, style attribute or event handler anywhere (a test
+# scans templates/). data: images are Bootstrap's own icons (form controls, the navbar toggler)
+# and the TOTP QR code allauth draws.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "script-src-attr": [NONE],
+        "style-src": [SELF],
+        "style-src-attr": [NONE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# No page uses a device or sensor: every feature off (portal.middleware).
+PORTAL_PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
+    "serial=(), usb=(), xr-spatial-tracking=()"
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -237,9 +304,19 @@ if not DEBUG:
 # Never in production: it is only honoured while DEBUG is on.
 PORTAL_DEMO_RELAX_MFA = DEBUG and env_bool("PORTAL_DEMO_RELAX_MFA", False)
 
+# One console handler for everything; a refused request (4xx, django.security) is one line
+# without traceback, a server error keeps it (portal.log.OneLineFormatter). "django" logs here
+# through the root only (Django's own console and mail_admins handlers are dropped).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "one_line": {
+            "()": "portal.log.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "one_line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: static checks, then the whole pytest suite (unit, request, Celery worker on
-# Redis, Playwright in Debian's Chromium) on SQLite; in CI once more on PostgreSQL.
+# `make test`: static checks, a production smoke run (scripts/smoke.sh: collectstatic and
+# gunicorn with DEBUG off), then the whole pytest suite (unit, request, Celery worker on Redis,
+# Playwright in Debian's Chromium) on SQLite; in CI once more on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -20,6 +21,8 @@ echo "== migrations and deploy checks"
 DJANGO_DEBUG=0 DJANGO_SECRET_KEY="check-deploy-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz" \
   DJANGO_ALLOWED_HOSTS=portal.example.org \
   "$BIN/python" manage.py check --deploy --fail-level WARNING
+echo "== production smoke: collectstatic, gunicorn, pages and headers"
+VENV="$VENV" bash scripts/smoke.sh
 echo "== translation catalogs"
 shopt -s nullglob
 for po in locale/*/LC_MESSAGES/*.po; do

@@ -39,3 +39,15 @@ def paris_time(value: datetime | None) -> str:
 def score(value: int | Decimal | float | None, places: int = 2) -> str:
     """``{{ value|score }}`` (two decimals) or ``{{ value|score:1 }}``; ``—`` for none."""
     return formats.format_score(value, places=int(places))
+
+
+@register.filter
+def percent_class(value: int | float | Decimal | None) -> str:
+    """``class="progress-bar {{ value|percent_class }}"``: the ``pct-N`` class of
+    ``static/css/portal.css`` that sets the width, N clamped to 0–100 (a strict CSP forbids
+    ``style`` attributes)."""
+    try:
+        number = round(float(value or 0))
+    except (TypeError, ValueError):
+        number = 0
+    return f"pct-{min(100, max(0, number))}"

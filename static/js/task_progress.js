@@ -12,7 +12,9 @@
     fetch(box.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        bar.style.width = data.progress + "%";
+        // The width is a pct-N class of portal.css: the CSP allows no style attributes.
+        var percent = Math.max(0, Math.min(100, Math.round(data.progress)));
+        bar.className = bar.className.replace(/\bpct-\d+\b/, "") + " pct-" + percent;
         bar.textContent = data.progress + "%";
         bar.parentElement.setAttribute("aria-valuenow", data.progress);
         statusText.textContent = data.status_display;
