@@ -7,6 +7,7 @@ lifted for these tests only.
 import os
 import time
 from collections.abc import Iterator
+from functools import wraps
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.urls import reverse
+
+from tests.browser.accessibility import assert_accessible, track_documents, unchecked_documents
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -50,12 +53,35 @@ def page(browser, live_server, request, settings) -> Iterator[object]:
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    documents = track_documents(page, origin=live_server.url)
+    page.goto = _checking_goto(page)
     yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    unchecked = []
+    if call is not None and call.passed:
+        page.wait_for_load_state("load")
+        page.evaluate("0")  # delivers the last documents' load reports
+        unchecked = unchecked_documents(documents)
     context.close()
+    assert not unchecked, "pages loaded but never checked by assert_accessible: " + ", ".join(
+        unchecked
+    )
+
+
+def _checking_goto(page):
+    """`page.goto` that runs axe on the page it lands on (see tests/browser/accessibility.py)."""
+    goto = page.goto
+
+    @wraps(goto)
+    def checked_goto(url: str, **kwargs):
+        response = goto(url, **kwargs)
+        assert_accessible(page)
+        return response
+
+    return checked_goto
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -70,6 +96,8 @@ def login(page, *, email: str, password: str) -> None:
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("main form [type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    assert_accessible(page)
 
 
 def totp_code(user) -> str:
@@ -93,3 +121,4 @@ def login_with_totp(page, *, user, password: str) -> None:
     page.fill("input[name=code]", totp_code(user))
     page.click("main form [type=submit]")
     page.wait_for_load_state()
+    assert_accessible(page)

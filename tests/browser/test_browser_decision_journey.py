@@ -23,6 +23,7 @@ from review.models import (
     RankingRun,
     Review,
 )
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import login_with_totp
 from tests.factories import PASSWORD, enable_totp
 from tests.review.jury_setup import administrator_with_totp
@@ -45,6 +46,7 @@ def _start_consensus_run(page, call: Call) -> RankingRun:
     page.fill("input[name=bootstrap_samples]", "0")
     page.click("main form[method=post] [type=submit]")
     page.wait_for_selector("#ranking-table")
+    assert_accessible(page)
     run = RankingRun.objects.order_by("-pk").first()
     assert run.status == RankingRun.Status.DONE
     assert run.parameters["basis"] == "consensus"
@@ -78,8 +80,9 @@ def test_consensus_run_panel_decision_four_eyes_then_the_freeze(page):
     card.locator("select[name$=criterion]").select_option(str(setup.criteria[0].pk))
     card.locator("input[name$=value]").fill("5")
     card.locator("textarea[name$=reason]").fill(PANEL_REASON)
-    card.locator("form[id^=adjust] [type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        card.locator("form[id^=adjust] [type=submit]").click()
+    assert_accessible(page)
     assert PANEL_REASON in page.inner_text(f"#bid-{adjusted_bid.acronym}")
     adjustment = PanelAdjustment.objects.get()
     assert (adjustment.original_value, adjustment.value) == (Decimal("3.0"), Decimal(5))
@@ -98,6 +101,7 @@ def test_consensus_run_panel_decision_four_eyes_then_the_freeze(page):
     page.select_option("select[name=run]", str(second_run.pk))
     page.click("#decision-prepare [type=submit]")
     page.wait_for_selector("#decision-form")
+    assert_accessible(page)
     decision = Decision.objects.get(call=call)
     winner = (
         BidDecision.objects.filter(decision=decision, outcome=BidDecision.Outcome.FUNDED)
@@ -111,6 +115,7 @@ def test_consensus_run_panel_decision_four_eyes_then_the_freeze(page):
     assert page.inner_text("[data-total=deviations]") == "1"  # the live totals follow
     page.click("#decision-form [type=submit]")
     page.wait_for_selector("#approval-needs-second")
+    assert_accessible(page)
     winner.refresh_from_db()
     assert winner.amount_awarded == winner.bid.minimum_amount
     assert winner.reason == CUT_REASON
@@ -123,6 +128,7 @@ def test_consensus_run_panel_decision_four_eyes_then_the_freeze(page):
     assert approver_row.locator("textarea[name$='-reason']").input_value() == CUT_REASON
     page.click("#approve-decision")
     page.wait_for_selector("#decision-revise")
+    assert_accessible(page)
     call.refresh_from_db()
     decision.refresh_from_db()
     assert decision.status == Decision.Status.APPROVED

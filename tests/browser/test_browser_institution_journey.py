@@ -12,6 +12,7 @@ from django.core import mail
 from pypdf import PdfReader
 
 from applications.models import Bid, BidVersion, Invitation
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import login
 from tests.factories import CallFactory, RequiredAttachmentFactory, make_pdf_bytes
 
@@ -36,9 +37,13 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     page.fill("input[name=email]", EMAIL)
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
-    page.click("main form [type=submit]")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    assert_accessible(page)
     page.goto(_link_in_last_mail())
-    page.click("main form [type=submit]")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    assert_accessible(page)
     login(page, email=EMAIL, password=PASSWORD)
 
     # The institution, of which the user becomes coordinator; a colleague is invited.
@@ -49,10 +54,14 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     page.select_option("select[name=identifier_type]", "uai")
     page.fill("input[name=identifier]", "0751717J")
     page.fill("input[name=email_domain]", "univ-example-journey.fr")
-    page.click("main form [type=submit]")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    assert_accessible(page)
     page.fill("#invite-form input[name=email]", "colleague@univ-example-journey.fr")
     page.select_option("#invite-form select[name=role]", "editor")
-    page.click("#invite-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("#invite-form button[type=submit]")
+    assert_accessible(page)
     assert Invitation.objects.get().email == "colleague@univ-example-journey.fr"
     assert mail.outbox[-1].to == ["colleague@univ-example-journey.fr"]
 
@@ -60,13 +69,17 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     page.goto("/bids/")
     page.fill("#start-bid-form input[name=acronym]", "JOURNEY")
     page.fill("#start-bid-form input[name=title]", "An AI cluster in Nantes")
-    page.click("#start-bid-submit")
+    with page.expect_navigation():
+        page.click("#start-bid-submit")
+    assert_accessible(page)
     bid = Bid.objects.get(acronym="JOURNEY")
     base = f"/bids/{bid.public_id}"
     page.goto(f"{base}/consortium/")
     page.fill("input[name=requested_amount]", "50 000 000")
     page.fill("input[name=minimum_amount]", "30 000 000")
-    page.click("#save-consortium")
+    with page.expect_navigation():
+        page.click("#save-consortium")
+    assert_accessible(page)
     for key in [
         "summary",
         "research",
@@ -78,19 +91,27 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     ]:
         page.goto(f"{base}/sections/{key}/")
         page.fill("textarea[name=content]", f"Our plan for {key}.")
-        page.click("#save-section")
+        with page.expect_navigation():
+            page.click("#save-section")
+        assert_accessible(page)
     page.goto(f"{base}/budget/")
     page.fill("input[name=requested_1_staff]", "30 000 000")
     page.fill("input[name=requested_2_equipment]", "20 000 000")
     page.fill("input[name=cofunding_1_staff]", "10 000 000")
-    page.click("#save-budget")
+    with page.expect_navigation():
+        page.click("#save-budget")
+    assert_accessible(page)
     page.goto(f"{base}/attachments/")
     page.set_input_files("#file-project", str(pdf_path))
-    page.click("#upload-project button[type=submit]")
+    with page.expect_navigation():
+        page.click("#upload-project button[type=submit]")
+    assert_accessible(page)
 
     # Submission and the receipt.
     page.goto(f"{base}/")
-    page.click("#submit-bid")
+    with page.expect_navigation():
+        page.click("#submit-bid")
+    assert_accessible(page)
     with page.expect_download() as download_info:
         page.click(".receipt-link >> nth=0")
     receipt = tmp_path / "receipt.pdf"

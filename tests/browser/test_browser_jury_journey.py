@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from review.models import ConflictDeclaration, Criterion, Review
 from review.services.reviews import ScoreInput, submit_review
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import login, totp_code
 from tests.factories import PASSWORD, JurorProfileFactory
 from tests.review.review_setup import panel
@@ -66,6 +67,7 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     page.fill("input[name=code]", totp_code(user))
     page.click("main form [type=submit]")
     page.wait_for_url(f"**{reverse('review:juror_dashboard')}")
+    assert_accessible(page)
     row = page.locator("#juror-bids tbody tr")
     assert row.count() == 1
     assert bid.acronym in row.inner_text()
@@ -74,16 +76,20 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     # The bid: title and summary only, until the juror declares no conflict.
     row.locator(f"a:has-text('{bid.acronym}')").click()
     page.wait_for_url(f"**{reverse('review:bid_detail', args=[bid.public_id])}")
+    assert_accessible(page)
     assert page.locator("#declare-first").is_visible()
     assert "A short public summary." in page.inner_text("main")
     assert SECRET_SECTION not in page.content()
     review_url = reverse("review:review_form", args=[bid.public_id])
     assert page.goto(review_url).status == 403
     page.goto(reverse("review:bid_detail", args=[bid.public_id]))
-    page.click("#declare-first a")
+    with page.expect_navigation():
+        page.click("#declare-first a")
+    assert_accessible(page)
     page.check("input[name=position][value=no]")
     page.click("main form [type=submit]")
     page.wait_for_url(f"**{reverse('review:bid_detail', args=[bid.public_id])}")
+    assert_accessible(page)
     assert f"Thank you: you may now read and assess {bid.acronym}." in page.inner_text("main")
     assert SECRET_SECTION in page.inner_text("main")
     assert ConflictDeclaration.objects.get(juror=me.juror, bid=bid).has_conflict is False
@@ -102,6 +108,7 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     page.goto(reverse("review:bid_detail", args=[bid.public_id]))
     page.click("main a:has-text('Score this bid')")
     page.wait_for_url(f"**{review_url}")
+    assert_accessible(page)
     _assert_no_peer_comment(page)
     first, second, third = criteria
     page.select_option(score[first.pk], "4")
@@ -109,8 +116,9 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     page.select_option(score[second.pk], "2.5")
     page.fill(comment[second.pk], "Training plan lacks detail.")
     page.screenshot(path=str(REVIEW_SCREENSHOT), full_page=True)
-    page.click("#review-form button[name=action][value=save]")
-    page.wait_for_url(f"**{review_url}")
+    with page.expect_navigation(url=f"**{review_url}"):
+        page.click("#review-form button[name=action][value=save]")
+    assert_accessible(page)
     assert "Draft saved." in page.inner_text("main")
     assert "Status: Draft" in page.inner_text("main")
     assert page.input_value(score[first.pk]) == "4"
@@ -135,6 +143,7 @@ def test_juror_logs_in_with_totp_declares_scores_submits_then_sees_other_reviews
     page.select_option("#id_confidence", str(Review.Confidence.MEDIUM))
     page.click("#review-form button[name=action][value=submit]")
     page.wait_for_url(f"**{reviews_url}")
+    assert_accessible(page)
     assert "Your review is submitted. Thank you." in page.inner_text("main")
     assert page.locator(".review-card").count() == 3
     text = page.inner_text("main")
@@ -175,6 +184,7 @@ def test_juror_without_totp_is_sent_to_totp_activation(page, settings):
     page.fill("main input[name=password]", PASSWORD)
     page.click("main form:has(input[name=password]) [type=submit]")
     page.wait_for_url(f"**{activation}**")
+    assert_accessible(page)
 
     response = page.goto(dashboard)
 
