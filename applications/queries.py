@@ -359,8 +359,18 @@ class AttachmentSlot:
 
 
 def attachment_slots(*, bid: Bid) -> tuple[list[AttachmentSlot], list[Attachment]]:
-    """Required documents of the call with the bid's file for each, and the extra files."""
+    """Required documents of the call with the bid's file for each, and the extra files.
+
+    Each attachment carries ``identical_to``: the names of the bid's other files with the
+    same SHA-256 (the same file added twice is kept, and flagged on the page).
+    """
     attachments = list(Attachment.objects.filter(bid=bid).select_related("uploaded_by"))
+    for attachment in attachments:
+        attachment.identical_to = [  # type: ignore[attr-defined]  # display-only annotation
+            other.original_name
+            for other in attachments
+            if other.sha256 == attachment.sha256 and other.pk != attachment.pk
+        ]
     by_required = {a.required_attachment_id: a for a in attachments if a.required_attachment_id}
     slots = [
         AttachmentSlot(required=r, attachment=by_required.get(r.pk))
@@ -368,6 +378,15 @@ def attachment_slots(*, bid: Bid) -> tuple[list[AttachmentSlot], list[Attachment
     ]
     extras = [a for a in attachments if a.required_attachment_id is None]
     return slots, extras
+
+
+def identical_attachments(*, attachment: Attachment) -> list[Attachment]:
+    """The other files of the attachment's bid with the same bytes (same SHA-256)."""
+    return list(
+        Attachment.objects.filter(bid_id=attachment.bid_id, sha256=attachment.sha256)
+        .exclude(pk=attachment.pk)
+        .order_by("pk")
+    )
 
 
 def get_attachment(*, bid: Bid, pk: int) -> Attachment:

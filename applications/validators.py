@@ -50,3 +50,31 @@ def validate_siren(value: str) -> None:
         raise ValidationError(_("A SIREN has exactly 9 digits."), code="siren_format")
     if not luhn_is_valid(value):
         raise ValidationError(_("This SIREN fails its checksum (Luhn)."), code="siren_checksum")
+
+
+# Characters no text the user types may carry: NUL and the other C0 controls except tab,
+# newline and carriage return (PostgreSQL refuses NUL in text; the rest are invisible and
+# break exports), DEL, and lone UTF-16 surrogates (U+D800–U+DFFF), which JSON can spell
+# (``"\ud800"``) but no encoder can write (``UnicodeEncodeError`` on save).
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def validate_clean_text(value: str) -> None:
+    """Refuse control characters and lone surrogates in any text the user types.
+
+    Values that are not text (a ``CharField`` subclass that cleans to a number) pass.
+    """
+    if not isinstance(value, str):
+        return
+    match = _FORBIDDEN_TEXT.search(value)
+    if match is None:
+        return
+    position = match.start() + 1
+    raise ValidationError(
+        _(
+            "This text contains an invisible control character (U+%(code)s, at character "
+            "%(position)s), often left by a copy-paste: delete it and try again."
+        )
+        % {"code": f"{ord(match.group()):04X}", "position": f"{position:,}"},
+        code="control_character",
+    )

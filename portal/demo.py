@@ -46,7 +46,7 @@ from review.services import ranking_runs as ranking_services
 from review.services import redress as redress_services
 from review.services import reviews as review_services
 
-DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - published in the README for the local demo
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the README publishes it (local demo) # nosec B105
 OPEN_CALL_SLUG = "ia-cluster-demo"
 REVIEW_CALL_SLUG = "ia-cluster-wave-1"
 DECIDED_CALL_SLUG = "ia-cluster-wave-0"
@@ -327,7 +327,7 @@ def load() -> str:
 
 @transaction.atomic
 def _load() -> str:
-    rng = random.Random(2026)  # noqa: S311 - reproducible demo data, not security
+    rng = random.Random(2026)  # noqa: S311 - reproducible demo data # nosec B311
     admin = _user(ADMIN_EMAIL, staff=True)
 
     institutions: list[tuple[Institution, str]] = []

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from applications.validators import validate_clean_text
+
 
 def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Attach a service's ``ValidationError`` to the form: each message keyed by a field of
@@ -73,3 +75,27 @@ class PlainFields:
             )
             for name, field in self.fields.items()
         }
+
+
+class CleanTextMixin:
+    """Every text field of the form refuses control characters and lone surrogates
+    (``validate_clean_text``), whatever the form declares: subclass ``PortalForm`` or
+    ``PortalModelForm`` instead of Django's (a test walks every form of the project)."""
+
+    fields: dict[str, forms.Field]
+
+    def full_clean(self) -> None:
+        # At cleaning time, so that fields a subclass adds in its ``__init__`` count too;
+        # ``self.fields`` holds per-instance copies: the class's fields are untouched.
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and validate_clean_text not in field.validators:
+                field.validators.append(validate_clean_text)
+        super().full_clean()  # type: ignore[misc]  # a mixin of forms.BaseForm
+
+
+class PortalForm(CleanTextMixin, forms.Form):
+    """The project's base form (see ``CleanTextMixin``)."""
+
+
+class PortalModelForm(CleanTextMixin, forms.ModelForm):
+    """The project's base model form (see ``CleanTextMixin``)."""

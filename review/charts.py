@@ -47,7 +47,7 @@ def leniency_chart(progress: CallProgress) -> dict[str, object]:
                 "juror": juror,
                 "y": y,
                 "label_y": y + 4,
-                "dots": mark_safe(dots),  # noqa: S308 - numeric coordinates only
+                "dots": mark_safe(dots),  # noqa: S308 - numeric coordinates only # nosec B308, B703
                 "mean_x": x(juror.mean or 0),
                 "mean_y1": y - 8,
                 "mean_y2": y + 8,

@@ -1,6 +1,19 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD
+
+# Property-based tests reproduce: in CI (and with HYPOTHESIS_PROFILE=ci) the examples are
+# derived from each test's name, so a failure there fails the same way on any machine;
+# locally examples vary from run to run and a failure prints the blob to replay it
+# (``@reproduce_failure``). No deadline: the database makes timings noisy on 2 shared cores.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from applications.models import Bid, BidSection, Call, Institution, RequiredAtta
 from applications.queries import BudgetSummary
 from applications.services.bids import MAX_AMOUNT, MAX_SECTION_CHARS
 from portal.formats import format_euros
+from portal.forms import PortalForm
 
 # Spaces (ordinary, no-break, narrow no-break) are accepted between groups of digits.
 _GROUPING = re.compile(r"[ \u00a0\u202f]")
@@ -59,7 +60,7 @@ class EuroAmountField(forms.CharField):
         return amount
 
 
-class StartBidForm(forms.Form):
+class StartBidForm(PortalForm):
     call = forms.ModelChoiceField(label=_("Call for projects"), queryset=Call.objects.none())
     institution = forms.ModelChoiceField(
         label=_("Lead institution"), queryset=Institution.objects.none()
@@ -75,7 +76,7 @@ class StartBidForm(forms.Form):
         self.helper.form_tag = False
 
 
-class ConsortiumForm(forms.Form):
+class ConsortiumForm(PortalForm):
     acronym = forms.CharField(label=_("Acronym"), max_length=30)
     title = forms.CharField(label=_("Title"), max_length=250)
     partners = forms.ModelMultipleChoiceField(
@@ -115,7 +116,7 @@ class ConsortiumForm(forms.Form):
         self.helper.form_tag = False
 
 
-class SectionForm(forms.Form):
+class SectionForm(PortalForm):
     content = forms.CharField(
         required=False,
         strip=False,
@@ -137,7 +138,7 @@ def budget_field_name(kind: str, year: int, category: str) -> str:
     return f"{kind}_{year}_{category}"
 
 
-class BudgetForm(forms.Form):
+class BudgetForm(PortalForm):
     """One field per cell: years 1..call.budget_years × categories × (requested, co-funding)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -202,7 +203,7 @@ class BudgetForm(forms.Form):
         }
 
 
-class AttachmentUploadForm(forms.Form):
+class AttachmentUploadForm(PortalForm):
     required_attachment = forms.ModelChoiceField(
         queryset=RequiredAttachment.objects.none(), required=False, widget=forms.HiddenInput
     )
@@ -218,7 +219,7 @@ class AttachmentUploadForm(forms.Form):
         self.fields["required_attachment"].queryset = queryset  # type: ignore[attr-defined]  # the stubs type fields as Field
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PortalForm):
     reason = forms.CharField(
         label=_("Reason for withdrawing"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -4,9 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Institution, Invitation, Membership
+from portal.forms import PortalForm, PortalModelForm
 
 
-class InstitutionForm(forms.ModelForm):
+class InstitutionForm(PortalModelForm):
     """Registration of an institution. Identifier checks (UAI/SIREN) run in ``Model.clean``."""
 
     class Meta:
@@ -22,7 +23,7 @@ class InstitutionForm(forms.ModelForm):
         self.helper.add_input(Submit("submit", _("Register the institution")))
 
 
-class InvitationForm(forms.ModelForm):
+class InvitationForm(PortalModelForm):
     class Meta:
         model = Invitation
         fields = ["email", "role"]
@@ -35,11 +36,11 @@ class InvitationForm(forms.ModelForm):
         self.helper.disable_csrf = True
 
 
-class MemberRoleForm(forms.Form):
+class MemberRoleForm(PortalForm):
     role = forms.ChoiceField(label=_("role"), choices=Membership.Role.choices)
 
 
-class InstitutionLanguageForm(forms.ModelForm):
+class InstitutionLanguageForm(PortalModelForm):
     """The language of the institution's decision letters (set by a coordinator)."""
 
     class Meta:

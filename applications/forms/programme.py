@@ -4,13 +4,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, Call
+from portal.forms import PortalForm
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(PortalForm):
     to_status = forms.ChoiceField(choices=Call.Status.choices)
 
 
-class BidFilterForm(forms.Form):
+class BidFilterForm(PortalForm):
     status = forms.ChoiceField(
         label=_("status"),
         required=False,
@@ -25,7 +26,7 @@ class BidFilterForm(forms.Form):
     )
 
 
-class ScreeningForm(forms.Form):
+class ScreeningForm(PortalForm):
     eligible = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("yes", _("Eligible")), ("no", _("Ineligible"))],

@@ -3,11 +3,19 @@
 A file is accepted only if its bytes say it is a PDF (``%PDF-`` magic AND pypdf parses it
 and counts its pages); the extension and the browser's content type are ignored. The size
 is checked from ``upload.size`` before anything is read. The user's file name is kept only
-as display text, stripped of any path; the stored name is random (``attachment_upload_to``).
+as display text, stripped of any path; the stored name is random (``attachment_upload_to``)
+and the served name always ends in ``.pdf`` (``served_name``).
+
+The work spent on one upload is bounded (``check_pdf``): a scan of the raw bytes refuses
+files declaring more than ``MAX_PAGES`` pages or ``MAX_OBJECTS`` objects before any parsing,
+and pypdf then runs in a forked child process (``applications.pdf_probe``) killed after
+``PROBE_SECONDS``: no upload costs more than about 2 s of server time
+(``bench/pdf_upload.py``).
 """
 
 import hashlib
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -18,8 +26,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
 
+from applications import pdf_probe
 from applications.models import Attachment, Bid, BidVersion, RequiredAttachment
 from applications.services.bids import check_bid_writable
 
@@ -28,6 +36,16 @@ logger = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF-"
 MAX_EXTRA_ATTACHMENTS = 10
 MAX_NAME_LENGTH = 200
+# Any document, whatever the call allows: a call's page limit may only be lower.
+MAX_PAGES = 1_000
+# Cross-reference entries pypdf must read to open a file (~50 µs each on a loaded core).
+MAX_OBJECTS = 20_000
+# Wall-clock budget of the child process that parses the PDF.
+PROBE_SECONDS = 1.5
+# ``/Count 123`` (page tree nodes) and ``/Size 456`` (trailers, cross-reference streams)
+# are plain text in every PDF, compressed or not; the largest of each bounds the file.
+_COUNT = re.compile(rb"/Count\s+(\d{1,12})")
+_SIZE = re.compile(rb"/Size\s+(\d{1,12})")
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,23 @@ def clean_original_name(name: str) -> str:
     return name
 
 
+_UNSAFE_IN_NAMES = re.compile(r'[<>:"/\\|?*;]+')
+
+
+def served_name(name: str, *, fallback: str = "document") -> str:
+    """The name a stored PDF is downloaded under: always ``<stem>.pdf``.
+
+    The bytes are a PDF whatever the upload was called, so the served name says so:
+    ``invoice.html`` → ``invoice.pdf``, ``cv.PDF`` → ``cv.pdf``; the stem is the display
+    name without its last extension, without characters that file systems or headers
+    refuse, ``fallback`` when nothing is left.
+    """
+    cleaned = clean_original_name(name)
+    stem = cleaned.rsplit(".", 1)[0] if "." in cleaned else cleaned
+    stem = _UNSAFE_IN_NAMES.sub("-", stem).strip(" .-")
+    return f"{stem or fallback}.pdf"
+
+
 def check_pdf(*, upload: UploadedFile, max_bytes: int, max_pages: int | None) -> PdfFacts:
     """Return size, page count and SHA-256 of ``upload`` or raise ``ValidationError``."""
     size = upload.size or 0
@@ -82,35 +117,54 @@ def check_pdf(*, upload: UploadedFile, max_bytes: int, max_pages: int | None) ->
             code="not_pdf",
         )
     upload.seek(0)
-    try:
-        reader = PdfReader(upload)
-        if reader.is_encrypted:
-            raise ValidationError(
-                _("This PDF is password-protected: upload an unprotected copy."), code="encrypted"
-            )
-        pages = len(reader.pages)
-    except ValidationError:
-        raise
-    except Exception as error:  # pypdf raises many types on damaged files
-        logger.info("Refused an unreadable PDF: %r", error)
+    data = upload.read()
+    upload.seek(0)
+    limit = MAX_PAGES if max_pages is None else min(max_pages, MAX_PAGES)
+    declared_pages = max((int(m) for m in _COUNT.findall(data)), default=0)
+    if declared_pages > MAX_PAGES:
+        raise _too_many_pages(declared_pages, limit)
+    if max((int(m) for m in _SIZE.findall(data)), default=0) > MAX_OBJECTS:
+        raise ValidationError(_too_complex_message(), code="too_complex")
+    pages = _probe_pages(data)
+    if pages > limit:
+        raise _too_many_pages(pages, limit)
+    return PdfFacts(size=size, pages=pages, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _too_many_pages(pages: int, limit: int) -> ValidationError:
+    return ValidationError(
+        _("This document has %(pages)s pages; at most %(max)s are allowed.")
+        % {"pages": f"{pages:,}", "max": f"{limit:,}"},
+        code="too_many_pages",
+    )
+
+
+def _too_complex_message() -> str:
+    return _(
+        "This PDF is too complex to be checked quickly. Export or print it to PDF again "
+        "(or compress it) and retry."
+    )
+
+
+def _probe_pages(data: bytes) -> int:
+    """Page count read by pypdf in a child process, killed after PROBE_SECONDS."""
+    facts = pdf_probe.probe(data, seconds=PROBE_SECONDS)
+    if facts.get("error") == "timeout":
+        logger.info("Refused a PDF that took more than %s s to parse", PROBE_SECONDS)
+        raise ValidationError(_too_complex_message(), code="too_complex")
+    if facts.get("error") == "encrypted":
+        raise ValidationError(
+            _("This PDF is password-protected: upload an unprotected copy."), code="encrypted"
+        )
+    if facts.get("error") == "no_pages":
+        raise ValidationError(_("This PDF has no page."), code="not_pdf")
+    if "pages" not in facts:
+        logger.info("Refused an unreadable PDF: %s", facts.get("detail"))
         raise ValidationError(
             _("This PDF cannot be read (it may be damaged). Export it again and retry."),
             code="not_pdf",
-        ) from error
-    if pages < 1:
-        raise ValidationError(_("This PDF has no page."), code="not_pdf")
-    if max_pages is not None and pages > max_pages:
-        raise ValidationError(
-            _("This document has %(pages)s pages; at most %(max)s are allowed.")
-            % {"pages": pages, "max": max_pages},
-            code="too_many_pages",
         )
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return PdfFacts(size=size, pages=pages, sha256=digest.hexdigest())
+    return int(facts["pages"])
 
 
 def _files_kept_by_versions(bid: Bid) -> set[str]:

@@ -11,7 +11,7 @@ stays the same whatever the working copy becomes.
 import io
 from contextlib import nullcontext
 from datetime import datetime
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # escapes text for reportlab, parses nothing # nosec B406
 
 from django.utils import translation
 from django.utils.translation import gettext as _

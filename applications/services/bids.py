@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
+from applications.validators import validate_clean_text
 from portal.editing import CallClosed, StaleEdit, swap_version
 from portal.formats import format_euros, format_paris_datetime, format_paris_time
 
@@ -179,6 +180,7 @@ def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) ->
     """
     if key not in BidSection.Key.values:
         raise ValidationError(_("Unknown section."), code="invalid")
+    validate_clean_text(content)
     content = content.replace("\r\n", "\n")
     if len(content) > MAX_SECTION_CHARS:
         raise ValidationError(

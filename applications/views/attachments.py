@@ -26,7 +26,7 @@ def attachment_file_response(attachment: Attachment) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment_services.served_name(attachment.original_name),
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -61,6 +61,15 @@ def attachments(request: HttpRequest, public_id) -> HttpResponse:
                     _("“%(name)s” uploaded (%(pages)s pages).")
                     % {"name": attachment.original_name, "pages": attachment.pages},
                 )
+                for twin in queries.identical_attachments(attachment=attachment):
+                    messages.warning(
+                        request,
+                        _(
+                            "“%(name)s” is identical to “%(other)s” already attached to this "
+                            "bid (same SHA-256): delete one of them unless this is intended."
+                        )
+                        % {"name": attachment.original_name, "other": twin.original_name},
+                    )
                 return redirect("applications:bid_attachments", public_id=bid.public_id)
     slots, extras = queries.attachment_slots(bid=bid)
     context = workspace_context(request, bid, active="attachments")

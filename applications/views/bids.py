@@ -32,6 +32,7 @@ from applications.models import Bid, BidSection, BidVersion, Call, Institution
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bid_pdf import whole_bid_pdf
+from applications.validators import validate_clean_text
 from portal.editing import CallClosed, StaleEdit
 from portal.formats import format_euros, format_paris_time
 from portal.forms import add_errors
@@ -275,6 +276,10 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
         version = None
     if not isinstance(content, str) or version is None or version < 0:
         return _json_error("invalid", _("The request could not be read."), 400)
+    try:
+        validate_clean_text(content)
+    except ValidationError as error:
+        return _json_error("invalid", " ".join(error.messages), 400)
     try:
         saved = bid_services.save_section(
             bid=bid, key=key, content=content, version=version, by=request.user

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, Call
+from portal.forms import PortalForm
 from review.models import JurorProfile
 
 
@@ -15,7 +16,7 @@ class BidChoiceField(forms.ModelChoiceField):
         return f"{obj.acronym} — {obj.title}"
 
 
-class ManualAssignmentForm(forms.Form):
+class ManualAssignmentForm(PortalForm):
     bid = BidChoiceField(label=_("Bid"), queryset=None)
     juror = JurorChoiceField(label=_("Juror"), queryset=None)
 
@@ -29,7 +30,7 @@ class ManualAssignmentForm(forms.Form):
         juror_field.queryset = JurorProfile.objects.filter(calls=call)
 
 
-class AutoAssignmentForm(forms.Form):
+class AutoAssignmentForm(PortalForm):
     jurors_per_bid = forms.IntegerField(label=_("Jurors per bid (k)"), min_value=1, max_value=20)
     min_load = forms.IntegerField(label=_("Minimum bids per juror"), min_value=0, max_value=500)
     max_load = forms.IntegerField(label=_("Maximum bids per juror"), min_value=1, max_value=500)

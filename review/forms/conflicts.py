@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review.models import Conflict
 
 # Kinds a person can declare (a shared e-mail domain is only for the automatic checks).
@@ -9,7 +10,7 @@ DECLARABLE_KINDS = [
 ]
 
 
-class ConflictDeclarationForm(forms.Form):
+class ConflictDeclarationForm(PortalForm):
     NO, YES = "no", "yes"
     position = forms.ChoiceField(
         label=_("Your declaration"),
@@ -41,7 +42,7 @@ class ConflictDeclarationForm(forms.Form):
         return self.cleaned_data["position"] == self.YES
 
 
-class InstitutionConflictForm(forms.Form):
+class InstitutionConflictForm(PortalForm):
     email = forms.EmailField(
         label=_("E-mail address of the person"),
         help_text=_("We do not tell you whether this person is a juror."),
@@ -53,7 +54,7 @@ class InstitutionConflictForm(forms.Form):
     )
 
 
-class ConflictDecisionForm(forms.Form):
+class ConflictDecisionForm(PortalForm):
     action = forms.ChoiceField(
         choices=[
             ("confirm", _("Confirm")),
@@ -70,7 +71,7 @@ class ConflictDecisionForm(forms.Form):
     )
 
 
-class ConflictFilterForm(forms.Form):
+class ConflictFilterForm(PortalForm):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *Conflict.Status.choices], required=False
     )

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review.forms.reviews import CriterionScoresForm
 from review.models import ConsensusReport
 
@@ -32,11 +33,11 @@ class ConsensusForm(CriterionScoresForm):
         return initial
 
 
-class ConsensusCommentForm(forms.Form):
+class ConsensusCommentForm(PortalForm):
     text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ConsensusReturnForm(forms.Form):
+class ConsensusReturnForm(PortalForm):
     reason = forms.CharField(
         label=_("What the rapporteur should revise"),
         required=False,

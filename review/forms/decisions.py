@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review.models import BidDecision, RankingRun
 from review.queries.decisions import LineInput
 
 
-class DecisionLineForm(forms.Form):
+class DecisionLineForm(PortalForm):
     """What is decided for one bid (prefix ``bid-<id>``)."""
 
     outcome = forms.ChoiceField(label=_("Decision"), choices=BidDecision.Outcome.choices)
@@ -68,7 +69,7 @@ class RunChoiceField(forms.ModelChoiceField):
         }
 
 
-class PrepareDecisionForm(forms.Form):
+class PrepareDecisionForm(PortalForm):
     run = RunChoiceField(
         label=_("Ranking run recommended by the jury"), queryset=RankingRun.objects.none()
     )
@@ -82,7 +83,7 @@ class PrepareDecisionForm(forms.Form):
         )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PortalForm):
     reason = forms.CharField(
         label=_("Reason"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )

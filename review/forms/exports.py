@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review.models import CallExport
 
 
-class ExportRequestForm(forms.Form):
+class ExportRequestForm(PortalForm):
     kind = forms.ChoiceField(label=_("File"), choices=CallExport.Kind.choices)
     language = forms.ChoiceField(
         label=_("Language"), choices=CallExport.Language.choices, initial="en"

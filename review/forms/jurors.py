@@ -2,11 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Call, Institution
+from portal.forms import PortalForm, PortalModelForm
 from review.models import JurorProfile
 from review.services.jurors import AffiliationData
 
 
-class JurorProfileAdminForm(forms.Form):
+class JurorProfileAdminForm(PortalForm):
     """What an administrator sets for a juror (the e-mail is only asked at invitation)."""
 
     display_name = forms.CharField(label=_("Name"), max_length=200)
@@ -54,7 +55,7 @@ class JurorInviteForm(JurorProfileAdminForm):
     ]
 
 
-class AffiliationForm(forms.Form):
+class AffiliationForm(PortalForm):
     institution = forms.ModelChoiceField(
         label=_("Institution"),
         queryset=Institution.objects.all(),
@@ -127,7 +128,7 @@ def affiliation_initial(juror: JurorProfile) -> list[dict]:
     ]
 
 
-class JurorOwnProfileForm(forms.ModelForm):
+class JurorOwnProfileForm(PortalModelForm):
     """What jurors edit themselves; affiliations are set by the administrators."""
 
     class Meta:

@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 
-class RedressForm(forms.Form):
+
+class RedressForm(PortalForm):
     text = forms.CharField(
         label=_("Your procedural appeal"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -16,7 +18,7 @@ class RedressForm(forms.Form):
     )
 
 
-class RedressAnswerForm(forms.Form):
+class RedressAnswerForm(PortalForm):
     answer = forms.CharField(
         label=_("Answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000
     )

@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review.queries.criteria import CriterionInfo
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(PortalForm):
     text = forms.CharField(
         label=_("Minutes"),
         required=False,
@@ -16,7 +17,7 @@ class MinutesForm(forms.Form):
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(PortalForm):
     criterion = forms.TypedChoiceField(label=_("Criterion"), coerce=int, choices=())
     value = forms.DecimalField(label=_("Panel score"), max_digits=4, decimal_places=1)
     reason = forms.CharField(

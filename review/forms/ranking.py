@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Call
+from portal.forms import PortalForm
 from review.models import Criterion
 from review.services.ranking_runs import MAX_BOOTSTRAP_SAMPLES, MAX_SEED, RunSettings
 
@@ -30,7 +31,7 @@ CALIBRATION_CHOICES = [
 AGGREGATE_CHOICES = [("mean", _("Mean")), ("median", _("Median"))]
 
 
-class RankingRunForm(forms.Form):
+class RankingRunForm(PortalForm):
     basis = forms.ChoiceField(
         label=_("What is ranked"),
         choices=BASIS_CHOICES,

@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Call
+from portal.forms import PortalForm
 from review.models import JurorProfile, JuryMessage
 
 
-class ReminderNowForm(forms.Form):
+class ReminderNowForm(PortalForm):
     juror = forms.ModelChoiceField(
         label=_("Juror"),
         queryset=JurorProfile.objects.none(),
@@ -22,7 +23,7 @@ class ReminderNowForm(forms.Form):
         field.queryset = JurorProfile.objects.filter(calls=call).order_by("display_name")
 
 
-class JuryMessageForm(forms.Form):
+class JuryMessageForm(PortalForm):
     audience = forms.ChoiceField(
         label=_("Recipients"),
         choices=JuryMessage.Audience.choices,

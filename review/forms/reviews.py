@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import PortalForm
 from review import scoring
 from review.models import Review
 from review.queries.criteria import CriterionInfo
@@ -56,7 +57,7 @@ class ScoreField(forms.CharField):
             raise forms.ValidationError(message, code="off_scale")
 
 
-class CriterionScoresForm(forms.Form):
+class CriterionScoresForm(PortalForm):
     """A score and a comment per criterion: the shape shared by reviews and consensus reports."""
 
     score_label = _("Score")
@@ -126,7 +127,7 @@ class ReviewForm(CriterionScoresForm):
         return initial
 
 
-class ReopenReviewForm(forms.Form):
+class ReopenReviewForm(PortalForm):
     reason = forms.CharField(
         label=_("Reason for reopening"),
         widget=forms.Textarea(attrs={"rows": 3}),

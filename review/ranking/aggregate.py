@@ -7,6 +7,7 @@ reads the cube the same way, so the main result and every resample follow one co
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -19,10 +20,15 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# Scores are rounded to this many decimals before any comparison, so that float noise
-# from calibration or summation order can never decide a threshold or a tie.
+# Display precision; and, for calibrated (float) values only, the precision at which
+# weighted totals are compared, so that float noise cannot decide a threshold or a tie.
 DECIMALS = 9
 SCORE_UNIT = 10**DECIMALS
+# Values and weights with at most this many decimals are computed exactly.
+EXACT_DECIMALS = 3
+# Exact numerators stay below this bound: int64 sums over every bid never overflow, and
+# dividing by the common denominator gives distinct floats for distinct values.
+_EXACT_BOUND = 2**50
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,95 @@ def build_cube(
     return ScoreCube(values=values, slot_counts=slot_counts, slot_jurors=slot_jurors)
 
 
+@dataclass(frozen=True)
+class BidScores:
+    """Per-criterion aggregates and weighted totals of every bid, and the totals as exact
+    integers for the selection (``units``: totals × ``unit``, NaN totals as 0)."""
+
+    criterion_scores: FloatArray  # (bids, criteria), NaN when nobody scored
+    scores: FloatArray  # NaN when a criterion is missing
+    units: IntArray
+    exact: bool
+
+
+def score_bids(values: FloatArray, method: Aggregate, weights: FloatArray) -> BidScores:
+    """Aggregate a cube and weigh the criteria: exactly when the values and weights are
+    decimals of at most ``EXACT_DECIMALS`` places (raw half points, quarter points...),
+    otherwise (calibrated values) in floats rounded once, after the weighted sum.
+
+    Exactly means in integers over one common denominator for all bids: a mean of half
+    points is a rational (257/12), two bids whose totals are equal compare equal, and the
+    tie-break chain decides between them. The floats returned are the exact values
+    correctly rounded, so equal values are equal floats and distinct values stay distinct.
+    """
+    exact = _exact_scores(values, method, weights)
+    if exact is not None:
+        return exact
+    criterion_scores = _aggregate(values, method)
+    scores = np.round(criterion_scores @ weights, DECIMALS)
+    return BidScores(
+        criterion_scores=np.round(criterion_scores, DECIMALS),
+        scores=scores,
+        units=score_units(scores),
+        exact=False,
+    )
+
+
+def _decimal_scale(array: FloatArray) -> int | None:
+    """The smallest 10**k (k ≤ EXACT_DECIMALS) making every finite value an integer."""
+    finite = array[np.isfinite(array)]
+    for places in range(EXACT_DECIMALS + 1):
+        scale = 10**places
+        scaled = np.rint(finite * scale)
+        if np.array_equal(scaled / scale, finite):
+            return scale
+    return None
+
+
+def _exact_scores(values: FloatArray, method: Aggregate, weights: FloatArray) -> BidScores | None:
+    value_scale, weight_scale = _decimal_scale(values), _decimal_scale(weights)
+    if value_scale is None or weight_scale is None:
+        return None
+    present = ~np.isnan(values)
+    counts = present.sum(axis=1)  # (bids, criteria)
+    value_units = np.where(present, np.rint(values * value_scale), 0.0)
+    biggest_value = float(np.abs(value_units).max(initial=0.0))
+    weight_units = np.rint(weights * weight_scale).astype(np.int64)
+    if method == "median":
+        # The median of integers is an integer or a half-integer: count in halves.
+        multiplier = 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slice: no scores
+            halves = 2 * np.nanmedian(np.where(present, value_units, np.nan), axis=1)
+        numerators = np.nan_to_num(halves, nan=0.0)
+    else:
+        # Mean = sum / count; over the lcm of all the counts, every mean is an integer.
+        multiplier = math.lcm(*{int(n) for n in counts.ravel() if n > 0} or {1})
+        numerators = value_units.sum(axis=1) * (multiplier // np.maximum(counts, 1))
+    bound = biggest_value * multiplier * max(int(np.abs(weight_units).sum()), 1)
+    if bound * max(values.shape[0], 1) >= _EXACT_BOUND:
+        return None
+    criterion_units = numerators.astype(np.int64)  # exact: every term is below the bound
+    scored = counts > 0
+    total_units = criterion_units @ weight_units
+    criterion_denominator = value_scale * multiplier
+    complete = scored.all(axis=1)
+    criterion_scores = np.where(scored, criterion_units / criterion_denominator, np.nan)
+    scores = np.where(complete, total_units / (criterion_denominator * weight_scale), np.nan)
+    return BidScores(
+        criterion_scores=criterion_scores,
+        scores=scores,
+        units=np.where(complete, total_units, 0).astype(np.int64),
+        exact=True,
+    )
+
+
 def aggregate_criteria(values: FloatArray, method: Aggregate) -> FloatArray:
     """Mean or median over the slots of each bid and criterion; NaN when nobody scored."""
+    return np.round(_aggregate(values, method), DECIMALS)
+
+
+def _aggregate(values: FloatArray, method: Aggregate) -> FloatArray:
     if method == "median":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slice: no scores
@@ -68,12 +161,7 @@ def aggregate_criteria(values: FloatArray, method: Aggregate) -> FloatArray:
         count = present.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             result = total / count
-    return np.round(result, DECIMALS)
-
-
-def weighted_scores(criterion_scores: FloatArray, weights: FloatArray) -> FloatArray:
-    """Weighted sum per bid; NaN when any criterion is missing (the bid is incomplete)."""
-    return np.round(criterion_scores @ weights, DECIMALS)
+    return np.asarray(result)
 
 
 def spread(values: FloatArray, weights: FloatArray) -> FloatArray:

@@ -127,8 +127,8 @@ def _bid_outcomes(
     summary: Any,
 ) -> tuple[BidOutcome, ...]:
     codes = [criterion.code for criterion in problem.params.criteria]
-    raw_criteria = aggregate.aggregate_criteria(problem.raw.values, problem.params.aggregate)
-    raw_scores = aggregate.weighted_scores(raw_criteria, problem.weights)
+    raw = aggregate.score_bids(problem.raw.values, problem.params.aggregate, problem.weights)
+    raw_criteria, raw_scores = raw.criterion_scores, raw.scores
     spreads = aggregate.spread(problem.calibrated, problem.weights)
     winner_bids = [int(evaluation.order[position]) for position in chosen.positions]
     granted = dict(zip(winner_bids, grants(problem, evaluation, chosen), strict=True))

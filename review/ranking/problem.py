@@ -44,6 +44,7 @@ class Problem:
 class Evaluation:
     criterion_scores: FloatArray  # (bids, criteria)
     scores: FloatArray
+    units: IntArray  # the scores as exact integers (`aggregate.BidScores.units`)
     eligible: BoolArray
     order: IntArray  # bid indices, best first
     ranks: IntArray  # 1-based rank per bid
@@ -116,8 +117,8 @@ def _cube(observations: Observations, values: FloatArray) -> aggregate.ScoreCube
 
 def evaluate(problem: Problem, values: FloatArray) -> Evaluation:
     """Aggregate a cube of (possibly resampled) scores, check thresholds and rank."""
-    criterion_scores = aggregate.aggregate_criteria(values, problem.params.aggregate)
-    scores = aggregate.weighted_scores(criterion_scores, problem.weights)
+    scored = aggregate.score_bids(values, problem.params.aggregate, problem.weights)
+    criterion_scores, scores = scored.criterion_scores, scored.scores
     eligible = aggregate.eligible_mask(
         criterion_scores, scores, problem.thresholds, problem.params.overall_threshold
     )
@@ -125,6 +126,7 @@ def evaluate(problem: Problem, values: FloatArray) -> Evaluation:
     return Evaluation(
         criterion_scores=criterion_scores,
         scores=scores,
+        units=scored.units,
         eligible=eligible,
         order=order,
         ranks=aggregate.ranks_from_order(order),
@@ -148,7 +150,7 @@ def select(problem: Problem, evaluation: Evaluation) -> Selection:
     costs = problem.requested if params.rule == "optimal" else problem.minimum
     return selection.optimal(
         costs[order],
-        aggregate.score_units(evaluation.scores[order]),
+        evaluation.units[order],
         eligible,
         budget=params.budget,
         min_winners=params.min_winners,

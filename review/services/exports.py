@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from applications.models import Call
+from applications.services.attachments import served_name
 from applications.services.bid_pdf import whole_bid_pdf
 from portal import transitions
 from review.exports import spreadsheet_safe
@@ -337,9 +338,7 @@ def write_bids_zip(*, call: Call, path: Path, progress: Progress = _no_progress)
             )
             names: set[str] = set()
             for item in version.snapshot.get("attachments", []):
-                entry = (
-                    f"{folder}/attachments/{_unique(Path(item['name']).name or 'file.pdf', names)}"
-                )
+                entry = f"{folder}/attachments/{_unique(served_name(item['name'], fallback='file'), names)}"
                 digest, size = hashlib.sha256(), 0
                 with (
                     default_storage.open(item["file"], "rb") as source,

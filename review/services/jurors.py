@@ -134,7 +134,7 @@ def invite_juror(
         profile.calls.set(calls)
         _replace_affiliations(juror=profile, affiliations=affiliations)
 
-        password_url = ""
+        password_url = ""  # a URL, empty until one is made # nosec B105
         if new_account or not user.has_usable_password():
             password_url = set_password_url_builder(*set_password_path(user))
         send_templated_mail(

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
 from applications.rules import permission_required
+from applications.services.attachments import served_name
 from portal.editing import ClosedForEdits, EvaluationFrozen, StaleEdit
 from portal.forms import add_errors
 from portal.users import acting_user
@@ -124,7 +125,7 @@ def download_attachment(request: HttpRequest, public_id, index: int) -> FileResp
     response = FileResponse(
         default_storage.open(entry.file, "rb"),
         as_attachment=True,
-        filename=entry.name or f"{bid.acronym}-{index + 1}.pdf",
+        filename=served_name(entry.name, fallback=f"{bid.acronym}-{index + 1}"),
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
