@@ -112,6 +112,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Autosave writes concurrently: wait for the lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Transactions take the write lock when they begin: two workers that both read then
+    # write would otherwise deadlock ("database is locked" at once, no waiting).
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so that a real Celery worker process in the tests sees the data;
     # one per test process, so that concurrent test runs never share it.
