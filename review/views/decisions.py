@@ -57,7 +57,7 @@ def _outcome_options(chosen: object) -> SafeString:
         "",
         '<option value="{}"{}>{}</option>',
         (
-            (value, mark_safe(" selected") if value == chosen else "", label)  # noqa: S308 - a constant
+            (value, mark_safe(" selected") if value == chosen else "", label)  # noqa: S308  # nosec B308 - a constant
             for value, label in BidDecision.Outcome.choices
         ),
     )
