@@ -16,16 +16,14 @@ from xml.sax.saxutils import escape  # escapes text for reportlab, parses nothin
 from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from applications.models import BidSection, BidVersion
 from applications.queries import summarise_budget
 from portal.formats import format_euros, format_paris_datetime
-
-MARGIN = 18 * mm
+from portal.pdf import a4_document
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -106,17 +104,7 @@ def _build(version: BidVersion) -> bytes:
     bid = snapshot["bid"]
     call = snapshot["call"]
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=f"{bid['acronym']} v{version.number}",
-        author="IA-cluster portal",
-        invariant=True,
-    )
+    document = a4_document(buffer, title=f"{bid['acronym']} v{version.number}")
     french = (translation.get_language() or "en").startswith("fr")
     story: list[object] = [
         Paragraph(escape(f"{bid['acronym']} — {bid['title']}"), styles["title"]),

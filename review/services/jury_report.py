@@ -19,19 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from applications.models import Call
 from portal.formats import format_euros, format_paris_datetime
+from portal.pdf import WIDTH, a4_document
 from review import figures
 from review.exports import data_hash
 from review.queries.exports import JuryReport, jury_report
-
-MARGIN = 18 * mm
-WIDTH = A4[0] - 2 * MARGIN
 
 
 def _table(rows: Sequence[Sequence[object]], *, widths: list[float] | None = None) -> Table:
@@ -345,14 +342,5 @@ def story_of(report: JuryReport) -> list[object]:
 
 def write_jury_report(*, call: Call, pseudonymise: bool, path: Path) -> None:
     report = jury_report(call=call, pseudonymise=pseudonymise)
-    document = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=_("Jury report"),
-        author="IA-cluster portal",
-    )
+    document = a4_document(str(path), title=_("Jury report"))
     document.build(story_of(report))

@@ -19,11 +19,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from applications.services.bid_pdf import paragraphs
 from portal.formats import format_euros, format_paris_datetime, format_score
 from portal.mail import absolute_url
+from portal.pdf import a4_document
 from review.queries.letters import LetterContent
 
 MARGIN = 20 * mm
@@ -76,16 +77,10 @@ def _build(content: LetterContent) -> bytes:
     title, h2, body = sheet["Title"], sheet["Heading2"], sheet["BodyText"]
     small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11)
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+    document = a4_document(
         buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
         title=_("Decision letter — %(acronym)s") % {"acronym": content.acronym},
-        author="IA-cluster portal",
-        invariant=True,
+        margin=MARGIN,
     )
     story: list[object] = [
         Paragraph(escape(_("Decision on your bid")), title),
