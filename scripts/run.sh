@@ -19,7 +19,19 @@ mkdir -p var
 "$VENV/bin/celery" -A portal worker --beat --loglevel=INFO --concurrency=2 \
   --schedule=var/celerybeat-schedule &
 worker_pid=$!
-trap 'kill $worker_pid 2>/dev/null || true; wait $worker_pid 2>/dev/null || true' EXIT INT TERM
+# Stop the worker with the web server: a warm shutdown first (finishes the task at hand),
+# then a cold one after 5 s (tasks are acked late: an interrupted one runs again next time).
+stop_worker() {
+  kill -TERM "$worker_pid" 2>/dev/null || return 0
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    kill -0 "$worker_pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  kill -QUIT "$worker_pid" 2>/dev/null || true
+  sleep 1
+  kill -KILL "$worker_pid" 2>/dev/null || true
+}
+trap stop_worker EXIT INT TERM
 
 echo
 echo "  IA-cluster portal: http://127.0.0.1:${PORT}/  (demo accounts in README.md)"
