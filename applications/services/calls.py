@@ -36,10 +36,15 @@ TransitionGuard = Callable[[Call], str | None]
 _GUARDS: dict[tuple[str, str], list[TransitionGuard]] = {}
 
 
+def _register(registry: dict, key: tuple[str, str], function: Callable) -> None:
+    """Add ``function`` for the step ``key`` once (``ready()`` may run more than once)."""
+    functions = registry.setdefault(key, [])
+    if function not in functions:
+        functions.append(function)
+
+
 def register_transition_guard(*, from_status: str, to_status: str, guard: TransitionGuard) -> None:
-    guards = _GUARDS.setdefault((from_status, to_status), [])
-    if guard not in guards:
-        guards.append(guard)
+    _register(_GUARDS, (from_status, to_status), guard)
 
 
 # What another app does when a step is taken: the review app writes the decision letters when
@@ -51,9 +56,7 @@ _HOOKS: dict[tuple[str, str], list[TransitionHook]] = {}
 
 
 def register_transition_hook(*, from_status: str, to_status: str, hook: TransitionHook) -> None:
-    hooks = _HOOKS.setdefault((from_status, to_status), [])
-    if hook not in hooks:
-        hooks.append(hook)
+    _register(_HOOKS, (from_status, to_status), hook)
 
 
 def allowed_transitions(*, call: Call, at=None) -> list[str]:

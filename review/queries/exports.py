@@ -16,6 +16,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from applications.models import Bid, BidVersion, Call
+from review import decision as rules_of_decision
+from review import scoring
 from review.models import (
     Assignment,
     BidDecision,
@@ -29,7 +31,7 @@ from review.models import (
 )
 from review.queries.audit import call_head_hash
 from review.queries.criteria import CriterionInfo
-from review.queries.decisions import decision_lines, submitted_review_counts
+from review.queries.decisions import decision_lines, pure_line, submitted_review_counts
 from review.queries.panel import PanelMeeting, panel_meeting
 from review.queries.ranking import RunTable, counted_scores, run_table
 from review.ranking import RankingError, calibrated_values, parse_params
@@ -238,12 +240,7 @@ def deviations_of(lines: list[BidDecision]) -> list[Deviation]:
     override, with their written reasons."""
     result = []
     for line in lines:
-        departs = (
-            line.outcome != line.recommended_outcome
-            or line.amount_awarded != line.recommended_amount
-            or line.reserve_position != line.recommended_reserve
-        )
-        if departs or line.override_reason:
+        if rules_of_decision.is_deviation(pure_line(line)) or line.override_reason:
             result.append(
                 Deviation(
                     acronym=line.bid.acronym,
@@ -340,7 +337,11 @@ def jury_report(*, call: Call, pseudonymise: bool) -> JuryReport:
         lines=lines,
         deviations=deviations_of(lines),
         audit_head=audit_head_hash(call),
-        max_total=float(sum(c.weight * c.scale.maximum for c in criteria)),
+        max_total=float(
+            scoring.maximum_total(
+                {c.pk: c.weight for c in criteria}, {c.pk: c.scale.maximum for c in criteria}
+            )
+        ),
     )
 
 
