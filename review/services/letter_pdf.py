@@ -42,8 +42,8 @@ def outcome_sentence(content: LetterContent) -> str:
     if content.outcome == "funded":
         return (
             _(
-                "Your bid %(acronym)s is selected for funding: %(awarded)s are awarded, for "
-                "%(requested)s requested."
+                "Your bid %(acronym)s is selected for funding: it is awarded %(awarded)s, "
+                "for %(requested)s requested."
             )
             % values
         )

@@ -8,6 +8,7 @@ the head are the call's.
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applications.models import Call
 from review.models import AuditEvent
@@ -37,5 +38,10 @@ class Command(BaseCommand):
             count = AuditEvent.objects.filter(call=call).count()
             head = call_head_hash(call) or "—"
         self.stdout.write(
-            _("intact, %(count)s entries, head %(head)s") % {"count": count, "head": head}
+            ngettext(
+                "intact, %(count)s entry, head %(head)s",
+                "intact, %(count)s entries, head %(head)s",
+                count,
+            )
+            % {"count": count, "head": head}
         )
