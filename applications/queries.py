@@ -26,6 +26,7 @@ from applications.models import (
     Institution,
     Membership,
     RequiredAttachment,
+    SectionGuidance,
 )
 from portal.formats import format_euros
 
@@ -400,3 +401,22 @@ def get_attachment(*, bid: Bid, pk: int) -> Attachment:
 
 def bid_versions(*, bid: Bid) -> QuerySet[BidVersion]:
     return BidVersion.objects.filter(bid=bid).select_related("submitted_by").order_by("-number")
+
+
+def section_guidance(*, call_id: int, key: str) -> SectionGuidance | None:
+    """The guidance of one section of a call's bid form (help text, limit), or ``None``.
+
+    One query; the page that shows the criteria prefetches them with
+    :func:`section_guidance_with_criteria`.
+    """
+    return SectionGuidance.objects.filter(call_id=call_id, section=key).first()
+
+
+def section_guidance_with_criteria(*, call_id: int, key: str) -> SectionGuidance | None:
+    """:func:`section_guidance` with the criteria the section is judged on (the jury's grid,
+    in its order), for the section editor."""
+    return (
+        SectionGuidance.objects.filter(call_id=call_id, section=key)
+        .prefetch_related("criteria")
+        .first()
+    )
