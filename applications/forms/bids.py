@@ -243,3 +243,15 @@ class WithdrawForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class CompareForm(PortalForm):
+    """Two states of a bid to compare (``applications.queries.comparable_states``), by GET."""
+
+    old = forms.ChoiceField(label=_("From"))
+    new = forms.ChoiceField(label=_("To"))
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("old", "new"):
+            self.fields[name].choices = choices  # type: ignore[attr-defined]  # the stubs type fields as Field
