@@ -240,13 +240,30 @@ def bid_checklist(*, bid: Bid) -> Checklist:
         )
     )
     contents = dict(BidSection.objects.filter(bid=bid).values_list("key", "content"))
+    # A limit is enforced on every save; a text over it exists only if the call's limit was
+    # lowered after it was written (the dashboard's count, in SQL, does not see that case).
+    limits = {g.section: g for g in SectionGuidance.objects.filter(call=call, limit__isnull=False)}
     for key, label in BidSection.Key.choices:
+        content = contents.get(key, "")
+        guidance = limits.get(key)
+        over = guidance.exceeded_by(content) if guidance else 0
+        detail = ""
+        if not content.strip():
+            detail = _("This section is empty.")
+        elif guidance and over:
+            detail = _(
+                "This section is over its limit (%(count)s for %(limit)s %(unit)s): shorten it."
+            ) % {
+                "count": guidance.count(content),
+                "limit": guidance.limit,
+                "unit": guidance.get_limit_unit_display(),
+            }
         items.append(
             ChecklistItem(
                 code=f"section:{key}",
                 label=str(label),
-                ok=bool(contents.get(key, "").strip()),
-                detail="" if contents.get(key, "").strip() else _("This section is empty."),
+                ok=not detail,
+                detail=detail,
                 url=reverse("applications:bid_section", args=[*args, key]),
             )
         )

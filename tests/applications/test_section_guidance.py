@@ -278,3 +278,16 @@ def test_admin_refuses_criteria_of_another_call(admin_client_totp):
     assert response.status_code == 200
     assert "Choose criteria of this call only" in response.content.decode()
     assert not SectionGuidance.objects.exists()
+
+
+@pytest.mark.django_db
+def test_checklist_flags_a_section_over_a_limit_lowered_after_it_was_written(cast):
+    from applications.queries import bid_checklist
+
+    BidSection.objects.create(bid=cast.bid, key="research", content="one two three")
+    _guidance(cast.bid, limit=2, limit_unit="words")
+
+    item = next(i for i in bid_checklist(bid=cast.bid).items if i.code == "section:research")
+
+    assert not item.ok
+    assert item.detail == "This section is over its limit (3 for 2 words): shorten it."
