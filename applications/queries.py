@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from applications import bid_diff
+from applications import bid_diff, text_limits
 from applications.models import (
     Attachment,
     Bid,
@@ -239,24 +239,30 @@ def bid_checklist(*, bid: Bid) -> Checklist:
             url=reverse("applications:bid_consortium", args=args),
         )
     )
-    contents = dict(BidSection.objects.filter(bid=bid).values_list("key", "content"))
-    # A limit is enforced on every save; a text over it exists only if the call's limit was
-    # lowered after it was written (the dashboard's count, in SQL, does not see that case).
-    limits = {g.section: g for g in SectionGuidance.objects.filter(call=call, limit__isnull=False)}
+    # Each section with its call's limit, in one query. A limit is enforced on every save; a
+    # text over it exists only if the limit was lowered after it was written (the dashboard's
+    # count, in SQL, does not see that case).
+    guidance = SectionGuidance.objects.filter(call_id=bid.call_id, section=OuterRef("key"))
+    rows = BidSection.objects.filter(bid=bid).annotate(
+        limit=Subquery(guidance.values("limit")[:1]),
+        limit_unit=Subquery(guidance.values("limit_unit")[:1]),
+    )
+    sections = {
+        key: (content, limit, unit)
+        for key, content, limit, unit in rows.values_list("key", "content", "limit", "limit_unit")
+    }
     for key, label in BidSection.Key.choices:
-        content = contents.get(key, "")
-        guidance = limits.get(key)
-        over = guidance.exceeded_by(content) if guidance else 0
+        content, limit, unit = sections.get(key, ("", None, None))
         detail = ""
         if not content.strip():
             detail = _("This section is empty.")
-        elif guidance and over:
+        elif limit is not None and text_limits.count_text(content, unit) > limit:
             detail = _(
                 "This section is over its limit (%(count)s for %(limit)s %(unit)s): shorten it."
             ) % {
-                "count": guidance.count(content),
-                "limit": guidance.limit,
-                "unit": guidance.get_limit_unit_display(),
+                "count": text_limits.count_text(content, unit),
+                "limit": limit,
+                "unit": SectionGuidance.LimitUnit(unit).label,
             }
         items.append(
             ChecklistItem(
