@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from applications import text_limits
 from applications.validators import validate_siren, validate_uai
 from portal import transitions
 from portal.editing import EvaluationFrozen
@@ -643,3 +644,60 @@ class BidVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid.acronym} v{self.number}"
+
+
+class SectionGuidance(models.Model):
+    """What applicants are told about one section of a call's bid form, and its length limit.
+
+    Configured per call in the Django admin. The criteria the section is judged on are the
+    jury's (``review.models.Criterion.guided_sections``, declared on the review side because
+    this app never depends on review); the limit is counted by
+    ``applications.text_limits.count_text`` on the server and mirrored by the editor's
+    live counter.
+    """
+
+    class LimitUnit(models.TextChoices):
+        CHARS = text_limits.CHARS, _("characters")
+        WORDS = text_limits.WORDS, _("words")
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="section_guidance", verbose_name=_("call")
+    )
+    section = models.CharField(_("section"), max_length=20, choices=BidSection.Key.choices)
+    help_text_en = models.TextField(_("help text (English)"), blank=True)
+    help_text_fr = models.TextField(_("help text (French)"), blank=True)
+    limit = models.PositiveIntegerField(
+        _("length limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Leave empty for no limit. Counted on the server when the section is saved."),
+    )
+    limit_unit = models.CharField(
+        _("limit counted in"), max_length=5, choices=LimitUnit.choices, default=LimitUnit.CHARS
+    )
+
+    class Meta:
+        ordering = ["call", "section"]
+        verbose_name = _("section guidance")
+        verbose_name_plural = _("section guidance")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "section"], name="unique_section_guidance")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call.slug}: {self.get_section_display()}"
+
+    @property
+    def help_text(self) -> str:
+        return self.help_text_fr if (get_language() or "en").startswith("fr") else self.help_text_en
+
+    def count(self, text: str) -> int:
+        """``text``'s length in this guidance's unit (``text_limits.count_text``)."""
+        return text_limits.count_text(text, self.limit_unit)
+
+    def exceeded_by(self, text: str) -> int:
+        """How far ``text`` is over the limit (0 when within it, or without a limit)."""
+        if self.limit is None:
+            return 0
+        return max(0, self.count(text) - self.limit)

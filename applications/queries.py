@@ -4,18 +4,23 @@ jury app.
 Selectors take keyword-only arguments and return querysets or plain data; they never write.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import rules
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from applications import bid_diff, text_limits
 from applications.models import (
     Attachment,
     Bid,
@@ -26,8 +31,9 @@ from applications.models import (
     Institution,
     Membership,
     RequiredAttachment,
+    SectionGuidance,
 )
-from portal.formats import format_euros
+from portal.formats import format_euros, format_paris_datetime
 
 SECTION_KEYS: list[str] = list(BidSection.Key.values)
 EDITOR_ROLES = (Membership.Role.COORDINATOR, Membership.Role.EDITOR)
@@ -233,14 +239,37 @@ def bid_checklist(*, bid: Bid) -> Checklist:
             url=reverse("applications:bid_consortium", args=args),
         )
     )
-    contents = dict(BidSection.objects.filter(bid=bid).values_list("key", "content"))
+    # Each section with its call's limit, in one query. A limit is enforced on every save; a
+    # text over it exists only if the limit was lowered after it was written (the dashboard's
+    # count, in SQL, does not see that case).
+    guidance = SectionGuidance.objects.filter(call_id=bid.call_id, section=OuterRef("key"))
+    rows = BidSection.objects.filter(bid=bid).annotate(
+        limit=Subquery(guidance.values("limit")[:1]),
+        limit_unit=Subquery(guidance.values("limit_unit")[:1]),
+    )
+    sections = {
+        key: (content, limit, unit)
+        for key, content, limit, unit in rows.values_list("key", "content", "limit", "limit_unit")
+    }
     for key, label in BidSection.Key.choices:
+        content, limit, unit = sections.get(key, ("", None, None))
+        detail = ""
+        if not content.strip():
+            detail = _("This section is empty.")
+        elif limit is not None and text_limits.count_text(content, unit) > limit:
+            detail = _(
+                "This section is over its limit (%(count)s for %(limit)s %(unit)s): shorten it."
+            ) % {
+                "count": text_limits.count_text(content, unit),
+                "limit": limit,
+                "unit": SectionGuidance.LimitUnit(unit).label,
+            }
         items.append(
             ChecklistItem(
                 code=f"section:{key}",
                 label=str(label),
-                ok=bool(contents.get(key, "").strip()),
-                detail="" if contents.get(key, "").strip() else _("This section is empty."),
+                ok=not detail,
+                detail=detail,
                 url=reverse("applications:bid_section", args=[*args, key]),
             )
         )
@@ -400,3 +429,360 @@ def get_attachment(*, bid: Bid, pk: int) -> Attachment:
 
 def bid_versions(*, bid: Bid) -> QuerySet[BidVersion]:
     return BidVersion.objects.filter(bid=bid).select_related("submitted_by").order_by("-number")
+
+
+def section_guidance(*, call_id: int, key: str) -> SectionGuidance | None:
+    """The guidance of one section of a call's bid form (help text, limit), or ``None``.
+
+    One query; the page that shows the criteria prefetches them with
+    :func:`section_guidance_with_criteria`.
+    """
+    return SectionGuidance.objects.filter(call_id=call_id, section=key).first()
+
+
+def section_guidance_with_criteria(*, call_id: int, key: str) -> SectionGuidance | None:
+    """:func:`section_guidance` with the criteria the section is judged on (the jury's grid,
+    in its order), for the section editor."""
+    return (
+        SectionGuidance.objects.filter(call_id=call_id, section=key)
+        .prefetch_related("criteria")
+        .first()
+    )
+
+
+# --------------------------------------------------------------------------- the whole bid
+
+
+@dataclass
+class SnapshotAttachment:
+    index: int  # position in the snapshot's list: the jury's download URL's key
+    name: str
+    sha256: str
+    file: str  # stored file name (kept for as long as a version refers to it)
+    pages: int | None
+    size: int | None
+    kind: str  # required document's code, then its name for the page, or ""
+    url: str = ""  # where the reader downloads it ("" when the file cannot be served)
+
+
+@dataclass
+class BidDocuments:
+    """The whole bid as the jury reads it, flattened for ``templates/partials/bid_reading_*``:
+    a submitted version's snapshot, or the working copy in the same format (a preview)."""
+
+    version: BidVersion | None
+    acronym: str = ""
+    title: str = ""
+    sections: list[tuple[str, str, str]] = field(default_factory=list)  # key, label, text
+    budget: list[dict[str, Any]] = field(default_factory=list)
+    budget_requested: int = 0
+    budget_cofunding: int = 0
+    partners: list[str] = field(default_factory=list)
+    attachments: list[SnapshotAttachment] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return next((text for key, _label, text in self.sections if key == "summary"), "")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _label(choices: type[models.TextChoices], key: str) -> str:
+    try:
+        return str(choices(key).label)
+    except ValueError:
+        return key
+
+
+def snapshot_attachments(snapshot: dict[str, Any]) -> list[SnapshotAttachment]:
+    """The PDFs frozen in a version (``applications.services.submission.bid_content``)."""
+    result = []
+    for index, item in enumerate(snapshot.get("attachments") or []):
+        if not isinstance(item, dict):
+            continue
+        result.append(
+            SnapshotAttachment(
+                index=index,
+                name=_text(item.get("name")),
+                sha256=_text(item.get("sha256")),
+                file=_text(item.get("file")),
+                pages=item.get("pages"),
+                size=item.get("size"),
+                kind=_text(item.get("required")),
+            )
+        )
+    return result
+
+
+def snapshot_documents(
+    *,
+    call_id: int,
+    snapshot: dict[str, Any],
+    version: BidVersion | None,
+    attachment_url: Callable[[SnapshotAttachment], str] | None = None,
+) -> BidDocuments:
+    """Flatten a snapshot (format of ``applications.services.submission.bid_content``:
+    ``sections`` as ``{key: text}``, ``budget`` lines, ``partners`` as institutions,
+    ``attachments`` with their hashes) for the one rendering of the whole bid.
+
+    ``attachment_url`` gives each file's link for the page's reader (the jury's download, the
+    institution's); one query names the required documents.
+    """
+    documents = BidDocuments(version=version)
+    if not isinstance(snapshot, dict):
+        return documents
+    header = snapshot.get("bid")
+    if not isinstance(header, dict):
+        header = {}
+    documents.acronym, documents.title = _text(header.get("acronym")), _text(header.get("title"))
+    sections = snapshot.get("sections") or {}
+    for key in [*BidSection.Key.values, *(k for k in sections if k not in BidSection.Key.values)]:
+        if key in sections:
+            documents.sections.append((key, _label(BidSection.Key, key), _text(sections[key])))
+
+    for line in snapshot.get("budget") or []:
+        if not isinstance(line, dict):
+            continue
+        requested = _as_int(line.get("requested"))
+        cofunding = _as_int(line.get("cofunding"))
+        documents.budget.append(
+            {
+                "year": line.get("year"),
+                "category": _label(BudgetLine.Category, _text(line.get("category"))),
+                "requested": requested,
+                "cofunding": cofunding,
+            }
+        )
+        documents.budget_requested += requested
+        documents.budget_cofunding += cofunding
+
+    for partner in snapshot.get("partners") or []:
+        documents.partners.append(
+            _text(partner.get("name")) if isinstance(partner, dict) else _text(partner)
+        )
+    attachments = snapshot_attachments(snapshot)
+    french = (get_language() or "en").startswith("fr")
+    names = dict(
+        RequiredAttachment.objects.filter(
+            call_id=call_id, code__in={a.kind for a in attachments if a.kind}
+        ).values_list("code", "name_fr" if french else "name_en")
+    )
+    for attachment in attachments:
+        attachment.kind = names.get(attachment.kind, attachment.kind)
+        attachment.url = attachment_url(attachment) if attachment_url else ""
+    documents.attachments = attachments
+    return documents
+
+
+def institution_attachment_urls(*, bid: Bid) -> Callable[[SnapshotAttachment], str]:
+    """Links for the institution's preview: a file of the snapshot links to the bid's current
+    file with the same SHA-256 (the same bytes); a file replaced since has no link. One query."""
+    current = dict(Attachment.objects.filter(bid=bid).values_list("sha256", "pk"))
+
+    def url(attachment: SnapshotAttachment) -> str:
+        pk = current.get(attachment.sha256)
+        if pk is None:
+            return ""
+        return reverse("applications:bid_attachment_download", args=[bid.public_id, pk])
+
+    return url
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """A submission, a withdrawal or its undoing, with who did it and when."""
+
+    kind: str  # "submitted", "withdrawn", "restored"
+    at: Any  # datetime
+    by: Any  # User | None
+    version: BidVersion | None = None
+    reason: str = ""
+
+
+def bid_history(*, bid: Bid) -> list[HistoryEvent]:
+    """The bid's submitted versions and its withdrawals (with their undoing), newest first.
+
+    Submissions are the versions themselves; withdrawals are read from the audit log's
+    status changes (``applications.audit`` registers ``Bid``), so one made before the log
+    existed does not appear. Two queries whatever the history's length.
+    """
+    events = [
+        HistoryEvent(kind="submitted", at=v.submitted_at, by=v.submitted_by, version=v)
+        for v in bid_versions(bid=bid)
+    ]
+    entries = (
+        LogEntry.objects.get_for_object(bid)
+        .filter(action=LogEntry.Action.UPDATE, changes__has_key="status")
+        .select_related("actor")
+    )
+    for entry in entries:
+        changes = entry.changes if isinstance(entry.changes, dict) else {}
+        before, after = (list(changes.get("status") or []) + [None, None])[:2]
+        if after == Bid.Status.WITHDRAWN:
+            reason = (list(changes.get("withdrawal_reason") or []) + ["", ""])[1]
+            events.append(
+                HistoryEvent(
+                    kind="withdrawn", at=entry.timestamp, by=entry.actor, reason=reason or ""
+                )
+            )
+        elif before == Bid.Status.WITHDRAWN:
+            events.append(HistoryEvent(kind="restored", at=entry.timestamp, by=entry.actor))
+    return sorted(events, key=lambda event: event.at, reverse=True)
+
+
+def section_edits(*, bid: Bid) -> list[tuple[str, BidSection | None]]:
+    """Each section's label with its row (who saved it last, when), in the form's order."""
+    rows = {s.key: s for s in BidSection.objects.filter(bid=bid).select_related("updated_by")}
+    return [(str(label), rows.get(key)) for key, label in BidSection.Key.choices]
+
+
+# --------------------------------------------------------------------------- differences
+
+DRAFT = "draft"
+
+
+def comparable_states(*, bid: Bid) -> list[tuple[str, str]]:
+    """What a difference view may compare: the working copy and every submitted version."""
+    choices = [(DRAFT, _("Working copy (not submitted)"))]
+    for number, submitted_at in (
+        BidVersion.objects.filter(bid=bid).order_by("-number").values_list("number", "submitted_at")
+    ):
+        choices.append(
+            (
+                str(number),
+                _("Version %(number)s, submitted %(time)s")
+                % {"number": number, "time": format_paris_datetime(submitted_at)},
+            )
+        )
+    return choices
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: Any
+    new: Any
+    is_amount: bool = False
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    key: str
+    label: str
+    segments: list[bid_diff.Segment]
+
+    @property
+    def changed(self) -> bool:
+        return bid_diff.changed(self.segments)
+
+
+@dataclass
+class BidComparison:
+    fields: list[FieldChange]
+    sections: list[SectionChange]
+    budget: list[dict[str, Any]]
+    budget_totals: dict[str, int]
+    attachments_removed: list[SnapshotAttachment]
+    attachments_added: list[SnapshotAttachment]
+
+    @property
+    def identical(self) -> bool:
+        return not (
+            self.fields
+            or any(section.changed for section in self.sections)
+            or self.budget
+            or self.attachments_removed
+            or self.attachments_added
+        )
+
+
+def _cells(snapshot: dict[str, Any]) -> bid_diff.Cells:
+    cells: bid_diff.Cells = {}
+    for line in snapshot.get("budget") or []:
+        if isinstance(line, dict):
+            cells[(_as_int(line.get("year")), _text(line.get("category")))] = (
+                _as_int(line.get("requested")),
+                _as_int(line.get("cofunding")),
+            )
+    return cells
+
+
+def compare_snapshots(*, old: dict[str, Any], new: dict[str, Any]) -> BidComparison:
+    """``old`` → ``new`` (snapshots in ``bid_content``'s format: a version's, or the working
+    copy's): the header fields that changed, every section's text difference
+    (``bid_diff.diff_text``), the budget cells that changed, the PDFs removed and added
+    (told apart by SHA-256). No query."""
+    old_bid, new_bid = old.get("bid") or {}, new.get("bid") or {}
+    fields = []
+    for key, label, is_amount in (
+        ("acronym", _("Acronym"), False),
+        ("title", _("Title"), False),
+        ("requested_amount", _("Requested amount"), True),
+        ("minimum_amount", _("Minimum viable amount"), True),
+    ):
+        if old_bid.get(key) != new_bid.get(key):
+            fields.append(FieldChange(str(label), old_bid.get(key), new_bid.get(key), is_amount))
+    old_partners = [_text(p.get("name")) for p in old.get("partners") or [] if isinstance(p, dict)]
+    new_partners = [_text(p.get("name")) for p in new.get("partners") or [] if isinstance(p, dict)]
+    if old_partners != new_partners:
+        fields.append(
+            FieldChange(str(_("Partners")), ", ".join(old_partners), ", ".join(new_partners))
+        )
+
+    old_sections, new_sections = old.get("sections") or {}, new.get("sections") or {}
+    keys = [*BidSection.Key.values]
+    keys += [k for k in [*old_sections, *new_sections] if k not in keys]
+    sections = [
+        SectionChange(
+            key=key,
+            label=_label(BidSection.Key, key),
+            segments=bid_diff.diff_text(_text(old_sections.get(key)), _text(new_sections.get(key))),
+        )
+        for key in dict.fromkeys(keys)
+        if key in old_sections or key in new_sections
+    ]
+
+    old_cells, new_cells = _cells(old), _cells(new)
+    budget = [
+        {
+            "year": change.year,
+            "category": _label(BudgetLine.Category, change.category),
+            "old_requested": change.old_requested,
+            "new_requested": change.new_requested,
+            "old_cofunding": change.old_cofunding,
+            "new_cofunding": change.new_cofunding,
+        }
+        for change in bid_diff.diff_budget(
+            old_cells, new_cells, categories=list(BudgetLine.Category.values)
+        )
+    ]
+    totals = {
+        "old_requested": sum(cell[0] for cell in old_cells.values()),
+        "new_requested": sum(cell[0] for cell in new_cells.values()),
+        "old_cofunding": sum(cell[1] for cell in old_cells.values()),
+        "new_cofunding": sum(cell[1] for cell in new_cells.values()),
+    }
+
+    old_files, new_files = snapshot_attachments(old), snapshot_attachments(new)
+    old_keys = {(a.sha256, a.name) for a in old_files}
+    new_keys = {(a.sha256, a.name) for a in new_files}
+    return BidComparison(
+        fields=fields,
+        sections=sections,
+        budget=budget,
+        budget_totals=totals,
+        attachments_removed=[a for a in old_files if (a.sha256, a.name) not in new_keys],
+        attachments_added=[a for a in new_files if (a.sha256, a.name) not in old_keys],
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from applications.views import attachments, bids, institutions, programme
+from applications.views import attachments, bids, institutions, programme, reading
 
 app_name = "applications"
 
@@ -42,6 +42,16 @@ urlpatterns = [
         bids.version_pdf,
         name="bid_version_pdf",
     ),
+    # The whole bid as the jury reads it, its history and differences (views/reading.py).
+    path("bids/<uuid:public_id>/preview/", reading.preview, name="bid_preview"),
+    path("bids/<uuid:public_id>/preview/bid.pdf", reading.draft_pdf, name="bid_draft_pdf"),
+    path(
+        "bids/<uuid:public_id>/versions/<int:number>/",
+        reading.version_preview,
+        name="bid_version_preview",
+    ),
+    path("bids/<uuid:public_id>/history/", reading.history, name="bid_history"),
+    path("bids/<uuid:public_id>/compare/", reading.compare, name="bid_compare"),
     path("programme/", programme.admin_dashboard, name="admin_dashboard"),
     # Institutions, members and invitations (applications/views/institutions.py).
     path("institutions/", institutions.my_institution, name="my_institution"),

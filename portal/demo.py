@@ -27,7 +27,15 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
+from applications.models import (
+    Bid,
+    BidSection,
+    BudgetLine,
+    Call,
+    Institution,
+    Membership,
+    SectionGuidance,
+)
 from applications.services import attachments as attachment_services
 from applications.services import bids as bid_services
 from applications.services import calls as call_services
@@ -116,6 +124,60 @@ CRITERIA = [
         "Governance and credibility of the budget",
         "Gouvernance et crédibilité du budget",
         Decimal("0.15"),
+    ),
+]
+
+# Guidance per section of the bid form: (section, help EN, help FR, criteria codes, limit, unit).
+SECTION_GUIDANCE = [
+    (
+        "summary",
+        "Summarise the cluster for an international jury: its ambition, its partners and what "
+        "the State's funding changes. Jurors read this first.",
+        "Résumez le pôle pour un jury international : son ambition, ses partenaires et ce que "
+        "change le financement de l'État. Le jury lit ce texte en premier.",
+        [],
+        1500,
+        "chars",
+    ),
+    (
+        "research",
+        "Research teams, recent results and the scientific programme of the cluster.",
+        "Équipes de recherche, résultats récents et programme scientifique du pôle.",
+        ["excellence"],
+        1200,
+        "words",
+    ),
+    (
+        "training",
+        "Degrees, students trained in AI each year, and how the offer grows.",
+        "Diplômes, étudiants formés à l'IA chaque année et croissance de l'offre.",
+        ["training"],
+        800,
+        "words",
+    ),
+    (
+        "attractiveness",
+        "Chairs, international recruitment and hosting of talent.",
+        "Chaires, recrutements internationaux et accueil des talents.",
+        ["talent"],
+        800,
+        "words",
+    ),
+    (
+        "transfer",
+        "Partnerships with companies, start-ups and the spread of AI use.",
+        "Partenariats avec les entreprises, start-up et diffusion des usages de l'IA.",
+        ["transfer"],
+        800,
+        "words",
+    ),
+    (
+        "governance",
+        "Who decides, how the partners share the budget, and the co-funding secured.",
+        "Qui décide, comment les partenaires se partagent le budget, et les cofinancements acquis.",
+        ["governance"],
+        6000,
+        "chars",
     ),
 ]
 
@@ -252,6 +314,16 @@ def _make_call(*, slug: str, title_en: str, title_fr: str, closes_in: timedelta,
             threshold=Decimal("2.5"),
             order=order,
         )
+    for section, help_en, help_fr, codes, limit, unit in SECTION_GUIDANCE:
+        guidance = SectionGuidance.objects.create(
+            call=call,
+            section=section,
+            help_text_en=help_en,
+            help_text_fr=help_fr,
+            limit=limit,
+            limit_unit=unit,
+        )
+        guidance.criteria.set(Criterion.objects.filter(call=call, code__in=codes))
     call_services.transition_call(call=call, to_status=Call.Status.OPEN, by=admin)
     return call
 

@@ -7,12 +7,15 @@ dismissing and pinning need a reason and are done on the jury's conflicts page. 
 change only through their services.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from applications.models import SectionGuidance
 from review import models
 from review.services.conflicts import confirm_conflict, set_conflict_pinned
 
@@ -38,6 +41,8 @@ class CriterionAdmin(admin.ModelAdmin):
     list_select_related = ["call"]
     search_fields = ["code", "name_en", "name_fr"]
     ordering = ["call", "order", "code"]
+    # Edited from the section guidance's page, where the call is known.
+    exclude = ["guided_sections"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # The bulk delete action asks this for each selected criterion, too.
@@ -226,3 +231,54 @@ class RankingRunAdmin(ReadOnlyAdmin):
     list_select_related = ["call"]
     # The input holds the lottery seed, secret until the draw; both texts are large.
     exclude = ["result", "result_json", "engine_input"]
+
+
+class SectionGuidanceForm(forms.ModelForm):
+    """The guidance of one section, with the criteria it is judged on (the reverse side of
+    ``Criterion.guided_sections``), which must belong to the same call."""
+
+    criteria = forms.ModelMultipleChoiceField(
+        label=_("criteria the section is judged on"),
+        queryset=models.Criterion.objects.select_related("call"),
+        required=False,
+        widget=FilteredSelectMultiple(_("criteria"), is_stacked=False),
+    )
+
+    class Meta:
+        model = SectionGuidance
+        fields = ["call", "section", "help_text_en", "help_text_fr", "limit", "limit_unit"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["criteria"].initial = list(self.instance.criteria.all())
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        call = cleaned.get("call")
+        strays = [c for c in cleaned.get("criteria") or [] if call and c.call_id != call.pk]
+        if strays:
+            self.add_error(
+                "criteria",
+                _("Choose criteria of this call only (not: %(names)s).")
+                % {"names": ", ".join(f"{c.name} ({c.call.slug})" for c in strays)},
+            )
+        return cleaned
+
+
+@admin.register(SectionGuidance)
+class SectionGuidanceAdmin(admin.ModelAdmin):
+    """Per call and section: help text, criteria, length limit (``applications.text_limits``).
+
+    Registered here rather than in ``applications.admin`` because it links the jury's
+    criteria, and the applications app never imports review."""
+
+    form = SectionGuidanceForm
+    list_display = ["call", "section", "limit", "limit_unit"]
+    list_filter = ["call"]
+    list_select_related = ["call"]
+    ordering = ["call", "section"]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.criteria.set(form.cleaned_data["criteria"])

@@ -80,6 +80,15 @@ class Criterion(models.Model):
         _("descriptor per level"), default=default_descriptors, blank=True
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # The sections of the bid form judged on this criterion, shown to applicants in the
+    # section's guidance; edited from the guidance's admin page (``review.admin``). Declared
+    # here because ``applications`` never depends on review.
+    guided_sections = models.ManyToManyField(
+        "applications.SectionGuidance",
+        blank=True,
+        related_name="criteria",
+        verbose_name=_("sections judged on it"),
+    )
 
     class Meta:
         ordering = ["call", "order", "code"]

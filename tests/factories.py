@@ -16,6 +16,7 @@ from applications.models import (
     Institution,
     Membership,
     RequiredAttachment,
+    SectionGuidance,
 )
 from applications.validators import uai_checksum_letter
 from review.models import Assignment, Criterion, JurorProfile, Review
@@ -238,3 +239,15 @@ class CriterionScoreFactory(factory.django.DjangoModelFactory):
         CriterionFactory, call=factory.SelfAttribute("..review.assignment.bid.call")
     )
     value = 3
+
+
+class SectionGuidanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SectionGuidance
+
+    call = factory.SubFactory(CallFactory)
+    section = BidSection.Key.RESEARCH
+    help_text_en = "Describe the research programme."
+    help_text_fr = "Décrivez le programme de recherche."
+    limit = 20
+    limit_unit = SectionGuidance.LimitUnit.CHARS

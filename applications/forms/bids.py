@@ -6,7 +6,14 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Bid, BidSection, Call, Institution, RequiredAttachment
+from applications.models import (
+    Bid,
+    BidSection,
+    Call,
+    Institution,
+    RequiredAttachment,
+    SectionGuidance,
+)
 from applications.queries import BudgetSummary
 from applications.services.bids import MAX_AMOUNT, MAX_SECTION_CHARS
 from portal.formats import format_euros
@@ -125,10 +132,15 @@ class SectionForm(PortalForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, section: BidSection, **kwargs):
+    def __init__(
+        self, *args, section: BidSection, guidance: SectionGuidance | None = None, **kwargs
+    ):
         kwargs.setdefault("initial", {"content": section.content, "version": section.version})
         super().__init__(*args, **kwargs)
         self.fields["content"].label = section.get_key_display()
+        if guidance is not None and guidance.limit is not None:
+            # The live counter (section-counter, static/js/section_counter.js) describes it.
+            self.fields["content"].widget.attrs["aria-describedby"] = "section-counter"
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -231,3 +243,15 @@ class WithdrawForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class CompareForm(PortalForm):
+    """Two states of a bid to compare (``applications.queries.comparable_states``), by GET."""
+
+    old = forms.ChoiceField(label=_("From"))
+    new = forms.ChoiceField(label=_("To"))
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("old", "new"):
+            self.fields[name].choices = choices  # type: ignore[attr-defined]  # the stubs type fields as Field

@@ -1,7 +1,9 @@
 """The whole bid as a PDF: what the jury read, built from a submitted version's snapshot.
 
 One function, :func:`whole_bid_pdf`, used by the institution's download of each of its
-submitted versions and by the administrators' ``bids.zip`` export. It prints the version's
+submitted versions and by the administrators' ``bids.zip`` export; :func:`draft_bid_pdf`
+prints the working copy the same way (read as ``submit_bid`` would freeze it), headed as a
+draft, for the institution's preview. It prints the version's
 header (number, submission time, SHA-256), the call, the bid and its consortium, every
 section, the budget table with its totals, and the attachments with their SHA-256 (the
 files themselves travel beside the PDF). Only the snapshot is read: the PDF of a version
@@ -13,15 +15,16 @@ from contextlib import nullcontext
 from datetime import datetime
 from xml.sax.saxutils import escape  # escapes text for reportlab, parses nothing # nosec B406
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from applications.models import BidSection, BidVersion
+from applications.models import Bid, BidSection, BidVersion
 from applications.queries import summarise_budget
+from applications.services.submission import bid_content
 from portal.formats import format_euros, format_paris_datetime
 from portal.pdf import a4_document
 
@@ -91,20 +94,66 @@ def _budget_table(snapshot: dict, style: ParagraphStyle) -> Table:
     return table
 
 
+def _version_header(
+    snapshot: dict, version: BidVersion, body: ParagraphStyle, mono: ParagraphStyle
+) -> list[object]:
+    submitted_at = (
+        datetime.fromisoformat(snapshot["submitted_at"])
+        if snapshot.get("submitted_at")
+        else version.submitted_at
+    )
+    return [
+        Paragraph(
+            escape(
+                _("Version %(number)s, submitted at %(time)s by %(email)s")
+                % {
+                    "number": version.number,
+                    "time": format_paris_datetime(submitted_at, seconds=True),
+                    "email": snapshot.get("submitted_by", ""),
+                }
+            ),
+            body,
+        ),
+        Paragraph(escape(_("SHA-256 of this version:")) + f" {version.sha256}", mono),
+    ]
+
+
+def _draft_header(body: ParagraphStyle) -> list[object]:
+    return [
+        Paragraph(
+            escape(
+                _(
+                    "Draft printed at %(time)s: the working copy, not submitted. The jury reads "
+                    "only the last submitted version."
+                )
+                % {"time": format_paris_datetime(timezone.now(), seconds=True)}
+            ),
+            body,
+        )
+    ]
+
+
 def whole_bid_pdf(version: BidVersion, *, language: str | None = None) -> bytes:
     """The submitted ``version`` as one PDF, in ``language`` (default: the active one)."""
     with translation.override(language) if language else nullcontext():
-        return _build(version)
+        return _build(version.snapshot, version=version)
 
 
-def _build(version: BidVersion) -> bytes:
-    snapshot = version.snapshot
+def draft_bid_pdf(*, bid: Bid, language: str | None = None) -> bytes:
+    """The working copy of ``bid`` as the same PDF, headed as a draft (not what the jury
+    reads until it is submitted). Reads the bid as ``submit_bid`` would freeze it."""
+    with translation.override(language) if language else nullcontext():
+        return _build(bid_content(bid=bid), version=None)
+
+
+def _build(snapshot: dict, *, version: BidVersion | None) -> bytes:
     styles = _styles()
     body, small, mono = styles["body"], styles["small"], styles["mono"]
     bid = snapshot["bid"]
     call = snapshot["call"]
     buffer = io.BytesIO()
-    document = a4_document(buffer, title=f"{bid['acronym']} v{version.number}")
+    suffix = f"v{version.number}" if version else _("draft")
+    document = a4_document(buffer, title=f"{bid['acronym']} {suffix}")
     french = (translation.get_language() or "en").startswith("fr")
     story: list[object] = [
         Paragraph(escape(f"{bid['acronym']} — {bid['title']}"), styles["title"]),
@@ -112,23 +161,9 @@ def _build(version: BidVersion) -> bytes:
             escape(_("Call: %(title)s") % {"title": call["title_fr" if french else "title_en"]}),
             body,
         ),
-        Paragraph(
-            escape(
-                _("Version %(number)s, submitted at %(time)s by %(email)s")
-                % {
-                    "number": version.number,
-                    "time": format_paris_datetime(
-                        datetime.fromisoformat(snapshot["submitted_at"])
-                        if snapshot.get("submitted_at")
-                        else version.submitted_at,
-                        seconds=True,
-                    ),
-                    "email": snapshot.get("submitted_by", ""),
-                }
-            ),
-            body,
-        ),
-        Paragraph(escape(_("SHA-256 of this version:")) + f" {version.sha256}", mono),
+    ]
+    story += _version_header(snapshot, version, body, mono) if version else _draft_header(body)
+    story += [
         Spacer(1, 4 * mm),
         Paragraph(escape(_("Consortium")), styles["h2"]),
         Paragraph(

@@ -17,9 +17,21 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from applications.models import Bid, BidSection, BudgetLine, Call, Institution, Membership
+from applications.models import (
+    Bid,
+    BidSection,
+    BudgetLine,
+    Call,
+    Institution,
+    Membership,
+    SectionGuidance,
+)
+from applications.queries import section_guidance
+from applications.text_limits import normalise_line_endings
 from applications.validators import validate_clean_text
 from portal.editing import CallClosed, StaleEdit, swap_version
 from portal.formats import format_euros, format_paris_datetime, format_paris_time
@@ -173,21 +185,61 @@ def _section_conflict(section: BidSection, by: User) -> StaleEdit:
     return StaleEdit(message, saved_at=section.updated_at, version=section.version)
 
 
+def check_section_length(*, guidance: SectionGuidance | None, content: str) -> None:
+    """Refuse ``content`` over the call's limit for the section (``SectionGuidance.limit``,
+    counted by ``applications.text_limits.count_text``, the count the editor shows).
+
+    The message says by how much; the caller keeps the text (the form re-renders it, the
+    autosave script leaves it in the editor and in the browser).
+    """
+    if guidance is None or guidance.limit is None:
+        return
+    over = guidance.exceeded_by(content)
+    if not over:
+        return
+    numbers = {
+        "limit": number_format(guidance.limit, force_grouping=True),
+        "count": number_format(guidance.count(content), force_grouping=True),
+        "over": number_format(over, force_grouping=True),
+    }
+    if guidance.limit_unit == SectionGuidance.LimitUnit.WORDS:
+        message = ngettext(
+            "Not saved: this section is limited to %(limit)s words and your text has "
+            "%(count)s. Remove %(over)s word to save it; your text is kept in the editor.",
+            "Not saved: this section is limited to %(limit)s words and your text has "
+            "%(count)s. Remove %(over)s words to save it; your text is kept in the editor.",
+            over,
+        )
+    else:
+        message = ngettext(
+            "Not saved: this section is limited to %(limit)s characters and your text has "
+            "%(count)s. Remove %(over)s character to save it; your text is kept in the editor.",
+            "Not saved: this section is limited to %(limit)s characters and your text has "
+            "%(count)s. Remove %(over)s characters to save it; your text is kept in the "
+            "editor.",
+            over,
+        )
+    raise ValidationError(message % numbers, code="over_limit")
+
+
 def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) -> BidSection:
     """Save one free-text section if ``version`` is still the saved one; bump the version.
 
     Used by the autosave endpoint (every ~1.5 s while typing) and the plain form alike.
+    Line endings are stored normalised (``text_limits.normalise_line_endings``); a text over
+    the call's limit for the section is refused (``check_section_length``).
     """
     if key not in BidSection.Key.values:
         raise ValidationError(_("Unknown section."), code="invalid")
     validate_clean_text(content)
-    content = content.replace("\r\n", "\n")
+    content = normalise_line_endings(content)
     if len(content) > MAX_SECTION_CHARS:
         raise ValidationError(
             _("This section is limited to %(max)s characters (it has %(count)s).")
             % {"max": f"{MAX_SECTION_CHARS:,}", "count": f"{len(content):,}"},
             code="too_long",
         )
+    check_section_length(guidance=section_guidance(call_id=bid.call_id, key=key), content=content)
     now = timezone.now()
     check_bid_writable(bid=bid, at=now)
     # One conditional UPDATE, atomic on its own: the version check and the write cannot be

@@ -190,7 +190,8 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
     perm = "bids.edit" if request.method == "POST" else "bids.view"
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm=perm)
     current = _section_or_404(bid, key)
-    form = SectionForm(request.POST or None, section=current)
+    guidance = queries.section_guidance_with_criteria(call_id=bid.call_id, key=key)
+    form = SectionForm(request.POST or None, section=current, guidance=guidance)
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -209,7 +210,7 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
             conflict = BidSection.objects.get(bid=bid, key=key)
             data = request.POST.copy()
             data["version"] = str(conflict.version)
-            form = SectionForm(data, section=current)
+            form = SectionForm(data, section=current, guidance=guidance)
             form.is_valid()
             add_errors(form, error)
         except ValidationError as error:
@@ -222,6 +223,8 @@ def section(request: HttpRequest, public_id, key: str) -> HttpResponse:
         {
             "form": form,
             "section": current,
+            "guidance": guidance,
+            "count": guidance.count(form["content"].value() or "") if guidance else 0,
             "conflict": conflict,
             "autosave_url": reverse("applications:bid_section_autosave", args=[bid.public_id, key]),
             "login_url": reverse("account_login") + "?next=" + request.path,
