@@ -56,33 +56,27 @@ def best_matching(
         empty = np.zeros(0, dtype=np.int64)
         feasible = bool((min_loads <= 0).all())
         return Matching(empty, empty, 0, 0) if feasible else None
-    costs = -np.rint(similarity * COST_SCALE).astype(np.int64)
-    width = 1
+    # Bid-major (bids × jurors) from here on: every per-bid step runs along contiguous rows.
+    costs = np.ascontiguousarray((-np.rint(similarity * COST_SCALE)).astype(np.int64).T)
+    allowed = np.ascontiguousarray(candidate.T)
+    everything = int(allowed.sum())
     working = _first_network(
-        similarity, candidate, bid_demand=bid_demand, max_loads=max_loads, width=width
+        costs, allowed, similarity, candidate, bid_demand=bid_demand, max_loads=max_loads
     )
     rounds = 0
     while True:
         rounds += 1
-        flow = _solve(costs, working, bid_demand, min_loads, max_loads)
-        if flow is None:
-            if working.sum() == candidate.sum():
-                return None
-            # The pruning may be what blocks it: widen the network until it holds every pair.
-            width *= 4
-            working = _first_network(
-                similarity, candidate, bid_demand=bid_demand, max_loads=max_loads, width=width
-            )
-            continue
-        chosen_bids, chosen_jurors, distance = flow
-        if working.sum() == candidate.sum():
+        chosen_bids, chosen_jurors, distance, complete = _solve(
+            costs, working, bid_demand, min_loads, max_loads
+        )
+        added = None
+        if int(working.sum()) < everything:
+            added = _most_improving(costs, allowed, working, distance)
+        if added is None:
+            if not complete:
+                return None  # no pair left to price, and a bid or a minimum load is unmet
             break
-        # Reduced cost of every pair left out, under the potentials of the residual network.
-        reduced = costs + distance[:n_bids][None, :] - distance[n_bids : n_bids + n_jurors, None]
-        reduced = np.where(candidate & ~working, reduced, 0)
-        if not (reduced < 0).any():
-            break
-        working |= _most_improving(reduced)
+        working |= added
     order = np.lexsort((chosen_jurors, chosen_bids))
     return Matching(
         jurors=chosen_jurors[order],
@@ -93,53 +87,77 @@ def best_matching(
 
 
 _ADDED_PER_BID = 8  # pairs a pricing round may add to each bid: the most improving ones
+_PRICING_BLOCK = 1_000_000  # reduced costs computed per block (8 MB of int64)
 
 
-def _most_improving(reduced: np.ndarray) -> np.ndarray:
-    """Per bid, up to `_ADDED_PER_BID` pairs of negative reduced cost, the most negative.
+def _most_improving(
+    costs: np.ndarray,
+    allowed: np.ndarray,
+    working: np.ndarray,
+    distance: np.ndarray,
+) -> np.ndarray | None:
+    """Per bid, up to `_ADDED_PER_BID` left-out pairs of negative reduced cost, the most
+    negative; None when there is none, which proves the flow optimal over all pairs.
 
+    Reduced cost of pair (bid, juror) under the potentials: cost + d(bid) - d(juror).
     Adding every improving pair at once would rebuild the whole network when the first
     potentials are far from the final ones; the best few per bid converge in a few rounds.
+    Computed by blocks of bids so the temporaries stay small (and in cache).
     """
-    n_jurors, n_bids = reduced.shape
+    n_bids, n_jurors = costs.shape
+    juror_potential = distance[n_bids : n_bids + n_jurors]
     count = min(_ADDED_PER_BID, n_jurors)
-    by_bid = np.ascontiguousarray(reduced.T)  # partitioning along contiguous rows is faster
-    top = np.argpartition(by_bid, count - 1, axis=1)[:, :count]
-    rows = np.arange(n_bids)[:, None]
-    added = np.zeros((n_bids, n_jurors), dtype=bool)
-    added[rows, top] = by_bid[rows, top] < 0
-    return added.T
+    added = np.zeros_like(working)
+    found = False
+    block = max(1, _PRICING_BLOCK // max(n_jurors, 1))
+    for start in range(0, n_bids, block):
+        rows = slice(start, min(start + block, n_bids))
+        reduced = costs[rows] + (distance[rows, None] - juror_potential[None, :])
+        reduced[~allowed[rows] | working[rows]] = 0
+        improving_rows = np.flatnonzero((reduced < 0).any(axis=1))
+        if not len(improving_rows):
+            continue
+        found = True
+        scores = reduced[improving_rows]
+        top = np.argpartition(scores, count - 1, axis=1)[:, :count]
+        picked = np.take_along_axis(scores, top, axis=1) < 0
+        bid_rows = np.broadcast_to((start + improving_rows)[:, None], top.shape)
+        added[bid_rows[picked], top[picked]] = True
+    return added if found else None
 
 
 def _first_network(
+    costs: np.ndarray,
+    allowed: np.ndarray,
     similarity: np.ndarray,
     candidate: np.ndarray,
     *,
     bid_demand: np.ndarray,
     max_loads: np.ndarray,
-    width: int,
 ) -> np.ndarray:
     """Each bid's best candidates and each juror's best bids: where the optimum lives.
 
-    `width` multiplies both counts (a network too narrow to meet the loads is widened).
+    `costs`/`allowed` are bid-major, `similarity`/`candidate` juror-major (each count runs
+    along contiguous rows). Returns the bid-major mask.
     """
-    n_jurors, n_bids = candidate.shape
-    masked = np.where(candidate, similarity, -np.inf)
-    working = np.zeros_like(candidate)
-    per_bid = min(n_jurors, (int(bid_demand.max()) + _BEST_PER_BID) * width)
+    n_bids, n_jurors = allowed.shape
+    working = np.zeros_like(allowed)
+    per_bid = min(n_jurors, int(bid_demand.max()) + _BEST_PER_BID)
     if per_bid >= n_jurors:
-        working[:] = True
-    else:
-        by_bid = np.ascontiguousarray(-masked.T)  # contiguous rows partition faster
-        top = np.argpartition(by_bid, per_bid - 1, axis=1)[:, :per_bid]
-        working[top, np.arange(n_bids)[:, None]] = True
-    per_juror = min(n_bids, int(max_loads.max(initial=0)) * _BEST_PER_JUROR_FACTOR * width)
+        return allowed.copy()
+    masked = np.where(allowed, costs, np.iinfo(np.int64).max)
+    top = np.argpartition(masked, per_bid - 1, axis=1)[:, :per_bid]
+    del masked
+    working[np.arange(n_bids)[:, None], top] = True
+    per_juror = min(n_bids, int(max_loads.max(initial=0)) * _BEST_PER_JUROR_FACTOR)
     if per_juror >= n_bids:
-        working[:] = True
-    elif per_juror > 0:
-        top = np.argpartition(-masked, per_juror - 1, axis=1)[:, :per_juror]
-        working[np.arange(n_jurors)[:, None], top] = True
-    return working & candidate
+        return allowed.copy()
+    if per_juror > 0:
+        by_juror = np.where(candidate, similarity, -np.inf)
+        top = np.argpartition(-by_juror, per_juror - 1, axis=1)[:, :per_juror]
+        del by_juror
+        working[top, np.arange(n_jurors)[:, None]] = True
+    return working & allowed
 
 
 def _solve(
@@ -148,58 +166,104 @@ def _solve(
     bid_demand: np.ndarray,
     min_loads: np.ndarray,
     max_loads: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(chosen bids, chosen jurors, node potentials) on the working network, or None."""
-    n_jurors, n_bids = working.shape
-    sink = n_bids + n_jurors
-    pair_bids, pair_jurors = (index.astype(np.int64) for index in np.nonzero(working.T))
-    pair_costs = costs[pair_jurors, pair_bids]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(chosen bids, chosen jurors, node potentials, complete) on the working network.
+
+    `costs` and `working` are bid-major (bids × jurors). The network always has a flow:
+    artificial arcs at a prohibitive cost let a bid go without a juror and give a juror its
+    minimum load from nowhere. `complete` is false when the optimum still uses one: either
+    the working network lacks pairs (pricing brings them in, since every real pair is far
+    cheaper) or, once no pair is left to price, no matching meets the bounds.
+    """
+    n_bids, n_jurors = working.shape
+    sink, shortfall, filler = n_bids + n_jurors, n_bids + n_jurors + 1, n_bids + n_jurors + 2
+    pair_bids, pair_jurors = (index.astype(np.int64) for index in np.nonzero(working))
     juror_nodes = n_bids + np.arange(n_jurors, dtype=np.int64)
-    spare = (max_loads - min_loads).astype(np.int64)
-    solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([pair_bids, juror_nodes]),
-        np.concatenate([n_bids + pair_jurors, np.full(n_jurors, sink, dtype=np.int64)]),
-        np.concatenate([np.ones(len(pair_bids), dtype=np.int64), spare]),
-        np.concatenate([pair_costs, np.zeros(n_jurors, dtype=np.int64)]),
+    total_demand = int(bid_demand.sum())
+    # Dearer than any cycle of real pairs can gain (a simple cycle visits each node once).
+    prohibitive = (filler + 2) * COST_SCALE
+    tails = np.concatenate(
+        [
+            pair_bids,  # a candidate pair
+            juror_nodes,  # a juror's load beyond its minimum
+            np.arange(n_bids, dtype=np.int64),  # a bid without a juror (artificial)
+            [shortfall],
+            np.full(n_jurors, filler, dtype=np.int64),  # a minimum load from nowhere
+            [filler],
+        ]
     )
+    heads = np.concatenate(
+        [
+            n_bids + pair_jurors,
+            np.full(n_jurors, sink, dtype=np.int64),
+            np.full(n_bids, shortfall, dtype=np.int64),
+            [sink],
+            juror_nodes,
+            [sink],
+        ]
+    )
+    capacities = np.concatenate(
+        [
+            np.ones(len(pair_bids), dtype=np.int64),
+            (max_loads - min_loads).astype(np.int64),
+            bid_demand.astype(np.int64),
+            [total_demand],
+            min_loads.astype(np.int64),
+            [int(min_loads.sum())],
+        ]
+    )
+    arc_costs = np.concatenate(
+        [
+            costs[pair_bids, pair_jurors],
+            np.zeros(n_jurors, dtype=np.int64),
+            np.full(n_bids, prohibitive, dtype=np.int64),
+            [0],
+            np.full(n_jurors, prohibitive, dtype=np.int64),
+            [0],
+        ]
+    )
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, arc_costs)
+    # Bids supply their demand, jurors absorb their minimum, the filler lends every minimum
+    # (sent straight to the sink when real pairs meet it), the sink takes the rest.
     supplies = np.concatenate(
         [
             bid_demand.astype(np.int64),
             -min_loads.astype(np.int64),
-            [-(int(bid_demand.sum()) - int(min_loads.sum()))],
+            [-total_demand, 0, int(min_loads.sum())],
         ]
     )
-    solver.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
-    if solver.solve() != solver.OPTIMAL:
-        return None
-    flows = solver.flows(np.arange(len(pair_bids) + n_jurors, dtype=np.int64))
-    chosen = flows[: len(pair_bids)] > 0
-    distance = _residual_potentials(
-        n_nodes=sink + 1,
-        pair_bids=pair_bids,
-        pair_jurors=n_bids + pair_jurors,
-        pair_costs=pair_costs,
-        chosen=chosen,
-        juror_nodes=juror_nodes,
-        juror_flow=flows[len(pair_bids) :],
-        spare=spare,
-        sink=sink,
+    solver.set_nodes_supplies(np.arange(filler + 1, dtype=np.int64), supplies)
+    status = solver.solve()
+    if status != solver.OPTIMAL:  # pragma: no cover - the artificial arcs make it feasible
+        raise ArithmeticError(f"the min-cost flow solver returned {status}")
+    flows = solver.flows(np.arange(len(tails), dtype=np.int64))
+    real = len(pair_bids)
+    artificial = np.concatenate(
+        [np.zeros(real + n_jurors, dtype=bool), np.ones(n_bids, dtype=bool), [False]]
     )
-    return pair_bids[chosen], pair_jurors[chosen], distance
+    artificial = np.concatenate([artificial, np.ones(n_jurors, dtype=bool), [False]])
+    complete = not (flows[artificial] > 0).any()
+    distance = _residual_potentials(
+        n_nodes=filler + 1,
+        tails=tails,
+        heads=heads,
+        costs=arc_costs,
+        capacities=capacities,
+        flows=flows,
+    )
+    chosen = flows[:real] > 0
+    return pair_bids[chosen], pair_jurors[chosen], distance, complete
 
 
 def _residual_potentials(
     *,
     n_nodes: int,
-    pair_bids: np.ndarray,
-    pair_jurors: np.ndarray,
-    pair_costs: np.ndarray,
-    chosen: np.ndarray,
-    juror_nodes: np.ndarray,
-    juror_flow: np.ndarray,
-    spare: np.ndarray,
-    sink: int,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    costs: np.ndarray,
+    capacities: np.ndarray,
+    flows: np.ndarray,
 ) -> np.ndarray:
     """Shortest distances from a virtual root (0-cost arc to every node), Bellman-Ford.
 
@@ -207,30 +271,15 @@ def _residual_potentials(
     arc has a reduced cost `cost + d(tail) - d(head) >= 0`: they are the potentials that
     certify optimality, and price the pairs left out of the network.
     """
-    tails = np.concatenate(
-        [
-            np.where(chosen, pair_jurors, pair_bids),  # unused pair: bid → juror; used: back
-            juror_nodes[juror_flow < spare],
-            np.full(int((juror_flow > 0).sum()), sink, dtype=np.int64),
-        ]
-    )
-    heads = np.concatenate(
-        [
-            np.where(chosen, pair_bids, pair_jurors),
-            np.full(int((juror_flow < spare).sum()), sink, dtype=np.int64),
-            juror_nodes[juror_flow > 0],
-        ]
-    )
-    arc_costs = np.concatenate(
-        [
-            np.where(chosen, -pair_costs, pair_costs),
-            np.zeros(len(tails) - len(pair_costs), np.int64),
-        ]
-    )
+    forward = flows < capacities
+    backward = flows > 0
+    residual_tails = np.concatenate([tails[forward], heads[backward]])
+    residual_heads = np.concatenate([heads[forward], tails[backward]])
+    residual_costs = np.concatenate([costs[forward], -costs[backward]])
     distance = np.zeros(n_nodes, dtype=np.int64)
     for _ in range(n_nodes + 1):
         relaxed = distance.copy()
-        np.minimum.at(relaxed, heads, distance[tails] + arc_costs)
+        np.minimum.at(relaxed, residual_heads, distance[residual_tails] + residual_costs)
         if np.array_equal(relaxed, distance):
             return distance
         distance = relaxed
