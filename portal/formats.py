@@ -20,7 +20,7 @@ e.g. an e-mail rendered by a worker; ``None`` means the active language.
 
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone, translation
@@ -57,6 +57,17 @@ def format_score(
     with _in(language):
         french = (translation.get_language() or "").startswith("fr")
     return text.replace(".", ",") if french else text
+
+
+def format_percent(ratio: float | Decimal | None, *, language: str | None = None) -> str:
+    """A ratio as a percentage, two decimals, rounded down so that "100 %" is only said of
+    a full match: ``99,99 %`` in French (no-break space), ``99.99%`` in English."""
+    if ratio is None:
+        return "—"
+    hundredths = (Decimal(str(ratio)) * 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    with _in(language):
+        french = (translation.get_language() or "").startswith("fr")
+    return f"{str(hundredths).replace('.', ',')}\u00a0%" if french else f"{hundredths}%"
 
 
 def paris_localtime(value: datetime) -> datetime:

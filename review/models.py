@@ -501,6 +501,57 @@ class AssignmentProposal(models.Model):
         return f"{self.call} #{self.pk}"
 
 
+class JurorImport(models.Model):
+    """A table of jurors uploaded for a call: its parsed, checked rows, until confirmed.
+
+    ``rows`` holds each row as read (``review.services.juror_import.JurorRow``) with its
+    errors and outcome at preview time; confirming checks them again.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        IMPORTED = "imported", _("Imported")
+        DISCARDED = "discarded", _("Discarded")
+
+    TRANSITIONS = transitions.table(
+        {Status.PREVIEWED: {Status.IMPORTED, Status.DISCARDED}, Status.IMPORTED: set()}
+    )
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="juror_imports", verbose_name=_("call")
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    rows = models.JSONField(_("rows"), default=list)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported or discarded by"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("juror import")
+        verbose_name_plural = _("juror imports")
+
+    def __str__(self) -> str:
+        return f"{self.call} — {self.filename}"
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -1314,6 +1365,7 @@ class AuditEvent(models.Model):
         DECISION_REVISED = "decision_revised", _("New decision version")
         CALL_PUBLISHED = "call_published", _("Results published")
         LETTER_SENT = "letter_sent", _("Letter sent")
+        JURORS_IMPORTED = "jurors_imported", _("Jurors imported")
 
     sequence = models.PositiveBigIntegerField(_("number"), unique=True)
     call = models.ForeignKey(

@@ -2,9 +2,11 @@
 
 from celery import shared_task
 
+from applications.models import Call
 from review.models import AssignmentProposal, CallExport, RankingRun
 from review.services.assignments import compute_assignment_proposal
 from review.services.exports import build_export
+from review.services.juror_import import send_import_invitations
 from review.services.letters import MAX_ATTEMPTS, Sending, send_decision_letter
 from review.services.ranking_runs import record_ranking_chunk, start_ranking_run
 from review.services.reminders import send_review_reminders
@@ -17,6 +19,14 @@ def task_compute_assignment(*, proposal_id: int) -> None:
     if proposal is None:
         return
     compute_assignment_proposal(proposal=proposal)
+
+
+@shared_task(acks_late=True)
+def task_send_import_invitations(*, call_id: int, profile_ids: list[int]) -> None:
+    """One batch for an import: each juror's e-mail is queued through the mail task."""
+    call = Call.objects.filter(pk=call_id).first()
+    if call is not None:
+        send_import_invitations(call=call, profile_ids=profile_ids)
 
 
 @shared_task

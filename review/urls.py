@@ -26,6 +26,17 @@ urlpatterns = [
     path("profile/", jurors.own_profile, name="juror_profile"),
     path("admin/jurors/", jurors.juror_list, name="juror_list"),
     path("admin/jurors/invite/", jurors.juror_invite, name="juror_invite"),
+    path("admin/jurors/import/", jurors.juror_import, name="juror_import"),
+    path(
+        "admin/jurors/import/<int:pk>/",
+        jurors.juror_import_preview,
+        name="juror_import_preview",
+    ),
+    path(
+        "admin/jurors/import/template.<str:extension>",
+        jurors.juror_import_template,
+        name="juror_import_template",
+    ),
     path("admin/jurors/<int:pk>/", jurors.juror_edit, name="juror_edit"),
     # Conflicts of interest.
     path("admin/calls/<slug:slug>/conflicts/", conflicts.conflict_list, name="conflict_list"),

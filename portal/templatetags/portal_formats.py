@@ -42,6 +42,12 @@ def score(value: int | Decimal | float | None, places: int = 2) -> str:
 
 
 @register.filter
+def percent(value: float | Decimal | None) -> str:
+    """``{{ ratio|percent }}``: ``99,99 %`` / ``99.99%`` (see ``format_percent``)."""
+    return formats.format_percent(value)
+
+
+@register.filter
 def percent_class(value: int | float | Decimal | None) -> str:
     """``class="progress-bar {{ value|percent_class }}"``: the ``pct-N`` class of
     ``static/css/portal.css`` that sets the width, N clamped to 0–100 (a strict CSP forbids

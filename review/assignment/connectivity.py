@@ -9,6 +9,7 @@ bipartite graph, without the idle jurors, is connected.
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -191,3 +192,201 @@ def _move_options(
         return []
     # Two identical columns so moves stack with swaps (dropping/adding a pair twice is a no-op).
     return [(weights[p] - weights[gain], np.stack([p, p], axis=1), np.stack([gain, gain], axis=1))]
+
+
+_SWAP_BLOCK = 4_000_000  # swap costs evaluated per numpy block (32 MB of float64)
+# Pairs of each side an exchange may give up: the weakest ones. Every exchange loses a few
+# pairs' similarity out of thousands, so a wider search would buy nothing measurable.
+_PAIRS_PER_SIDE = 1500
+_TRIALS_PER_STEP = 64  # cheapest exchanges tried (each costs one components pass)
+
+
+def link_groups_by_swaps(
+    *,
+    pair_jurors: np.ndarray,
+    pair_bids: np.ndarray,
+    movable: np.ndarray,
+    similarity: np.ndarray,
+    allowed: np.ndarray,
+    min_loads: np.ndarray,
+    max_loads: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Link the juror groups of a large feasible assignment by cheap exchanges (heuristic).
+
+    For calls of thousands of bids, where `repair_by_exchanges` (all pairs of pairs) does
+    not fit in memory. The arrays list the chosen pairs; `allowed` (bool, jurors × bids)
+    marks the pairs an exchange may create (no conflict, load above 0). Each step takes the
+    group with the fewest pairs and joins it to another one by the cheapest exchange in lost
+    similarity: a swap (juror a on bid x inside, juror b on bid y outside trade bids, loads
+    unchanged) or, failing that, a move (a bid's juror replaced by a juror of another
+    group, within loads). Pinned pairs (`movable` false) never change. Returns the new
+    pairs (ordered by bid, then juror) and the number of exchanges applied; the result may
+    still be disconnected when no exchange joins the smallest group.
+    """
+    n_jurors, n_bids = allowed.shape
+    jurors, bids, movable = pair_jurors.copy(), pair_bids.copy(), movable.copy()
+    exchanges = 0
+    while True:
+        labels = component_labels(
+            n_jurors=n_jurors, n_bids=n_bids, edge_jurors=jurors, edge_bids=bids
+        )
+        groups = bid_component_labels(labels, n_jurors=n_jurors)
+        if len(groups) <= 1:
+            break
+        pair_group = labels[jurors]
+        sizes = {group: int((pair_group == group).sum()) for group in groups}
+        smallest = min(groups, key=lambda group: (sizes[group], groups.index(group)))
+        weights = similarity[jurors, bids]
+        inside = _weakest(np.flatnonzero((pair_group == smallest) & movable), weights)
+        outside = _weakest(np.flatnonzero((pair_group != smallest) & movable), weights)
+        loads = np.bincount(jurors, minlength=n_jurors)
+        # Dropping a bridge splits its group again, undoing the link the exchange adds; a
+        # swap joins the groups unless both pairs it drops are bridges, a move unless its
+        # pair is one.
+        bridge = _bridges(jurors, bids, n_jurors=n_jurors)
+        trials = _cheapest_swaps(inside, outside, jurors, bids, similarity, allowed, bridge)
+        trials += _cheapest_moves(
+            inside[~bridge[inside]],
+            outside[~bridge[outside]],
+            labels,
+            smallest,
+            jurors,
+            bids,
+            similarity,
+            allowed,
+            loads,
+            min_loads=min_loads,
+            max_loads=max_loads,
+        )
+        trials.sort(key=lambda trial: trial[0])  # stable: equal costs keep generation order
+        for _, drop, add_jurors, add_bids in trials[:_TRIALS_PER_STEP]:
+            keep = np.ones(len(jurors), dtype=bool)
+            keep[list(drop)] = False
+            trial_jurors = np.concatenate([jurors[keep], np.array(add_jurors, dtype=np.int64)])
+            trial_bids = np.concatenate([bids[keep], np.array(add_bids, dtype=np.int64)])
+            trial_labels = component_labels(
+                n_jurors=n_jurors, n_bids=n_bids, edge_jurors=trial_jurors, edge_bids=trial_bids
+            )
+            if len(bid_component_labels(trial_labels, n_jurors=n_jurors)) < len(groups):
+                jurors, bids = trial_jurors, trial_bids
+                movable = np.concatenate([movable[keep], np.ones(len(add_jurors), dtype=bool)])
+                exchanges += 1
+                break
+        else:
+            break
+    order = np.lexsort((jurors, bids))
+    return jurors[order], bids[order], exchanges
+
+
+def _weakest(positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The `_PAIRS_PER_SIDE` positions of lowest similarity, in their original order."""
+    if len(positions) <= _PAIRS_PER_SIDE:
+        return positions
+    weakest = np.argsort(weights[positions], kind="stable")[:_PAIRS_PER_SIDE]
+    return positions[np.sort(weakest)]
+
+
+def _bridges(jurors: np.ndarray, bids: np.ndarray, *, n_jurors: int) -> np.ndarray:
+    """Whether each pair is a bridge of the juror-bid graph (its removal splits a group)."""
+    graph = nx.Graph()
+    edges = list(zip(jurors.tolist(), (n_jurors + bids).tolist(), strict=True))
+    graph.add_edges_from(edges)
+    bridges = {frozenset(edge) for edge in nx.bridges(graph)}
+    return np.array([frozenset(edge) in bridges for edge in edges], dtype=bool)
+
+
+# (lost similarity, pair positions dropped, jurors added, bids added)
+_Trial = tuple[float, tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def _cheapest_swaps(
+    inside: np.ndarray,
+    outside: np.ndarray,
+    jurors: np.ndarray,
+    bids: np.ndarray,
+    similarity: np.ndarray,
+    allowed: np.ndarray,
+    bridge: np.ndarray,
+) -> list[_Trial]:
+    """The cheapest swaps between a pair inside the group and one outside, in blocks."""
+    if not len(inside) or not len(outside):
+        return []
+    a, x = jurors[inside], bids[inside]
+    b, y = jurors[outside], bids[outside]
+    trials: list[_Trial] = []
+    block = max(1, _SWAP_BLOCK // len(outside))
+    for start in range(0, len(inside), block):
+        rows = slice(start, start + block)
+        cost = (
+            similarity[a[rows], x[rows]][:, None]
+            + similarity[b, y][None, :]
+            - similarity[a[rows][:, None], y[None, :]]
+            - similarity[b[None, :], x[rows][:, None]]
+        )
+        valid = allowed[a[rows][:, None], y[None, :]] & allowed[b[None, :], x[rows][:, None]]
+        valid &= ~(bridge[inside[rows]][:, None] & bridge[outside][None, :])
+        cost[~valid] = np.inf
+        flat = cost.ravel()
+        count = min(_TRIALS_PER_STEP, flat.size)
+        best = np.argpartition(flat, count - 1)[:count]
+        for position in best[np.argsort(flat[best], kind="stable")]:
+            if not np.isfinite(flat[position]):
+                continue
+            i, o = divmod(int(position), len(outside))
+            p, q = int(inside[start + i]), int(outside[o])
+            trials.append(
+                (
+                    float(flat[position]),
+                    (p, q),
+                    (int(jurors[p]), int(jurors[q])),
+                    (int(bids[q]), int(bids[p])),
+                )
+            )
+    return trials
+
+
+def _cheapest_moves(
+    inside: np.ndarray,
+    outside: np.ndarray,
+    labels: np.ndarray,
+    smallest: int,
+    jurors: np.ndarray,
+    bids: np.ndarray,
+    similarity: np.ndarray,
+    allowed: np.ndarray,
+    loads: np.ndarray,
+    *,
+    min_loads: np.ndarray,
+    max_loads: np.ndarray,
+) -> list[_Trial]:
+    """Bids whose juror is replaced by an active juror of the other side, within loads."""
+    n_jurors = len(loads)
+    juror_group_inside = labels[:n_jurors] == smallest
+    receives = (loads > 0) & (loads < max_loads)
+    trials: list[_Trial] = []
+    for pairs, receivers in (
+        (inside, np.flatnonzero(receives & ~juror_group_inside)),
+        (outside, np.flatnonzero(receives & juror_group_inside)),
+    ):
+        givers = pairs[loads[jurors[pairs]] > min_loads[jurors[pairs]]]
+        if not len(givers) or not len(receivers):
+            continue
+        block = max(1, _SWAP_BLOCK // len(receivers))
+        for start in range(0, len(givers), block):
+            chunk = givers[start : start + block]
+            cost = (
+                similarity[jurors[chunk], bids[chunk]][:, None]
+                - similarity[receivers[None, :], bids[chunk][:, None]]
+            )
+            cost[~allowed[receivers[None, :], bids[chunk][:, None]]] = np.inf
+            # Receivers are on the other side of the split, so none is already on the bid.
+            flat = cost.ravel()
+            count = min(_TRIALS_PER_STEP, flat.size)
+            best = np.argpartition(flat, count - 1)[:count]
+            for position in best[np.argsort(flat[best], kind="stable")]:
+                if not np.isfinite(flat[position]):
+                    continue
+                g, r = divmod(int(position), len(receivers))
+                p = int(chunk[g])
+                trials.append((float(flat[position]), (p,), (int(receivers[r]),), (int(bids[p]),)))
+    return trials

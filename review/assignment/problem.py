@@ -58,7 +58,11 @@ class AssignmentResult:
     # (proved: no connected assignment exists), "not_reached", "not_requested".
     connectivity: str
     notes: tuple[str, ...]  # how connectivity was reached, or why it was not
-    solver_rounds: int  # MILP solves (1 + connectivity cut rounds)
+    solver_rounds: int  # solves: the flow, then any exact connectivity cut rounds
+    # The best total similarity the solver proves no assignment meeting the constraints can
+    # exceed, linked or not (the min-cost-flow optimum): total_similarity / upper_bound is
+    # the match quality, with a guarantee.
+    upper_bound: float
 
 
 @dataclass(frozen=True)

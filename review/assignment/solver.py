@@ -1,26 +1,28 @@
-"""Juror-to-bid assignment as an integer programme solved by HiGHS (scipy.optimize.milp).
+"""Juror-to-bid assignment: a min-cost flow, then the jurors linked through shared bids.
 
 Formulation: one binary variable per non-conflicted (juror, bid) pair; maximise the sum of
 TF-IDF similarities subject to exactly k jurors per bid and min_load <= load <= max_load
-per juror. Pinned pairs get a lower bound of 1. Without the connectivity requirement the
-constraint matrix is that of a bipartite b-matching (totally unimodular), so HiGHS solves
-it at the root LP: this is the min-cost-flow optimum, with lower bounds for free.
+per juror; pinned pairs are kept. Without the connectivity requirement this is a
+bipartite b-matching, solved exactly as a min-cost flow on OR-Tools (`flow`): 10,000 bids
+× 2,000 jurors in seconds. Its optimum bounds every assignment from above, so the quality
+of the final one is known (`AssignmentResult.upper_bound`).
 
-Connectivity (every active juror linked to the others through shared bids) is added
-lazily: after each solve, every component of the juror-bid graph yields a cut "at least
-one chosen pair crosses the boundary of this component", and the programme is solved
-again. Each cut holds for every connected assignment, so
-- the first connected solution found is optimal among connected assignments, and
-- if the programme becomes infeasible, no connected assignment exists (proved).
-These cuts are weak when the jury splits into many disjoint groups (each round can take
-seconds at 200 bids x 60 jurors), so the loop is capped at a few rounds. Beforehand, a
-deterministic repair links the groups of the unconstrained optimum by the cheapest
-exchanges (swaps of bids between two jurors, or a bid moved to another juror) that keep
-every constraint. The result is the exact connected optimum when the loop finds it,
-otherwise the repaired assignment; `AssignmentResult.connectivity` says which.
+Connectivity (every active juror linked to the others through shared bids), when the flow
+optimum lacks it:
+- up to `EXACT_SEARCH_MAX_PAIRS` candidate pairs, an integer programme on HiGHS
+  (scipy.optimize.milp) adds it lazily: every component of the juror-bid graph yields a
+  cut "at least one chosen pair crosses the boundary of this component", and the
+  programme is solved again. Each cut holds for every connected assignment, so the first
+  connected solution found is optimal among connected assignments, and an infeasible
+  programme proves that none exists. The loop is capped at a few rounds; beforehand a
+  deterministic repair links the groups by the cheapest exchanges (swaps of bids between
+  two jurors, or a bid moved to another juror) that keep every constraint;
+- above it, the groups are linked by the cheapest exchanges only (`link_groups_by_swaps`),
+  each costing a few pairs' similarity out of tens of thousands.
+`AssignmentResult.connectivity` says which way it was reached.
 
-Determinism: no step depends on timing except the safety `time_limit_seconds`; a solve
-cut short by it is discarded in favour of the repaired assignment.
+Determinism: no step depends on timing except the safety `time_limit_seconds` of the
+exact rounds; a round cut short by it is discarded in favour of the repaired assignment.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ from review.assignment.connectivity import (
     bid_component_labels,
     component_labels,
     cut_row,
+    link_groups_by_swaps,
     repair_by_exchanges,
 )
 from review.assignment.feasibility import explicit_reasons, matching_reasons
+from review.assignment.flow import best_matching
 from review.assignment.problem import (
     AssignedPair,
     AssignmentResult,
@@ -239,6 +243,23 @@ class _Programme:
         )
         return self.evaluate(chosen, status=solve.status), exchanges
 
+    def mask_of(self, pairs: _Pairs) -> np.ndarray:
+        """The candidate-pair mask (this programme's variables) of chosen pairs."""
+        index_of = np.full(self.problem.conflicted.shape, -1, dtype=np.int64)
+        index_of[self.jurors_of, self.bids_of] = np.arange(len(self.jurors_of))
+        chosen = np.zeros(len(self.jurors_of), dtype=bool)
+        chosen[index_of[pairs.jurors, pairs.bids]] = True
+        return chosen
+
+    def pairs_of(self, solve: _Solve) -> _Pairs:
+        return _Pairs(
+            jurors=self.jurors_of[solve.chosen],
+            bids=self.bids_of[solve.chosen],
+            labels=solve.labels,
+            groups=solve.bid_components,
+            total=solve.total,
+        )
+
     def add_cuts(self, solve: _Solve) -> None:
         for component in solve.bid_components:
             self.cuts.append(
@@ -250,6 +271,12 @@ class _Programme:
                     all_bids=self.bids_of,
                 )
             )
+
+
+# Above this many candidate pairs the exact connectivity search (an integer programme with
+# cuts, on HiGHS) is not attempted: its rounds take minutes and gigabytes at conference
+# scale, while linking the flow optimum by exchanges costs a few pairs' similarity.
+EXACT_SEARCH_MAX_PAIRS = 200_000
 
 
 def assign_jurors(
@@ -267,13 +294,15 @@ def assign_jurors(
     """Best-matching assignment of `jurors_per_bid` jurors to every bid.
 
     `conflicts` and `pinned` are (juror id, bid id) pairs. `similarity` (shape jurors ×
-    bids) replaces the TF-IDF similarity of the texts when given. When the best assignment
-    leaves jurors in separate groups, they are linked by exchanges and by at most
-    `max_connectivity_rounds` extra exact solves (see the module docstring).
+    bids) replaces the TF-IDF similarity of the texts when given. The best assignment
+    without the linking requirement comes from a min-cost flow (`flow.best_matching`,
+    proved optimal over all pairs); when it leaves jurors in separate groups, they are
+    linked by exchanges and, for problems up to `EXACT_SEARCH_MAX_PAIRS` candidate pairs,
+    by at most `max_connectivity_rounds` exact solves (see the module docstring).
     Deterministic for the same input in the same order. Raises InfeasibleAssignmentError
-    naming the constraint that makes an assignment impossible, AssignmentSolverError if
-    `time_limit_seconds` passes before any assignment is found; a disconnected juror graph
-    is reported in the result, not raised.
+    naming the constraint that makes an assignment impossible, AssignmentSolverError when
+    the solver runs out of memory; a disconnected juror graph is reported in the result,
+    not raised.
     """
     started = time.monotonic()
     problem = _build_problem(
@@ -288,45 +317,150 @@ def assign_jurors(
     )
     if reasons:
         raise InfeasibleAssignmentError(reasons)
-    if similarity is None:
-        similarity = tfidf_similarity(
-            juror_texts=[juror.expertise for juror in jurors], bid_texts=[bid.text for bid in bids]
+    try:
+        if similarity is None:
+            similarity = tfidf_similarity(
+                juror_texts=[juror.expertise for juror in jurors],
+                bid_texts=[bid.text for bid in bids],
+            )
+        similarity = np.asarray(similarity, dtype=np.float64)
+        if similarity.shape != (len(jurors), len(bids)):
+            raise ValueError(f"similarity must have shape {(len(jurors), len(bids))}")
+        return _assign(
+            problem,
+            similarity,
+            require_connected=require_connected,
+            max_rounds=max_connectivity_rounds,
+            deadline=started + time_limit_seconds,
         )
-    similarity = np.asarray(similarity, dtype=np.float64)
-    if similarity.shape != (len(jurors), len(bids)):
-        raise ValueError(f"similarity must have shape {(len(jurors), len(bids))}")
+    except MemoryError as exhausted:
+        raise AssignmentSolverError(
+            f"the solver ran out of memory on {len(bids)} bids × {len(jurors)} jurors"
+        ) from exhausted
 
-    programme = _Programme(problem, similarity)
-    first = (
-        programme.solve(time_limit=time_limit_seconds)
-        if bids
-        else programme.evaluate(np.zeros(0, bool), status=_MILP_STATUS_OPTIMAL)
+
+def _assign(
+    problem: _Problem,
+    similarity: np.ndarray,
+    *,
+    require_connected: bool,
+    max_rounds: int,
+    deadline: float,
+) -> AssignmentResult:
+    n_jurors, n_bids = problem.conflicted.shape
+    max_loads = np.array([juror.max_load for juror in problem.jurors], dtype=np.int64)
+    min_loads = np.array([juror.min_load for juror in problem.jurors], dtype=np.int64)
+    allowed = ~problem.conflicted & (max_loads > 0)[:, None]
+    pinned_per_juror = problem.pinned.sum(axis=1)
+    matching = best_matching(
+        similarity=similarity,
+        candidate=allowed & ~problem.pinned,
+        bid_demand=problem.jurors_per_bid - problem.pinned.sum(axis=0),
+        min_loads=np.maximum(min_loads - pinned_per_juror, 0),
+        max_loads=max_loads - pinned_per_juror,
     )
-    if first is None:
-        raise AssignmentSolverError("the solver stopped before finding any assignment")
-    if first.status == _MILP_STATUS_INFEASIBLE:
+    if matching is None:
         raise InfeasibleAssignmentError(
             matching_reasons(
-                bids=bids,
-                jurors=jurors,
+                bids=problem.bids,
+                jurors=problem.jurors,
                 conflicted=problem.conflicted,
                 pinned=problem.pinned,
-                jurors_per_bid=jurors_per_bid,
+                jurors_per_bid=problem.jurors_per_bid,
             )
         )
-    outcome = _connect(
-        programme,
-        first=first,
-        require_connected=require_connected,
-        max_rounds=max_connectivity_rounds,
-        deadline=started + time_limit_seconds,
+    pinned_jurors, pinned_bids = (index.astype(np.int64) for index in np.nonzero(problem.pinned))
+    jurors = np.concatenate([pinned_jurors, matching.jurors])
+    bids = np.concatenate([pinned_bids, matching.bids])
+    order = np.lexsort((jurors, bids))
+    best = _Pairs.of(jurors[order], bids[order], n_jurors=n_jurors, similarity=similarity)
+    # The flow optimum relaxes "linked": no assignment meeting the constraints beats it.
+    bound = best.total
+    if len(best.groups) <= 1:
+        outcome = _Outcome(best, "optimal", 1, "The optimal assignment already links every juror.")
+    elif not require_connected:
+        outcome = _Outcome(best, "not_requested", 1, "Linking jurors was not requested.")
+    elif problem.jurors_per_bid == 1:
+        # With one juror per bid no two jurors share a bid: only a single juror taking every
+        # bid would be "connected", which is not what leniency estimation needs.
+        outcome = _Outcome(
+            best,
+            "impossible",
+            1,
+            "With one juror per bid jurors share no bid, so they cannot be linked.",
+        )
+    elif int(allowed.sum()) <= EXACT_SEARCH_MAX_PAIRS:
+        programme = _Programme(problem, similarity)
+        first = programme.evaluate(programme.mask_of(best), status=_MILP_STATUS_OPTIMAL)
+        outcome = _connect(programme, first=first, max_rounds=max_rounds, deadline=deadline)
+    else:
+        outcome = _link_large(problem, best, similarity=similarity, allowed=allowed)
+    return _result(problem, outcome, bound=bound, similarity=similarity)
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Chosen pairs (juror index, bid index) ordered by bid then juror, with their groups."""
+
+    jurors: np.ndarray
+    bids: np.ndarray
+    labels: np.ndarray  # component label per node (jurors first, then bids)
+    groups: list[int]  # labels of the components holding a bid
+    total: float
+
+    @classmethod
+    def of(
+        cls, jurors: np.ndarray, bids: np.ndarray, *, n_jurors: int, similarity: np.ndarray
+    ) -> _Pairs:
+        labels = component_labels(
+            n_jurors=n_jurors, n_bids=similarity.shape[1], edge_jurors=jurors, edge_bids=bids
+        )
+        return cls(
+            jurors=jurors,
+            bids=bids,
+            labels=labels,
+            groups=bid_component_labels(labels, n_jurors=n_jurors),
+            total=float(similarity[jurors, bids].sum()),
+        )
+
+
+def _link_large(
+    problem: _Problem, best: _Pairs, *, similarity: np.ndarray, allowed: np.ndarray
+) -> _Outcome:
+    """Link the flow optimum's groups by exchanges; the flow optimum bounds what is lost."""
+    jurors, bids, exchanges = link_groups_by_swaps(
+        pair_jurors=best.jurors,
+        pair_bids=best.bids,
+        movable=~problem.pinned[best.jurors, best.bids],
+        similarity=similarity,
+        allowed=allowed,
+        min_loads=np.array([juror.min_load for juror in problem.jurors], dtype=np.int64),
+        max_loads=np.array([juror.max_load for juror in problem.jurors], dtype=np.int64),
     )
-    return _result(programme, outcome, similarity=similarity)
+    linked = _Pairs.of(jurors, bids, n_jurors=len(problem.jurors), similarity=similarity)
+    if len(linked.groups) > 1:
+        fewest = min(best, linked, key=lambda pairs: len(pairs.groups))
+        return _Outcome(
+            fewest,
+            "not_reached",
+            1,
+            f"Jurors are not all linked: no exchange of jurors joins the remaining "
+            f"{len(fewest.groups)} groups.",
+        )
+    return _Outcome(
+        linked,
+        "repaired",
+        1,
+        f"{exchanges} exchange(s) of jurors linked every juror at a cost of "
+        f"{best.total - linked.total:.3f} in total similarity ({best.total:.3f} → "
+        f"{linked.total:.3f}); the exact search is not run on a problem this large, so a "
+        f"linked assignment up to {best.total - linked.total:.3f} better may exist.",
+    )
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    solve: _Solve
+    pairs: _Pairs
     status: str  # see AssignmentResult.connectivity
     rounds: int
     note: str
@@ -336,25 +470,14 @@ def _connect(
     programme: _Programme,
     *,
     first: _Solve,
-    require_connected: bool,
     max_rounds: int,
     deadline: float,
 ) -> _Outcome:
-    """Link the jurors of the unconstrained optimum `first`: exact cut rounds, else repair."""
-    if len(first.bid_components) <= 1:
-        return _Outcome(first, "optimal", 1, "The optimal assignment already links every juror.")
-    if not require_connected:
-        return _Outcome(first, "not_requested", 1, "Linking jurors was not requested.")
-    if programme.problem.jurors_per_bid == 1:
-        # With one juror per bid no two jurors share a bid: only a single juror taking every
-        # bid would be "connected", which is not what leniency estimation needs.
-        return _Outcome(
-            first,
-            "impossible",
-            1,
-            "With one juror per bid jurors share no bid, so they cannot be linked.",
-        )
+    """Link the jurors of the unconstrained optimum `first`: exact cut rounds, else repair.
 
+    A round cut short by the time limit is discarded, whatever it holds: "optimal" is only
+    said of a round the solver finished.
+    """
     repaired, exchanges = programme.repair(first)
     repaired_linked = len(repaired.bid_components) == 1
     # Each round's optimum relaxes "linked", so it bounds the best linked total from above.
@@ -362,8 +485,12 @@ def _connect(
     best, current, rounds = first, first, 1
     stop_reason = f"{max_rounds} extra solver round(s)"
     while rounds <= max_rounds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stop_reason = "the time limit"
+            break
         programme.add_cuts(current)
-        solve = programme.solve(time_limit=deadline - time.monotonic())
+        solve = programme.solve(time_limit=remaining)
         rounds += 1
         if solve is None or solve.status == _MILP_STATUS_LIMIT:
             # Discarded even if connected: keeping it would make the result timing-dependent.
@@ -372,7 +499,7 @@ def _connect(
         if solve.status == _MILP_STATUS_INFEASIBLE:
             fewest = min(best, repaired, key=lambda s: len(s.bid_components))
             return _Outcome(
-                fewest,
+                programme.pairs_of(fewest),
                 "impossible",
                 rounds,
                 "No assignment meeting the constraints links every juror (proved by the "
@@ -380,7 +507,7 @@ def _connect(
             )
         if len(solve.bid_components) == 1:
             return _Outcome(
-                solve,
+                programme.pairs_of(solve),
                 "optimal",
                 rounds,
                 f"Linking every juror took {rounds - 1} extra solver round(s) and cost "
@@ -390,7 +517,7 @@ def _connect(
         upper_bound = solve.total
         if repaired_linked and repaired.total >= upper_bound - _SAME_TOTAL:
             return _Outcome(
-                repaired,
+                programme.pairs_of(repaired),
                 "optimal",
                 rounds,
                 f"{exchanges} exchange(s) of jurors linked every juror at a cost of "
@@ -404,7 +531,7 @@ def _connect(
 
     if repaired_linked:
         return _Outcome(
-            repaired,
+            programme.pairs_of(repaired),
             "repaired",
             rounds,
             f"{exchanges} exchange(s) of jurors linked every juror at a cost of "
@@ -415,7 +542,7 @@ def _connect(
         )
     fewest = min(best, repaired, key=lambda s: len(s.bid_components))
     return _Outcome(
-        fewest,
+        programme.pairs_of(fewest),
         "not_reached",
         rounds,
         f"Jurors are not all linked: the exact search stopped after {stop_reason} and no "
@@ -424,10 +551,9 @@ def _connect(
 
 
 def _result(
-    programme: _Programme, outcome: _Outcome, *, similarity: np.ndarray
+    problem: _Problem, outcome: _Outcome, *, bound: float, similarity: np.ndarray
 ) -> AssignmentResult:
-    problem = programme.problem
-    solve = outcome.solve
+    chosen = outcome.pairs
     notes = [outcome.note]
     jurors, bids = problem.jurors, problem.bids
     pairs = tuple(
@@ -437,16 +563,14 @@ def _result(
             similarity=float(similarity[j, b]),
             pinned=bool(problem.pinned[j, b]),
         )
-        for j, b in zip(
-            programme.jurors_of[solve.chosen], programme.bids_of[solve.chosen], strict=True
-        )
+        for j, b in zip(chosen.jurors, chosen.bids, strict=True)
     )
-    loads = np.bincount(programme.jurors_of[solve.chosen], minlength=len(jurors))
+    loads = np.bincount(chosen.jurors, minlength=len(jurors))
     idle = [juror.id for j, juror in enumerate(jurors) if loads[j] == 0]
     groups: dict[int, list[Hashable]] = {}
     for j, juror in enumerate(jurors):
         if loads[j] > 0:
-            groups.setdefault(int(solve.labels[j]), []).append(juror.id)
+            groups.setdefault(int(chosen.labels[j]), []).append(juror.id)
     total = float(sum(pair.similarity for pair in pairs))
     if idle:
         notes = [*notes, f"{len(idle)} juror(s) with minimum load 0 got no bid and are not linked."]
@@ -461,4 +585,5 @@ def _result(
         connectivity=outcome.status,
         notes=tuple(notes),
         solver_rounds=outcome.rounds,
+        upper_bound=bound,
     )

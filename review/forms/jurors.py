@@ -142,3 +142,31 @@ class JurorOwnProfileForm(PortalModelForm):
                 "once the results of your calls are published. Your scores never do."
             )
         }
+
+
+class JurorImportForm(PortalForm):
+    """The table of jurors to import into a call (read and checked by the service)."""
+
+    call = forms.ModelChoiceField(
+        label=_("Call"),
+        queryset=Call.objects.exclude(status=Call.Status.DRAFT),
+        help_text=_("The imported jurors join this call's jury."),
+    )
+    file = forms.FileField(
+        label=_("Table of jurors (CSV or XLSX)"),
+        help_text=_(
+            "One juror per row; the first row names the columns: name, email, country, "
+            "affiliations, expertise, keywords, languages, conflicts. At most 2 MB."
+        ),
+    )
+
+    def clean_file(self):
+        from review.services.juror_import import MAX_FILE_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB.")
+                % {"size": MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        return upload

@@ -194,6 +194,9 @@ class ProposalPreview:
     notes: list[str]
     infeasible: list[str]
     pinned_count: int
+    # Total similarity over the best any assignment meeting the constraints can reach (the
+    # solver's proved bound); None for proposals computed before the bound was recorded.
+    quality: float | None = None
 
 
 def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
@@ -250,4 +253,9 @@ def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
         notes=list(result["notes"]),
         infeasible=[],
         pinned_count=sum(1 for pair in pairs if pair["pinned"]),
+        quality=(
+            result["total_similarity"] / result["upper_bound"]
+            if result.get("upper_bound")
+            else None
+        ),
     )

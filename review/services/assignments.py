@@ -195,6 +195,7 @@ def _result_json(result: AssignmentResult) -> dict[str, Any]:
         "idle_jurors": list(result.idle_jurors),
         "notes": list(result.notes),
         "solver_rounds": result.solver_rounds,
+        "upper_bound": result.upper_bound,
     }
 
 

@@ -137,20 +137,30 @@ def invite_juror(
         password_url = ""  # a URL, empty until one is made # nosec B105
         if new_account or not user.has_usable_password():
             password_url = set_password_url_builder(*set_password_path(user))
-        send_templated_mail(
-            template="review/jurors/invitation",
-            to=user.email,
-            context={
-                "name": profile.display_name,
-                "calls": [call.title_en for call in calls],
-                "set_password_url": password_url,
-                "login_url": login_url or absolute_url(reverse("account_login")),
-                "validity_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-            },
-            language="en",  # the jury works in English
+        send_invitation(
+            profile=profile, calls=calls, password_url=password_url, login_url=login_url
         )
     logger.info("User %s invited juror %s (user %s)", by.pk, profile.pk, user.pk)
     return profile
+
+
+def send_invitation(
+    *, profile: JurorProfile, calls: Sequence[Call], password_url: str, login_url: str | None
+) -> None:
+    """Queue the invitation e-mail (after the commit): the calls, the one-time link to set
+    a password (empty for an account that has one) and the sign-in page."""
+    send_templated_mail(
+        template="review/jurors/invitation",
+        to=profile.user.email,
+        context={
+            "name": profile.display_name,
+            "calls": [call.title_en for call in calls],
+            "set_password_url": password_url,
+            "login_url": login_url or absolute_url(reverse("account_login")),
+            "validity_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        },
+        language="en",  # the jury works in English
+    )
 
 
 def update_juror(

@@ -1,10 +1,13 @@
-"""Administrators invite and edit jurors; jurors edit their own expertise."""
+"""Administrators invite, import and edit jurors; jurors edit their own expertise."""
+
+import csv
+import io
 
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,13 +17,24 @@ from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.jurors import (
     AffiliationFormSet,
+    JurorImportForm,
     JurorInviteForm,
     JurorOwnProfileForm,
     JurorProfileAdminForm,
     affiliation_initial,
 )
-from review.models import Affiliation, JurorProfile
+from review.models import Affiliation, JurorImport, JurorProfile
+from review.services.juror_import import (
+    ADDED,
+    NEW,
+    OUTCOME_LABELS,
+    confirm_import,
+    discard_import,
+    preview_import,
+    template_table,
+)
 from review.services.jurors import invite_juror, update_juror, update_own_juror_profile
+from review.tasks import task_send_import_invitations
 
 
 @permission_required("jury.administer")
@@ -151,3 +165,102 @@ def own_profile(request: HttpRequest) -> HttpResponse:
         "review/jurors/profile.html",
         {"juror": juror, "form": form, "affiliations": affiliations},
     )
+
+
+@permission_required("jury.administer")
+def juror_import(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a table; its rows are checked and shown before anything is written."""
+    form = JurorImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            preview = preview_import(
+                call=form.cleaned_data["call"],
+                data=upload.read(),
+                filename=upload.name,
+                by=acting_user(request),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return redirect("review:juror_import_preview", preview.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "review/jurors/import.html", {"form": form}, status=status)
+
+
+@permission_required("jury.administer")
+def juror_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2: every row with its problems; confirming imports the valid ones."""
+    juror_import = get_object_or_404(JurorImport.objects.select_related("call"), pk=pk)
+    if request.method == "POST":
+        by = acting_user(request)
+        try:
+            if request.POST.get("action") == "discard":
+                discard_import(juror_import=juror_import, by=by)
+                messages.info(request, _("The import was discarded; nothing was written."))
+                return redirect("review:juror_import")
+            outcome = confirm_import(juror_import=juror_import, by=by)
+            if outcome.invited:
+                task_send_import_invitations.delay_on_commit(
+                    call_id=juror_import.call_id, profile_ids=list(outcome.invited)
+                )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("review:juror_import_preview", juror_import.pk)
+        messages.success(
+            request,
+            _(
+                "%(created)s new jurors invited, %(added)s added to the call, %(skipped)s "
+                "already on it, %(invalid)s rows not imported."
+            )
+            % {
+                "created": outcome.created,
+                "added": outcome.added,
+                "skipped": outcome.skipped,
+                "invalid": outcome.invalid,
+            },
+        )
+        return redirect("review:juror_list")
+    rows = juror_import.rows
+    counts = {
+        outcome: sum(1 for row in rows if row["outcome"] == outcome) for outcome in OUTCOME_LABELS
+    }
+    return render(
+        request,
+        "review/jurors/import_preview.html",
+        {
+            "juror_import": juror_import,
+            "rows": [{**row, "outcome_label": OUTCOME_LABELS[row["outcome"]]} for row in rows],
+            "counts": counts,
+            "ready": counts[NEW] + counts[ADDED],
+        },
+    )
+
+
+@permission_required("jury.administer")
+def juror_import_template(request: HttpRequest, extension: str) -> HttpResponse:
+    """The empty table to fill in, as CSV or XLSX."""
+    if extension not in {"csv", "xlsx"}:
+        raise Http404
+    table = template_table()
+    if extension == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(table)
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("jurors")
+        for row in table:
+            sheet.append(row)
+        stream = io.BytesIO()
+        workbook.save(stream)
+        response = HttpResponse(
+            stream.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="jurors-template.{extension}"'
+    return response

@@ -12,6 +12,7 @@ from portal.formats import (
     format_paris_date,
     format_paris_datetime,
     format_paris_time,
+    format_percent,
     format_utc_datetime,
 )
 
@@ -97,3 +98,17 @@ def test_template_filters_use_the_same_functions():
         f"40{NBSP}000{NBSP}000{NBSP}€ · 30 juin 2026, 23:59 CEST (Europe/Paris)"
         " · 30 juin 2026, 23:59:30 CEST (Europe/Paris) · 30 juin 2026 · 23:59:30"
     )
+
+
+@pytest.mark.parametrize(
+    ("ratio", "language", "expected"),
+    [
+        (0.99996, "en", "99.99%"),
+        (0.99996, "fr", "99,99\u00a0%"),
+        (1.0, "en", "100.00%"),
+        (0.5, "fr", "50,00\u00a0%"),
+        (None, "en", "—"),
+    ],
+)
+def test_format_percent_rounds_down_and_follows_the_language(ratio, language, expected):
+    assert format_percent(ratio, language=language) == expected

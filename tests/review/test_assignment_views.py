@@ -246,6 +246,9 @@ def test_proposal_create_computes_in_task_and_shows_preview(
     assert page.status_code == 200
     assert len(page.context["preview"].bids) == 3
     assert "Mean expertise match" in page.content.decode()
+    # The quality against the solver's proved bound: the flow optimum is connected here.
+    assert proposal.result["upper_bound"] == pytest.approx(proposal.result["total_similarity"])
+    assert "100.00% of the best total match the solver proves" in page.content.decode()
 
 
 def test_proposal_prefers_matching_expertise():

@@ -1,9 +1,14 @@
 """TF-IDF similarity and tokenizer of the assignment optimiser (pure, no database)."""
 
+import unicodedata
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from review.assignment import tfidf_similarity, tokenize
+from review.assignment.similarity import normalize_text
 
 
 def test_tokenize_strips_accents_case_stop_words_and_elisions():
@@ -55,3 +60,12 @@ def test_tfidf_similarity_no_texts_gives_empty_matrix():
     similarity = tfidf_similarity(juror_texts=["vision"], bid_texts=[])
 
     assert similarity.shape == (1, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text())
+def test_normalize_text_strips_every_combining_mark_like_the_reference(text):
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    reference = "".join(char for char in decomposed if not unicodedata.combining(char))
+
+    assert normalize_text(text) == reference

@@ -161,11 +161,11 @@ def test_assign_jurors_without_connectivity_keeps_topics_apart():
     result = assign_jurors(bids=bids, jurors=jurors, jurors_per_bid=2, require_connected=False)
 
     assert result.connected is False
-    assert sorted(map(sorted, result.juror_components)) == [
-        ["l0", "l1", "l2", "l3"],
-        ["v0", "v1", "v2", "v3"],
-    ]
+    # Equal-similarity optima may split a topic further; no group ever mixes the two.
+    assert len(result.juror_components) >= 2
+    assert all(len({juror[0] for juror in group}) == 1 for group in result.juror_components)
     assert all(pair.similarity > 0 for pair in result.pairs)
+    assert result.total_similarity == pytest.approx(result.upper_bound)
 
 
 def test_assign_jurors_connectivity_cost_is_small():
