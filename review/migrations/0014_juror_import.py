@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('applications', '0004_letters_language_redress'),
-        ('review', '0012_audit_chain'),
+        ('review', '0013_criterion_guided_sections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
