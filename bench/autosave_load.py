@@ -311,6 +311,28 @@ async def submit_client(client: dict, port: int, times: int, latencies: list, er
     writer.close()
 
 
+def wait_until_serving(port: int, *, answers: int, timeout: float = 120.0) -> None:
+    """Return once the server has answered ``answers`` requests in a row: gunicorn accepts
+    connections before its workers have loaded Django, and the first seconds of a run must
+    not measure their start-up."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while answered < answers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30):
+                answered += 1
+        except urllib.error.HTTPError:  # any answer shows a worker serving
+            answered += 1
+        except OSError:
+            answered = 0
+            time.sleep(0.2)
+
+
 def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[int(fraction * (len(ordered) - 1))]
 
@@ -376,6 +398,10 @@ def main() -> None:
         os.environ["CELERY_BROKER_URL"] = cache_url.rsplit("/", 1)[0] + "/0"
     production_environment()
     gunicorn = worker = None
+    # Kept after the run, for a look at the worker's errors; closed with the process.
+    celery_log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block, by design
+        prefix="bench-celery-", suffix=".log", delete=False
+    )
     try:
         clients = prepare(args.clients)
         port = free_port()
@@ -413,15 +439,10 @@ def main() -> None:
                 ],
                 cwd=ROOT,
                 env=os.environ.copy(),
+                stdout=subprocess.DEVNULL,
+                stderr=celery_log,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(2.0)
+        wait_until_serving(port, answers=4 * args.workers)
 
         async def run_autosave():
             latencies, errors = [], []
@@ -485,7 +506,7 @@ def main() -> None:
             print(
                 f"receipts built by the Celery worker: {versions.exclude(receipt_pdf='').count()} "
                 f"of {versions.count()}, the last {time.monotonic() - start:.1f} s after the "
-                "submit phase ended"
+                f"submit phase ended (worker log: {celery_log.name})"
             )
     finally:
         for process in (worker, gunicorn):
