@@ -150,6 +150,10 @@ def production_environment() -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
+    cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+    if cache_url.startswith("redis") and "CELERY_BROKER_URL" not in os.environ:
+        # The broker of production: the same Redis, database 0.
+        os.environ["CELERY_BROKER_URL"] = cache_url.rsplit("/", 1)[0] + "/0"
 
 
 def prepare(clients: int) -> list[dict]:
@@ -311,7 +315,7 @@ async def submit_client(client: dict, port: int, times: int, latencies: list, er
     writer.close()
 
 
-def wait_until_serving(port: int, *, answers: int, timeout: float = 120.0) -> None:
+def wait_until_serving(port: int, *, path: str, answers: int, timeout: float = 120.0) -> None:
     """Return once the server has answered ``answers`` requests in a row: gunicorn accepts
     connections before its workers have loaded Django, and the first seconds of a run must
     not measure their start-up."""
@@ -324,7 +328,7 @@ def wait_until_serving(port: int, *, answers: int, timeout: float = 120.0) -> No
         if time.monotonic() > deadline:
             raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30):
                 answered += 1
         except urllib.error.HTTPError:  # any answer shows a worker serving
             answered += 1
@@ -383,6 +387,7 @@ def main() -> None:
         help="do not start a Celery worker (receipts are then built on download only)",
     )
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # a TextIOWrapper
 
     stops: list = []
     if "DATABASE_URL" not in os.environ:
@@ -394,8 +399,6 @@ def main() -> None:
             os.environ["CACHE_URL"] = url
             stops.append(stop)
     cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
-    if cache_url and cache_url.startswith("redis") and "CELERY_BROKER_URL" not in os.environ:
-        os.environ["CELERY_BROKER_URL"] = cache_url.rsplit("/", 1)[0] + "/0"
     production_environment()
     gunicorn = worker = None
     # Kept after the run, for a look at the worker's errors; closed with the process.
@@ -442,7 +445,8 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=celery_log,
             )
-        wait_until_serving(port, answers=4 * args.workers)
+        # A GET of the autosave URL: a 405 from the view, through every middleware.
+        wait_until_serving(port, path=clients[0]["autosave"], answers=4 * args.workers)
 
         async def run_autosave():
             latencies, errors = [], []
@@ -512,7 +516,11 @@ def main() -> None:
         for process in (worker, gunicorn):
             if process is not None:
                 process.terminate()
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         from django.db import connections
 
         connections.close_all()

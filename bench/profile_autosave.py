@@ -7,7 +7,9 @@ own parsing is left out. Starts a throwaway PostgreSQL and Redis (the shared cac
 sessions are in the path) unless DATABASE_URL / CACHE_URL are set.
 
 Prints the SQL of one request, the median wall and CPU time per request over ``--requests``
-saves, and the functions that take the most time (cProfile, cumulative and own time).
+saves, the same for ``--submits`` submissions (whose receipt and e-mails go to Celery: the
+broker is Redis when it runs, nothing consumes it here), and the functions that take the
+most time in autosave (cProfile, cumulative and own time).
 
     .venv/bin/python bench/profile_autosave.py [--requests 2000] [--top 30]
 """
@@ -34,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--submits", type=int, default=20)
     args = parser.parse_args()
 
     stops = []
@@ -62,19 +65,16 @@ def run(args) -> None:
     client = prepare(1)[0]
     from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from portal.wsgi import application
 
     assert not settings.DEBUG
     version = client["version"]
 
-    def autosave(n: int) -> dict:
-        nonlocal version
-        body = json.dumps({"content": f"Typed text {n}", "version": version}).encode()
+    def post(path: str, body: bytes, content_type: str) -> tuple[str, list, bytes]:
         environ = {
             "REQUEST_METHOD": "POST",
-            "PATH_INFO": client["autosave"],
+            "PATH_INFO": path,
             "QUERY_STRING": "",
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "8000",
@@ -84,7 +84,7 @@ def run(args) -> None:
             "HTTP_X_CSRFTOKEN": client["csrf"],
             "HTTP_X_FORWARDED_PROTO": "https",
             "HTTP_REFERER": "https://127.0.0.1/",
-            "CONTENT_TYPE": "application/json",
+            "CONTENT_TYPE": content_type,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
             "wsgi.url_scheme": "http",
@@ -99,18 +99,34 @@ def run(args) -> None:
         payload = b"".join(chunks)
         if hasattr(chunks, "close"):
             chunks.close()
-        if not status[0][0].startswith("200"):
-            raise SystemExit(f"autosave answered {status[0][0]}: {payload[:300]!r}")
-        answer = json.loads(payload)
-        version = answer["version"]
-        return {"headers": status[0][1], "payload": payload}
+        return status[0][0], status[0][1], payload
+
+    def autosave(n: int) -> dict:
+        nonlocal version
+        body = json.dumps({"content": f"Typed text {n}", "version": version}).encode()
+        status, headers, payload = post(client["autosave"], body, "application/json")
+        if not status.startswith("200"):
+            raise SystemExit(f"autosave answered {status}: {payload[:300]!r}")
+        version = json.loads(payload)["version"]
+        return {"headers": headers, "payload": payload}
+
+    def submit() -> None:
+        status, _headers, payload = post(client["submit"], b"", "application/x-www-form-urlencoded")
+        if not status.startswith("302"):
+            raise SystemExit(f"submit answered {status}: {payload[:300]!r}")
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
 
     autosave(0)  # warm up: imports, URL resolver, first connection
-    with CaptureQueriesContext(connection) as queries:
+    with connection.execute_wrapper(record):
         one = autosave(1)
-    print(f"One autosave: {len(queries.captured_queries)} SQL queries")
-    for query in queries.captured_queries:
-        print(f"  {query['sql'][:160]}")
+    print(f"One autosave: {len(statements)} SQL statements")
+    for sql in statements:
+        print(f"  {sql[:160]}")
     print(f"Response: {len(one['payload'])} bytes of JSON: {one['payload'].decode()}")
     print(
         f"Response headers: {len(one['headers'])}, {sum(len(k) + len(v) for k, v in one['headers'])} bytes"
@@ -128,6 +144,22 @@ def run(args) -> None:
         f"wall, {statistics.median(cpus) * 1000:.2f} ms CPU of this process (PostgreSQL's not "
         f"counted), p95 {walls[int(0.95 * (len(walls) - 1))] * 1000:.2f} ms; "
         f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+    statements.clear()
+    with connection.execute_wrapper(record):
+        submit()
+    walls, cpus = [], []
+    for _ in range(args.submits):
+        wall, cpu = time.perf_counter(), time.process_time()
+        submit()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    print(
+        f"One submission (the receipt and e-mails queued to Celery): "
+        f"{len(statements)} SQL statements; {args.submits} submissions: median "
+        f"{statistics.median(walls) * 1000:.1f} ms wall, {statistics.median(cpus) * 1000:.1f} ms "
+        f"CPU; load average {os.getloadavg()[0]:.2f}"
     )
 
     profile = cProfile.Profile()
