@@ -147,7 +147,8 @@ def production_environment() -> None:
             "PORTAL_MEDIA_ROOT": os.environ.get("PORTAL_MEDIA_ROOT")
             or tempfile.mkdtemp(prefix="bench-media-"),
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "LOG_LEVEL": "WARNING",
+            # Server errors only: the start-up probe's 405s are refusals, logged at WARNING.
+            "LOG_LEVEL": "ERROR",
         }
     )
     cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
