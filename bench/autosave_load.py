@@ -134,9 +134,11 @@ def start_redis() -> tuple[str | None, callable]:
     return f"redis://127.0.0.1:{port}/1", stop
 
 
-def production_environment() -> None:
+def production_environment() -> str | None:
     """Production settings (DEBUG off, manifest static files, secure cookies), set before
-    Django starts, never flipped afterwards. Call after DATABASE_URL / CACHE_URL are set."""
+    Django starts, never flipped afterwards. Call after DATABASE_URL / CACHE_URL are set.
+    Returns the throwaway media folder it made (None if PORTAL_MEDIA_ROOT was given)."""
+    made = None if os.environ.get("PORTAL_MEDIA_ROOT") else tempfile.mkdtemp(prefix="bench-media-")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -144,8 +146,7 @@ def production_environment() -> None:
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(40),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "PORTAL_MEDIA_ROOT": os.environ.get("PORTAL_MEDIA_ROOT")
-            or tempfile.mkdtemp(prefix="bench-media-"),
+            "PORTAL_MEDIA_ROOT": made or os.environ["PORTAL_MEDIA_ROOT"],
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             # Server errors only: the start-up probe's 405s are refusals, logged at WARNING.
             "LOG_LEVEL": "ERROR",
@@ -155,6 +156,7 @@ def production_environment() -> None:
     if cache_url.startswith("redis") and "CELERY_BROKER_URL" not in os.environ:
         # The broker of production: the same Redis, database 0.
         os.environ["CELERY_BROKER_URL"] = cache_url.rsplit("/", 1)[0] + "/0"
+    return made
 
 
 def prepare(clients: int) -> list[dict]:
@@ -400,7 +402,7 @@ def main() -> None:
             os.environ["CACHE_URL"] = url
             stops.append(stop)
     cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
-    production_environment()
+    media = production_environment()
     gunicorn = worker = None
     # Kept after the run, for a look at the worker's errors; closed with the process.
     celery_log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block, by design
@@ -527,6 +529,8 @@ def main() -> None:
         connections.close_all()
         for stop in reversed(stops):
             stop()
+        if media:
+            shutil.rmtree(media, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import time
@@ -48,7 +49,7 @@ def main() -> None:
         if url:
             os.environ["CACHE_URL"] = url
             stops.append(stop)
-    production_environment()
+    media = production_environment()
     try:
         run(args)
     finally:
@@ -57,6 +58,8 @@ def main() -> None:
         connections.close_all()
         for stop in reversed(stops):
             stop()
+        if media:
+            shutil.rmtree(media, ignore_errors=True)
 
 
 def run(args) -> None:
