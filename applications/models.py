@@ -625,7 +625,16 @@ class BidVersion(models.Model):
     number = models.PositiveIntegerField(_("version number"))
     snapshot = models.JSONField(_("snapshot"))
     sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
-    receipt_pdf = models.FileField(_("receipt (PDF)"), upload_to="receipts/", max_length=200)
+    # Built by a task after the commit (``applications.tasks.task_deliver_receipt``), or on
+    # the first download if that has not run yet: empty until then.
+    receipt_pdf = models.FileField(
+        _("receipt (PDF)"), upload_to="receipts/", max_length=200, blank=True
+    )
+    # The submitter's language: the receipt and the e-mails are written in it, whenever and
+    # wherever (task or download) they are built.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # When the confirmation e-mails were queued: set once, so a redelivered task sends none.
+    receipt_mailed_at = models.DateTimeField(_("receipt e-mailed at"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"))
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,9 +12,17 @@ and prints requests per second, p50/p95/max latency and errors for each phase. F
 checks that every acknowledged save is in the database (content and version) and that
 every acknowledged submission left a version.
 
-    .venv/bin/python bench/autosave_load.py [--clients 50] [--duration 20] [--workers 4]
+    .venv/bin/python bench/autosave_load.py [--rate 200] [--duration 20] [--clients 50]
+        [--workers 2] [--threads 4] [--submits 3] [--no-celery]
 
-Targets (issue 2): >= 200 autosaves/s, p95 < 250 ms, 0 errors, 0 lost saves.
+Production settings from the start (DEBUG off, set before Django loads), the shared cache
+(a throwaway Redis unless CACHE_URL is set, so sessions are ``cached_db``) and the CSP
+middleware in the path; gunicorn reads ``portal/gunicorn.conf.py`` as in production; a Celery
+worker builds the receipts and queues the e-mails after each submission. Reports medians and
+p95 over the whole run (never a best of several), the load average before and after, and the
+load generator's own CPU time against the wall time (it shares the machine with the server).
+
+Targets (issue 10): >= 200 autosaves/s, p95 < 250 ms, 0 errors, 0 lost saves.
 """
 
 import argparse
@@ -98,6 +106,59 @@ def start_postgres() -> tuple[str, callable]:
     return f"postgres://portal@127.0.0.1:{port}/portal", stop
 
 
+def start_redis() -> tuple[str | None, callable]:
+    """A throwaway Redis on a loopback port (the shared cache), or ``(None, noop)`` if absent."""
+    server = shutil.which("redis-server")
+    if server is None:
+        return None, lambda: None
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=data,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    def stop() -> None:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)
+
+    return f"redis://127.0.0.1:{port}/1", stop
+
+
+def production_environment() -> str | None:
+    """Production settings (DEBUG off, manifest static files, secure cookies), set before
+    Django starts, never flipped afterwards. Call after DATABASE_URL / CACHE_URL are set.
+    Returns the throwaway media folder it made (None if PORTAL_MEDIA_ROOT was given)."""
+    made = None if os.environ.get("PORTAL_MEDIA_ROOT") else tempfile.mkdtemp(prefix="bench-media-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(40),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "PORTAL_MEDIA_ROOT": made or os.environ["PORTAL_MEDIA_ROOT"],
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            # Server errors only: the start-up probe's 405s are refusals, logged at WARNING.
+            "LOG_LEVEL": "ERROR",
+        }
+    )
+    cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+    if cache_url.startswith("redis") and "CELERY_BROKER_URL" not in os.environ:
+        # The broker of production: the same Redis, database 0.
+        os.environ["CELERY_BROKER_URL"] = cache_url.rsplit("/", 1)[0] + "/0"
+    return made
+
+
 def prepare(clients: int) -> list[dict]:
     """Create the data through the services; return each client's cookies and bid URLs."""
     import django
@@ -121,7 +182,9 @@ def prepare(clients: int) -> list[dict]:
         admin=admin,
     )
     sessions = []
-    for n in range(clients):
+    # Distinct rows on every run, so that a database given in DATABASE_URL can be reused.
+    first = Institution.objects.count()
+    for n in range(first, first + clients):
         user = _user(f"bench{n}@bench-{n}.fr")
         institution = Institution.objects.create(
             name=f"Bench institution {n}",
@@ -160,7 +223,7 @@ def prepare(clients: int) -> list[dict]:
                 by=user,
             )
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user)
         summary = BidSection.objects.get(bid=bid, key="summary")
         sessions.append(
             {
@@ -255,16 +318,57 @@ async def submit_client(client: dict, port: int, times: int, latencies: list, er
     writer.close()
 
 
+def wait_until_serving(port: int, *, path: str, answers: int, timeout: float = 120.0) -> None:
+    """Return once the server has answered ``answers`` requests in a row: gunicorn accepts
+    connections before its workers have loaded Django, and the first seconds of a run must
+    not measure their start-up."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while answered < answers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30):
+                answered += 1
+        except urllib.error.HTTPError:  # any answer shows a worker serving
+            answered += 1
+        except OSError:
+            answered = 0
+            time.sleep(0.2)
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[int(fraction * (len(ordered) - 1))]
+
+
 def report(name: str, latencies: list[float], errors: list, elapsed: float) -> None:
     ordered = sorted(latencies)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    if not ordered:
+        print(f"{name}: no request answered; errors {len(errors)}")
+        return
     print(
         f"{name}: {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.0f}/s; "
-        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {percentile(ordered, 0.95) * 1000:.0f} ms, "
         f"max {ordered[-1] * 1000:.0f} ms; errors {len(errors)}"
     )
     for status, payload in errors[:5]:
         print(f"  error {status}: {payload!r}")
+
+
+def generator_share(cpu: float, wall: float) -> str:
+    """This process's CPU time (the load generator) against the run's wall time."""
+    return (
+        f"load generator: {cpu:.1f} s CPU over {wall:.1f} s wall = {100 * cpu / wall:.0f}% of one "
+        f"core ({100 * cpu / wall / (os.cpu_count() or 1):.0f}% of the machine)"
+    )
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def main() -> None:
@@ -278,59 +382,74 @@ def main() -> None:
         default=0.0,
         help="offered autosaves per second, spread over the clients (0: as fast as possible)",
     )
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
-    args = parser.parse_args()
-
-    stop_postgres = None
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"], stop_postgres = start_postgres()
-    secret = secrets.token_urlsafe(40)
-    media = tempfile.mkdtemp(prefix="bench-media-")
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secret,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "PORTAL_MEDIA_ROOT": media,
-            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "LOG_LEVEL": "WARNING",
-        }
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--no-celery",
+        action="store_true",
+        help="do not start a Celery worker (receipts are then built on download only)",
     )
-    gunicorn = None
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # a TextIOWrapper
+
+    stops: list = []
+    if "DATABASE_URL" not in os.environ:
+        os.environ["DATABASE_URL"], stop = start_postgres()
+        stops.append(stop)
+    if "CACHE_URL" not in os.environ and "REDIS_URL" not in os.environ:
+        url, stop = start_redis()
+        if url:
+            os.environ["CACHE_URL"] = url
+            stops.append(stop)
+    cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+    media = production_environment()
+    gunicorn = worker = None
+    # Kept after the run, for a look at the worker's errors; closed with the process.
+    celery_log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block, by design
+        prefix="bench-celery-", suffix=".log", delete=False
+    )
     try:
         clients = prepare(args.clients)
         port = free_port()
         gunicorn = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
+                "--config",
+                str(ROOT / "portal" / "gunicorn.conf.py"),
                 "portal.wsgi",
                 "-b",
                 f"127.0.0.1:{port}",
-                "-w",
+                "--workers",
                 str(args.workers),
-                "-k",
-                "gthread",
                 "--threads",
                 str(args.threads),
-                "--keep-alive",
-                "30",
                 "--log-level",
                 "warning",
             ],
             cwd=ROOT,
             env=os.environ.copy(),
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)
+        if not args.no_celery and os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+            worker = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("celery")),
+                    "-A",
+                    "portal",
+                    "worker",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "warning",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=subprocess.DEVNULL,
+                stderr=celery_log,
+            )
+        # A GET of the autosave URL: a 405 from the view, through every middleware.
+        wait_until_serving(port, path=clients[0]["autosave"], answers=4 * args.workers)
 
         async def run_autosave():
             latencies, errors = [], []
@@ -353,12 +472,19 @@ def main() -> None:
             return latencies, errors, time.monotonic() - start
 
         print(
-            f"{args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, "
-            f"{os.cpu_count()} cores"
+            f"{args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads "
+            f"(gthread), PostgreSQL, cache {'Redis' if cache_url else 'database'}, "
+            f"Celery worker {'on' if worker else 'off'}, {os.cpu_count()} cores, DEBUG off"
         )
+        print(f"load average before: {load_average()}")
         mode = f"offered {args.rate:.0f}/s" if args.rate else "closed loop, as fast as answered"
+        cpu, wall = time.process_time(), time.perf_counter()
         report(f"autosave ({mode})", *asyncio.run(run_autosave()))
+        print(generator_share(time.process_time() - cpu, time.perf_counter() - wall))
+        cpu, wall = time.process_time(), time.perf_counter()
         report("submit", *asyncio.run(run_submit()))
+        print(generator_share(time.process_time() - cpu, time.perf_counter() - wall))
+        print(f"load average after: {load_average()}")
 
         from applications.models import BidSection, BidVersion
 
@@ -379,16 +505,32 @@ def main() -> None:
             f"lost acknowledged saves: {lost}; bids whose versions differ from acknowledged "
             f"submissions: {missing_versions}"
         )
+        if worker is not None:
+            versions = BidVersion.objects.filter(bid_id__in=[c["bid_id"] for c in clients])
+            start = time.monotonic()
+            while time.monotonic() - start < 120 and versions.filter(receipt_pdf="").exists():
+                time.sleep(0.5)
+            print(
+                f"receipts built by the Celery worker: {versions.exclude(receipt_pdf='').count()} "
+                f"of {versions.count()}, the last {time.monotonic() - start:.1f} s after the "
+                f"submit phase ended (worker log: {celery_log.name})"
+            )
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=20)
-        if stop_postgres is not None:
-            from django.db import connections
+        for process in (worker, gunicorn):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        from django.db import connections
 
-            connections.close_all()
-            stop_postgres()
-        shutil.rmtree(media, ignore_errors=True)
+        connections.close_all()
+        for stop in reversed(stops):
+            stop()
+        if media:
+            shutil.rmtree(media, ignore_errors=True)
 
 
 if __name__ == "__main__":

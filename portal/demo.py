@@ -266,6 +266,13 @@ def _pdf(title: str, pages: int = 3) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{title}.pdf", buffer.getvalue(), content_type="application/pdf")
 
 
+def _submit(*, bid: Bid, by) -> None:
+    """Submit as a coordinator would, and build the receipt now: the demo is loaded in one
+    transaction, so the receipt task queued on its commit would leave the receipts to a worker."""
+    version = submission_services.submit_bid(bid=bid, by=by)
+    submission_services.ensure_receipt(version=version)
+
+
 def _make_call(*, slug: str, title_en: str, title_fr: str, closes_in: timedelta, admin) -> Call:
     now = timezone.now()
     call = Call.objects.create(
@@ -441,7 +448,7 @@ def _load() -> str:
             by=coordinator(institution),
             rng=rng,
         )
-        submission_services.submit_bid(bid=bid, by=coordinator(institution))
+        _submit(bid=bid, by=coordinator(institution))
         review_bids.append((bid, rng.uniform(2.4, 4.6)))
     now = timezone.now()
     Call.objects.filter(pk=review_call.pk).update(
@@ -489,7 +496,7 @@ def _load() -> str:
                 by=by,
                 rng=rng,
             )
-            submission_services.submit_bid(bid=bid, by=by)
+            _submit(bid=bid, by=by)
         elif index == 10:
             bid = _write_bid(
                 call=open_call,
@@ -499,7 +506,7 @@ def _load() -> str:
                 by=by,
                 rng=rng,
             )
-            submission_services.submit_bid(bid=bid, by=by)
+            _submit(bid=bid, by=by)
             submission_services.withdraw_bid(
                 bid=bid, reason="The consortium will apply to the next wave.", by=by
             )
@@ -676,7 +683,7 @@ def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
             by=by,
             rng=rng,
         )
-        submission_services.submit_bid(bid=bid, by=by)
+        _submit(bid=bid, by=by)
         bids.append((bid, rng.uniform(2.6, 4.6)))
     now = timezone.now()
     Call.objects.filter(pk=call.pk).update(

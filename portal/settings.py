@@ -157,10 +157,12 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 
+# Django's and allauth's backends, loading a session's user with their juror profile in one
+# query (portal.users.load_session_user): every request reads both.
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal.users.SessionUserModelBackend",
+    "portal.users.SessionUserAllauthBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

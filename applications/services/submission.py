@@ -3,8 +3,14 @@
 Submission freezes an immutable ``BidVersion``: a JSON snapshot of every field, section,
 budget cell, partner and attachment (with its SHA-256), the SHA-256 of that snapshot's
 canonical JSON, and a receipt PDF. Resubmission before the deadline adds a version; older
-versions are kept. Members of the lead institution are e-mailed after the commit, in the
-submitter's language.
+versions are kept. Members of the lead institution are e-mailed, in the submitter's language.
+
+The request that submits only writes the version: the receipt PDF and the e-mails cost
+seconds under load, so ``applications.tasks.task_deliver_receipt`` (queued on commit) builds
+the receipt (``ensure_receipt``) and then queues the e-mails once (``deliver_receipt``). A
+download that arrives before the task has run builds the same receipt on demand: it is
+rendered from the frozen snapshot in the version's language, so its content does not depend
+on who builds it, or when.
 """
 
 import hashlib
@@ -165,25 +171,70 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
             sha256=sha256,
             submitted_at=now,
             submitted_by=by,
-        )
-        receipt = build_receipt_pdf(snapshot=snapshot, sha256=sha256)
-        version.receipt_pdf.save(
-            f"receipt-{locked.public_id}-v{number}.pdf", ContentFile(receipt), save=False
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
         version.save()
         locked.status = Bid.Status.SUBMITTED
         locked.withdrawal_reason = ""
         locked.withdrawn_at = None
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
-        send_submission_emails(version=version)
+        # Imported here: the task module imports this one.
+        from applications.tasks import task_deliver_receipt
+
+        task_deliver_receipt.delay_on_commit(version_id=version.pk)
     logger.info("Bid %s submitted as version %s by user %s", locked.pk, number, by.pk)
     bid.status = locked.status
     return version
 
 
+def ensure_receipt(*, version: BidVersion) -> BidVersion:
+    """Build and store the receipt PDF of ``version`` unless it exists; return the version.
+
+    Safe to call twice and concurrently (task and download): the version row is locked
+    while the receipt is built, so it is built and stored once.
+    """
+    if version.receipt_pdf:
+        return version
+    with transaction.atomic():
+        locked = BidVersion.objects.select_for_update().select_related("bid").get(pk=version.pk)
+        if not locked.receipt_pdf:
+            with translation.override(locked.language or settings.LANGUAGE_CODE):
+                receipt = build_receipt_pdf(snapshot=locked.snapshot, sha256=locked.sha256)
+            locked.receipt_pdf.save(
+                f"receipt-{locked.bid.public_id}-v{locked.number}.pdf",
+                ContentFile(receipt),
+                save=False,
+            )
+            locked.save(update_fields=["receipt_pdf"])
+    version.receipt_pdf = locked.receipt_pdf
+    return version
+
+
+def deliver_receipt(*, version: BidVersion) -> int:
+    """Build the receipt if needed, then queue the confirmation e-mails unless already queued.
+
+    Returns the number of e-mails queued (0 when a previous run queued them).
+    """
+    version = ensure_receipt(version=version)
+    with transaction.atomic():
+        locked = (
+            BidVersion.objects.select_for_update()
+            .select_related("bid__call", "bid__lead_institution", "submitted_by")
+            .get(pk=version.pk)
+        )
+        if locked.receipt_mailed_at is not None:
+            return 0
+        with translation.override(locked.language or settings.LANGUAGE_CODE):
+            sent = send_submission_emails(version=locked)
+        locked.receipt_mailed_at = timezone.now()
+        locked.save(update_fields=["receipt_mailed_at"])
+    return sent
+
+
 def send_submission_emails(*, version: BidVersion) -> int:
     """Queue one e-mail per member of the lead institution, with the receipt; sent after the
-    commit. Precondition: inside the transaction that created ``version``."""
+    commit. Precondition: the receipt is stored (``ensure_receipt``); call inside the
+    transaction that records the sending (``deliver_receipt``), in the version's language."""
     bid = version.bid
     emails = sorted(
         set(

@@ -415,6 +415,9 @@ def undo_withdrawal(request: HttpRequest, public_id) -> HttpResponse:
 def receipt(request: HttpRequest, public_id, number: int) -> FileResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id)
     version = get_object_or_404(BidVersion, bid=bid, number=number)
+    # Built by a task after the submission; a download that comes first builds the same
+    # receipt now (from the frozen snapshot) rather than failing.
+    version = submission_services.ensure_receipt(version=version)
     response = FileResponse(
         version.receipt_pdf.open("rb"),
         as_attachment=True,

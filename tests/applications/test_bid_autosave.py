@@ -207,3 +207,48 @@ def test_section_form_after_conflict_offers_current_version_for_merge(client, ca
 
     assert 'name="version" value="2"' in response.content.decode()
     assert b'id="conflict-current"' in response.content
+
+
+# --------------------------------------------------------------------------- cost
+
+
+def _warm_autosave(client, cast, section) -> int:
+    """One save, so that what is cached once per process (URLs, translations) is in place."""
+    client.force_login(cast.editor)
+    return _autosave(client, cast.bid, content="Warm.", version=section.version).json()["version"]
+
+
+def test_autosave_costs_five_queries_with_database_sessions(
+    client, cast, section, django_assert_max_num_queries
+):
+    version = _warm_autosave(client, cast, section)
+
+    # session, user (with its juror profile), bid (with its call), memberships, the UPDATE
+    with django_assert_max_num_queries(5):
+        response = _autosave(client, cast.bid, content="Typed.", version=version)
+
+    assert response.status_code == 200
+
+
+def test_autosave_costs_four_queries_with_sessions_in_the_shared_cache(
+    client, cast, section, settings, django_assert_max_num_queries
+):
+    """With Redis configured (production), sessions are ``cached_db``: read from the cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    version = _warm_autosave(client, cast, section)
+
+    with django_assert_max_num_queries(4):
+        response = _autosave(client, cast.bid, content="Typed.", version=version)
+
+    section.refresh_from_db()
+    assert response.status_code == 200
+    assert section.content == "Typed."
+
+
+def test_autosave_answers_only_what_the_script_reads(client, cast, section):
+    client.force_login(cast.editor)
+
+    response = _autosave(client, cast.bid, content="x", version=section.version)
+
+    assert set(response.json()) == {"version", "saved_at", "saved_at_iso"}

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,14 +11,17 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from applications.models import Bid, BidSection, BidVersion, Membership
+from applications.services import receipts
 from applications.services.submission import (
     canonical_json,
+    deliver_receipt,
     has_unsubmitted_changes,
     snapshot_sha256,
     submit_bid,
     undo_withdrawal,
     withdraw_bid,
 )
+from applications.tasks import task_deliver_receipt
 from tests.applications.bidkit import complete_bid, make_cast, member
 from tests.factories import BidFactory
 
@@ -83,9 +87,11 @@ def test_canonical_json_is_key_order_independent_and_keeps_unicode():
     assert canonical_json({"a": "é"}) == '{"a":"é"}'.encode()
 
 
-def test_receipt_pdf_is_readable_and_states_the_sha256(cast):
-    version = submit_bid(bid=cast.bid, by=cast.coordinator)
+def test_receipt_pdf_is_readable_and_states_the_sha256(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        version = submit_bid(bid=cast.bid, by=cast.coordinator)
 
+    version.refresh_from_db()
     reader = PdfReader(io.BytesIO(version.receipt_pdf.read()))
     text = "".join(page.extract_text() for page in reader.pages)
     attachment = cast.bid.attachments.get()
@@ -125,12 +131,16 @@ def test_submit_sends_no_email_when_transaction_does_not_commit(cast, mailoutbox
     assert mailoutbox == []
 
 
-def test_resubmission_creates_new_version_and_keeps_old(client, cast):
+def test_resubmission_creates_new_version_and_keeps_old(
+    client, cast, django_capture_on_commit_callbacks
+):
     client.force_login(cast.coordinator)
-    _submit(client, cast.bid)
+    with django_capture_on_commit_callbacks(execute=True):
+        _submit(client, cast.bid)
     BidSection.objects.filter(bid=cast.bid, key="summary").update(content="Improved summary.")
 
-    _submit(client, cast.bid)
+    with django_capture_on_commit_callbacks(execute=True):
+        _submit(client, cast.bid)
 
     versions = list(cast.bid.versions.order_by("number"))
     assert [v.number for v in versions] == [1, 2]
@@ -138,6 +148,116 @@ def test_resubmission_creates_new_version_and_keeps_old(client, cast):
     assert versions[1].snapshot["sections"]["summary"] == "Improved summary."
     assert versions[0].sha256 != versions[1].sha256
     assert versions[0].receipt_pdf.name != versions[1].receipt_pdf.name
+
+
+def test_submit_builds_no_receipt_in_the_request_but_in_the_task_after_commit(
+    client, cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.coordinator)
+    built = []
+    real = receipts.build_receipt_pdf
+
+    def spy(**kwargs):
+        built.append(("task" if in_task else "request", kwargs["sha256"]))
+        return real(**kwargs)
+
+    in_task = False
+    with patch("applications.services.submission.build_receipt_pdf", spy):
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = _submit(client, cast.bid)
+        version = cast.bid.versions.get()
+        assert built == []
+        assert not version.receipt_pdf
+        assert mailoutbox == []
+        in_task = True
+        with django_capture_on_commit_callbacks(execute=True):  # the task's own commit
+            for callback in callbacks:  # what the submission's commit hands to Celery
+                callback()
+
+    version.refresh_from_db()
+    assert response.status_code == 302
+    assert built == [("task", version.sha256)]
+    assert version.receipt_pdf.read().startswith(b"%PDF")
+    assert version.receipt_mailed_at is not None
+    assert len(mailoutbox) == 3
+
+
+def test_receipt_task_run_twice_builds_once_and_mails_once(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        version = submit_bid(bid=cast.bid, by=cast.coordinator)
+    version.refresh_from_db()
+    name = version.receipt_pdf.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_deliver_receipt.delay(version_id=version.pk)
+
+    version.refresh_from_db()
+    assert version.receipt_pdf.name == name
+    assert len(mailoutbox) == 3
+
+
+def test_receipt_task_for_a_deleted_version_does_nothing(mailoutbox):
+    task_deliver_receipt.delay(version_id=987_654)
+
+    assert mailoutbox == []
+
+
+def test_receipt_downloads_before_the_task_has_run(client, cast):
+    version = submit_bid(bid=cast.bid, by=cast.coordinator)  # on-commit task never runs here
+    assert not BidVersion.objects.get(pk=version.pk).receipt_pdf
+    client.force_login(cast.reader)
+
+    response = client.get(
+        reverse("applications:bid_receipt", args=[cast.bid.public_id, version.number])
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    content = b"".join(response.streaming_content)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert version.sha256 in text.replace("\n", "")
+    assert BidVersion.objects.get(pk=version.pk).receipt_pdf
+
+
+def test_receipt_built_on_download_equals_the_one_the_task_builds(
+    client, cast, django_capture_on_commit_callbacks
+):
+    version = submit_bid(bid=cast.bid, by=cast.coordinator)
+    client.force_login(cast.reader)
+    url = reverse("applications:bid_receipt", args=[cast.bid.public_id, version.number])
+    on_demand = b"".join(client.get(url).streaming_content)
+    BidVersion.objects.filter(pk=version.pk).update(receipt_pdf="")
+
+    deliver_receipt(version=BidVersion.objects.get(pk=version.pk))
+
+    by_task = BidVersion.objects.get(pk=version.pk).receipt_pdf.read()
+    assert by_task == on_demand
+
+
+def test_receipt_is_written_in_the_submitters_language(
+    client, cast, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("applications:bid_submit", args=[cast.bid.public_id]),
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+    version = cast.bid.versions.get()
+    client.force_login(cast.reader)  # downloads in English: the receipt stays in French
+
+    response = client.get(
+        reverse("applications:bid_receipt", args=[cast.bid.public_id, version.number])
+    )
+
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages
+    )
+    assert version.language == "fr"
+    assert "Submission receipt" not in text
 
 
 def test_detail_page_lists_versions_with_receipts(client, cast):

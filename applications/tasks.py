@@ -1,0 +1,17 @@
+"""Celery tasks of the applications side: thin wrappers that load a row by id and call one
+service."""
+
+from celery import shared_task
+
+from applications.models import BidVersion
+from applications.services.submission import deliver_receipt
+
+
+@shared_task(acks_late=True)
+def task_deliver_receipt(*, version_id: int) -> None:
+    """After a submission: build the receipt PDF, then e-mail it to the lead institution's
+    members. Quiet if the version is gone; safe to run twice (built once, mailed once)."""
+    version = BidVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return
+    deliver_receipt(version=version)

@@ -1,0 +1,28 @@
+"""gunicorn settings for production (``gunicorn --config portal/gunicorn.conf.py portal.wsgi``).
+
+A request of the portal is mostly Python (CPU, under the GIL) with short waits on PostgreSQL
+and Redis: one worker process per core keeps every core busy, and a few threads per worker
+overlap those waits (``gthread``). More processes than cores only add context switches and
+database connections: measured with ``bench/autosave_load.py`` (docs/operations.md). Each
+thread holds one persistent PostgreSQL connection (``CONN_MAX_AGE``): workers x threads
+connections per web container.
+
+Environment: ``GUNICORN_WORKERS`` (default: the number of cores), ``GUNICORN_THREADS``
+(default 4), ``GUNICORN_KEEPALIVE`` (seconds, default 30: browsers autosaving every 1.5 s
+reuse their connection through the proxy).
+"""
+
+import multiprocessing
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
+# A request that takes longer than this is killed and logged (uploads are bounded to 2 s of
+# server time; the receipt PDF and the e-mails run in Celery).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+# Recycle workers now and then, with jitter so that they do not restart together.
+max_requests = 20_000
+max_requests_jitter = 2_000
