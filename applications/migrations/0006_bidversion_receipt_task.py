@@ -15,7 +15,7 @@ def mark_existing_versions_mailed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0004_letters_language_redress'),
+        ('applications', '0005_section_guidance'),
     ]
 
     operations = [
