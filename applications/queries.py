@@ -23,8 +23,10 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Call,
+    ExternalPartner,
     Institution,
     Membership,
+    Partnership,
     RequiredAttachment,
 )
 from portal.formats import format_euros
@@ -62,15 +64,16 @@ def calls_with_bid_counts() -> QuerySet[Call]:
 def bids_for_programme(*, call: Call) -> QuerySet[Bid]:
     """A call's bids for the administrators' list, one row per bid, in one query.
 
-    ``partners`` is the only multi-valued join (versions come from subqueries), so the
-    count needs no ``distinct``.
+    ``partners_count``: accepted partnerships and partners not on the portal (subqueries,
+    so no join multiplies the rows).
     """
     latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
     return (
         Bid.objects.filter(call=call)
         .select_related("lead_institution", "eligibility_decided_by")
         .annotate(
-            partners_count=Count("partners"),
+            partners_count=_count(Partnership.objects.accepted().filter(bid=OuterRef("pk")))
+            + _count(ExternalPartner.objects.filter(bid=OuterRef("pk"))),
             latest_version_number=Subquery(latest_version.values("number")[:1]),
             latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
         )
@@ -400,3 +403,90 @@ def get_attachment(*, bid: Bid, pk: int) -> Attachment:
 
 def bid_versions(*, bid: Bid) -> QuerySet[BidVersion]:
     return BidVersion.objects.filter(bid=bid).select_related("submitted_by").order_by("-number")
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def accepted_partners(*, bid: Bid) -> QuerySet[Institution]:
+    """The institutions of the portal that accepted to be partners of ``bid``, by name."""
+    return Institution.objects.filter(
+        partnerships__bid=bid, partnerships__status=Partnership.Status.ACCEPTED
+    ).order_by("name", "pk")
+
+
+def external_partners(*, bid: Bid) -> QuerySet[ExternalPartner]:
+    return ExternalPartner.objects.filter(bid=bid).order_by("name", "pk")
+
+
+def partner_names(*, bid: Bid) -> list[str]:
+    """Every partner's name, accepted institutions first, then partners not on the portal
+    (with their country), as the jury lists them."""
+    names = list(accepted_partners(bid=bid).values_list("name", flat=True))
+    names += [f"{p.name} ({p.country})" for p in external_partners(bid=bid)]
+    return names
+
+
+def bid_partnerships(*, bid: Bid, with_history: bool) -> QuerySet[Partnership]:
+    """The bid's partnerships for its consortium page: open ones (requested, accepted), and
+    with ``with_history`` the declined, withdrawn and left ones too (the lead's members)."""
+    rows = Partnership.objects.filter(bid=bid)
+    if not with_history:
+        rows = rows.open()
+    return rows.select_related("institution", "requested_by", "decided_by").order_by(
+        "institution__name", "-requested_at"
+    )
+
+
+def partner_choices(*, bid: Bid) -> QuerySet[Institution]:
+    """Institutions the lead may ask: not the lead, not already asked or partner."""
+    asked = Partnership.objects.open().filter(bid=bid).values("institution")
+    return Institution.objects.exclude(pk=bid.lead_institution_id).exclude(pk__in=asked)
+
+
+def incoming_partnerships(*, user) -> QuerySet[Partnership]:
+    """Partnerships asked of the user's institutions, newest first, in one query.
+
+    Each row carries ``my_role`` (the user's role in the partner institution: a coordinator
+    answers) and what the partner may see of a request: the bid's acronym and title, its
+    call, lead institution, who asked and when.
+    """
+    role = Membership.objects.filter(user=user, institution=OuterRef("institution")).values("role")[
+        :1
+    ]
+    return (
+        Partnership.objects.filter(
+            institution__in=Membership.objects.filter(user=user).values("institution")
+        )
+        .select_related(
+            "bid__call", "bid__lead_institution", "institution", "requested_by", "decided_by"
+        )
+        .annotate(my_role=Subquery(role))
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def requests_awaiting(*, user) -> int:
+    """Requests the user, as a coordinator of the partner institution, may answer."""
+    if not user.is_authenticated:
+        return 0
+    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR)
+    return (
+        Partnership.objects.requested()
+        .filter(institution__in=coordinated.values("institution"))
+        .count()
+    )
+
+
+def get_partnership_for(*, user, pk: int, perm: str = "partnerships.view") -> Partnership:
+    """A partnership the user may see (404 otherwise, its existence does not leak), then
+    ``perm`` (403)."""
+    partnership = get_object_or_404(
+        Partnership.objects.select_related("bid__call", "bid__lead_institution", "institution"),
+        pk=pk,
+    )
+    if not rules.has_perm("partnerships.view", user, partnership):
+        raise Http404
+    if perm != "partnerships.view" and not rules.has_perm(perm, user, partnership):
+        raise PermissionDenied
+    return partnership

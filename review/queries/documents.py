@@ -107,9 +107,14 @@ def bid_documents(*, bid: Bid) -> BidDocuments:
         documents.budget_cofunding += cofunding
 
     for partner in snapshot.get("partners") or []:
-        documents.partners.append(
-            _text(partner.get("name")) if isinstance(partner, dict) else _text(partner)
-        )
+        if not isinstance(partner, dict):
+            documents.partners.append(_text(partner))
+        elif partner.get("external"):  # not on the portal: the jury sees the country too
+            documents.partners.append(
+                f"{_text(partner.get('name'))} ({_text(partner.get('country'))})"
+            )
+        else:
+            documents.partners.append(_text(partner.get("name")))
     attachments = snapshot_attachments(snapshot)
     names = dict(
         RequiredAttachment.objects.filter(

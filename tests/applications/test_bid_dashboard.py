@@ -11,6 +11,7 @@ from tests.factories import (
     CallFactory,
     InstitutionFactory,
     JurorProfileFactory,
+    PartnershipFactory,
     RequiredAttachmentFactory,
     enable_totp,
 )
@@ -36,7 +37,7 @@ def test_dashboard_lists_lead_and_partner_bids_only(client):
     user = member(institution, Membership.Role.READER)
     led = BidFactory(lead_institution=institution, acronym="LED")
     partnered = BidFactory(acronym="PARTNER")
-    partnered.partners.add(institution)
+    PartnershipFactory(bid=partnered, institution=institution)
     BidFactory(acronym="FOREIGN")
     client.force_login(user)
 
@@ -56,7 +57,7 @@ def _institution_with_bids(count: int):
         call = CallFactory()
         RequiredAttachmentFactory(call=call)
         bid = complete_bid(BidFactory(call=call, lead_institution=institution))
-        bid.partners.add(InstitutionFactory())
+        PartnershipFactory(bid=bid)
     return user
 
 

@@ -31,6 +31,7 @@ from tests.factories import (
     ConflictDeclarationFactory,
     ConflictFactory,
     InstitutionFactory,
+    PartnershipFactory,
     ReviewFactory,
     UserFactory,
 )
@@ -93,7 +94,7 @@ def test_detect_conflicts_finds_partner_institution():
     call = CallFactory()
     bid = submitted_bid(call=call)
     partner = InstitutionFactory()
-    bid.partners.add(partner)
+    PartnershipFactory(bid=bid, institution=partner)
     juror = juror_with_totp(call=call)
     AffiliationFactory(juror=juror, institution=partner)
 
