@@ -498,3 +498,20 @@ def test_consortium_page_shows_requests_and_external_partners(client, people, ro
     assert [p.status for p in response.context["partnerships"]] == ["requested"]
     assert [p.name for p in response.context["external_partners"]] == ["Nordlicht"]
     assert (response.context["partner_form"] is not None) == (role == "lead_coordinator")
+
+
+def test_bid_admin_lists_partnerships_and_external_partners_read_only(
+    admin_client, admin_user, people
+):
+    enable_totp(admin_user)
+    _requested(people)
+    ExternalPartner.objects.create(
+        bid=people["bid"], name="Nordlicht", country="Germany", kind="company"
+    )
+
+    response = admin_client.get(reverse("admin:applications_bid_change", args=[people["bid"].pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Partner University" in body
+    assert "Nordlicht" in body
