@@ -1305,6 +1305,7 @@ class AuditEvent(models.Model):
         DECISION_REVISED = "decision_revised", _("New decision version")
         CALL_PUBLISHED = "call_published", _("Results published")
         LETTER_SENT = "letter_sent", _("Letter sent")
+        CONSORTIUM_CHANGED = "consortium_changed", _("Consortium changed")
 
     sequence = models.PositiveBigIntegerField(_("number"), unique=True)
     call = models.ForeignKey(

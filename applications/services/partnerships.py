@@ -19,12 +19,15 @@ conflict check and who reads the bid agree after the deadline. Callers check the
 permission (``bids.manage_partners``, ``partnerships.respond``, ``bids.edit``) first.
 
 Errors: ``ValidationError`` with a message the user can act on (a duplicate request, a
-request already answered or withdrawn), ``CallClosed`` (403) after the deadline. Every row
-is saved through the model, so django-auditlog records each change with its actor; the
-rows also carry who asked, who answered or ended and when.
+request already answered or withdrawn), ``CallClosed`` (403) after the deadline.
+
+Audit: every row is saved through the model, so django-auditlog records each change with its
+actor; the rows carry who asked, who answered or ended and when; and every change is
+appended to the tamper-evident record through the registered consortium hooks.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -43,6 +46,33 @@ from portal.mail import absolute_url, send_templated_mail
 logger = logging.getLogger(__name__)
 
 S = Partnership.Status
+
+# What another app records when the consortium changes: the review app appends the change to
+# its tamper-evident record (``review.services.audit.record_consortium_change``), as a
+# partner decides conflicts of interest. ``applications`` never imports ``review``, so review
+# registers it when it starts (``ReviewConfig.ready``). A hook runs inside the service's
+# transaction, after the change is saved: ``hook(bid=, by=, payload=)``, payload plain JSON.
+ConsortiumHook = Callable[..., object]
+_HOOKS: list[ConsortiumHook] = []
+
+
+def register_consortium_hook(hook: ConsortiumHook) -> None:
+    """Add ``hook`` once (``ready()`` may run more than once)."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
+
+
+def _recorded(*, bid: Bid, by: User, payload: dict) -> None:
+    for hook in _HOOKS:
+        hook(bid=bid, by=by, payload=payload)
+
+
+def _partnership_payload(partnership: Partnership) -> dict:
+    return {
+        "partnership": partnership.pk,
+        "institution": partnership.institution_id,
+        "status": str(partnership.status),
+    }
 
 
 def _coordinator_emails(institution_id: int) -> list[str]:
@@ -106,6 +136,7 @@ def request_partnership(*, bid: Bid, institution: Institution, by: User) -> Part
     try:
         with transaction.atomic():
             partnership.save()
+            _recorded(bid=bid, by=by, payload=_partnership_payload(partnership))
             _notify_partner(partnership, template="applications/partnerships/requested", by=by)
     except IntegrityError as error:  # a concurrent request for the same institution won
         current = Partnership.objects.open().filter(bid=bid, institution=institution).first()
@@ -142,6 +173,7 @@ def _change(*, partnership: Partnership, to_status: str, by: User, refused: str)
     locked.decided_by = by
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
+    _recorded(bid=locked.bid, by=by, payload=_partnership_payload(locked))
     logger.info("Partnership %s %s by user %s", locked.pk, to_status, by.pk)
     return locked
 
@@ -213,7 +245,9 @@ def add_external_partner(
     partner.full_clean()
     if ExternalPartner.objects.filter(bid=bid, name__iexact=partner.name).exists():
         raise ValidationError({"name": _("This partner is already listed.")})
-    partner.save()
+    with transaction.atomic():
+        partner.save()
+        _recorded(bid=bid, by=by, payload=_external_payload(partner, added=True))
     logger.info("Bid %s: external partner %s added by user %s", bid.pk, partner.pk, by.pk)
     return partner
 
@@ -221,4 +255,17 @@ def add_external_partner(
 def remove_external_partner(*, partner: ExternalPartner, by: User) -> None:
     check_bid_writable(bid=partner.bid)
     logger.info("Bid %s: external partner %s removed by user %s", partner.bid_id, partner.pk, by.pk)
-    partner.delete()
+    with transaction.atomic():
+        payload = _external_payload(partner, added=False)
+        partner.delete()
+        _recorded(bid=partner.bid, by=by, payload=payload)
+
+
+def _external_payload(partner: ExternalPartner, *, added: bool) -> dict:
+    return {
+        "external_partner": partner.pk,
+        "name": partner.name,
+        "country": partner.country,
+        "kind": partner.kind,
+        "action": "added" if added else "removed",
+    }

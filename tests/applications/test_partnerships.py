@@ -515,3 +515,27 @@ def test_bid_admin_lists_partnerships_and_external_partners_read_only(
     assert response.status_code == 200
     assert "Partner University" in body
     assert "Nordlicht" in body
+
+
+def test_every_change_is_appended_to_the_tamper_evident_record(client, people):
+    from review.models import AuditEvent
+
+    client.force_login(people["lead_coordinator"])
+    client.post(
+        _bid_url("bid_partner_request", people["bid"]),
+        {"partner-institution": people["partner"].pk},
+    )
+    client.post(
+        _bid_url("bid_external_partner_add", people["bid"]),
+        {"external-name": "Nordlicht", "external-country": "Germany", "external-kind": "company"},
+    )
+    client.force_login(people["partner_coordinator"])
+    client.post(reverse("applications:partnership_accept", args=[Partnership.objects.get().pk]))
+
+    events = list(AuditEvent.objects.filter(kind="consortium_changed"))
+    assert [(e.actor, e.payload.get("status") or e.payload["action"]) for e in events] == [
+        (people["lead_coordinator"], "requested"),
+        (people["lead_coordinator"], "added"),
+        (people["partner_coordinator"], "accepted"),
+    ]
+    assert {e.bid_id for e in events} == {people["bid"].pk}
