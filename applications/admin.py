@@ -18,9 +18,11 @@ from applications.models import (
     Bid,
     BidVersion,
     Call,
+    ExternalPartner,
     Institution,
     Invitation,
     Membership,
+    Partnership,
     RequiredAttachment,
 )
 from applications.services.calls import transition_call
@@ -168,9 +170,43 @@ class InvitationAdmin(admin.ModelAdmin):
         return False
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class PartnershipInline(_ReadOnlyInline):
+    """Partnerships change only with consent, through ``services.partnerships``."""
+
+    model = Partnership
+    readonly_fields = (
+        "institution",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    )
+    fields = readonly_fields
+
+
+class ExternalPartnerInline(_ReadOnlyInline):
+    model = ExternalPartner
+    readonly_fields = ("name", "country", "kind", "added_by", "added_at")
+    fields = readonly_fields
+
+
 @admin.register(Bid)
 class BidAdmin(admin.ModelAdmin):
     """Read-only: bids change only through the portal's services (deadline, versions)."""
+
+    inlines = [PartnershipInline, ExternalPartnerInline]
 
     list_display = [
         "acronym",

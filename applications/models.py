@@ -379,7 +379,8 @@ class BidQuerySet(models.QuerySet["Bid"]):
     def visible_to(self, user) -> "BidQuerySet":
         """Bids the user may see: all of them for an administrator with TOTP
         (``is_verified_administrator``, as ``bids.view``); for an institution member, those
-        led by or partnered with their institution."""
+        led by their institution or in which it is an accepted partner (a partnership only
+        requested shows nothing of the bid: ``is_bid_partner_member``)."""
         from applications.rules import is_verified_administrator  # rules import this module
 
         if not user.is_authenticated:
@@ -387,9 +388,10 @@ class BidQuerySet(models.QuerySet["Bid"]):
         if is_verified_administrator(user):
             return self
         institutions = Membership.objects.filter(user=user).values("institution")
-        return self.filter(
-            Q(lead_institution__in=institutions) | Q(partners__in=institutions)
-        ).distinct()
+        partnered = Partnership.objects.accepted().filter(
+            bid=models.OuterRef("pk"), institution__in=institutions
+        )
+        return self.filter(Q(lead_institution__in=institutions) | Q(models.Exists(partnered)))
 
     def submitted(self) -> "BidQuerySet":
         return self.filter(status=Bid.Status.SUBMITTED)
@@ -432,9 +434,6 @@ class Bid(models.Model):
         on_delete=models.PROTECT,
         related_name="led_bids",
         verbose_name=_("lead institution"),
-    )
-    partners = models.ManyToManyField(
-        Institution, blank=True, related_name="partner_bids", verbose_name=_("partners")
     )
     acronym = models.CharField(_("acronym"), max_length=30)
     title = models.CharField(_("title"), max_length=250)
@@ -710,3 +709,133 @@ class SectionGuidance(models.Model):
         if self.limit is None:
             return 0
         return max(0, self.count(text) - self.limit)
+
+
+class PartnershipQuerySet(models.QuerySet["Partnership"]):
+    def accepted(self) -> "PartnershipQuerySet":
+        """Partnerships the partner institution consented to: its members see the bid."""
+        return self.filter(status=Partnership.Status.ACCEPTED)
+
+    def requested(self) -> "PartnershipQuerySet":
+        """Requests awaiting the partner institution's answer."""
+        return self.filter(status=Partnership.Status.REQUESTED)
+
+    def open(self) -> "PartnershipQuerySet":
+        """Requested or accepted: at most one per bid and institution (a constraint)."""
+        return self.filter(status__in=Partnership.OPEN)
+
+
+class Partnership(models.Model):
+    """An institution of the portal as a partner of a bid, with its consent.
+
+    The lead's coordinator requests it; the partner's coordinator accepts or declines it;
+    the lead may withdraw it (requested or accepted) and the partner may leave. Only an
+    accepted partnership lets the partner's members read the bid (``BidQuerySet.visible_to``,
+    ``applications.rules.is_bid_partner_member``). Rows are never deleted: a refused or ended
+    partnership stays as history, and a new request makes a new row.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the lead")
+        LEFT = "left", _("Left by the partner")
+
+    TRANSITIONS = transitions.table(
+        {
+            Status.REQUESTED: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN},
+            Status.ACCEPTED: {Status.WITHDRAWN, Status.LEFT},
+            Status.DECLINED: set(),
+            Status.WITHDRAWN: set(),
+            Status.LEFT: set(),
+        }
+    )
+    OPEN = frozenset({Status.REQUESTED, Status.ACCEPTED})
+
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("bid")
+    )
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        related_name="partnerships",
+        verbose_name=_("partner institution"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.REQUESTED,
+        editable=False,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # Who accepted or declined (the partner's coordinator), or withdrew or left.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered or ended by"),
+    )
+    decided_at = models.DateTimeField(_("answered or ended at"), null=True, blank=True)
+
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["bid", "institution__name", "-requested_at"]
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bid", "institution"],
+                condition=Q(status__in=["requested", "accepted"]),
+                name="one_open_partnership_per_institution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym} ↔ {self.institution} ({self.get_status_display()})"
+
+
+class ExternalPartner(models.Model):
+    """A partner without an account on the portal (a company, a foreign university): listed
+    on the bid by name, country and type, for the jury and the conflict-of-interest check."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        UNIVERSITY = "university", _("University or school")
+        RESEARCH = "research", _("Research organisation")
+        PUBLIC_BODY = "public", _("Public body or local authority")
+        OTHER = "other", _("Association or other")
+
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="external_partners", verbose_name=_("bid")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=100)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["bid", "name", "pk"]
+        verbose_name = _("partner not on the portal")
+        verbose_name_plural = _("partners not on the portal")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"

@@ -28,8 +28,10 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Call,
+    ExternalPartner,
     Institution,
     Membership,
+    Partnership,
     RequiredAttachment,
     SectionGuidance,
 )
@@ -68,15 +70,16 @@ def calls_with_bid_counts() -> QuerySet[Call]:
 def bids_for_programme(*, call: Call) -> QuerySet[Bid]:
     """A call's bids for the administrators' list, one row per bid, in one query.
 
-    ``partners`` is the only multi-valued join (versions come from subqueries), so the
-    count needs no ``distinct``.
+    ``partners_count``: accepted partnerships and partners not on the portal (subqueries,
+    so no join multiplies the rows).
     """
     latest_version = BidVersion.objects.filter(bid=OuterRef("pk")).order_by("-number")
     return (
         Bid.objects.filter(call=call)
         .select_related("lead_institution", "eligibility_decided_by")
         .annotate(
-            partners_count=Count("partners"),
+            partners_count=_count(Partnership.objects.accepted().filter(bid=OuterRef("pk")))
+            + _count(ExternalPartner.objects.filter(bid=OuterRef("pk"))),
             latest_version_number=Subquery(latest_version.values("number")[:1]),
             latest_submitted_at=Subquery(latest_version.values("submitted_at")[:1]),
         )
@@ -566,9 +569,14 @@ def snapshot_documents(
         documents.budget_cofunding += cofunding
 
     for partner in snapshot.get("partners") or []:
-        documents.partners.append(
-            _text(partner.get("name")) if isinstance(partner, dict) else _text(partner)
-        )
+        if not isinstance(partner, dict):
+            documents.partners.append(_text(partner))
+        elif partner.get("external"):  # not on the portal: the jury sees the country too
+            documents.partners.append(
+                f"{_text(partner.get('name'))} ({_text(partner.get('country'))})"
+            )
+        else:
+            documents.partners.append(_text(partner.get("name")))
     attachments = snapshot_attachments(snapshot)
     french = (get_language() or "en").startswith("fr")
     names = dict(
@@ -786,3 +794,90 @@ def compare_snapshots(*, old: dict[str, Any], new: dict[str, Any]) -> BidCompari
         attachments_removed=[a for a in old_files if (a.sha256, a.name) not in new_keys],
         attachments_added=[a for a in new_files if (a.sha256, a.name) not in old_keys],
     )
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def accepted_partners(*, bid: Bid) -> QuerySet[Institution]:
+    """The institutions of the portal that accepted to be partners of ``bid``, by name."""
+    return Institution.objects.filter(
+        partnerships__bid=bid, partnerships__status=Partnership.Status.ACCEPTED
+    ).order_by("name", "pk")
+
+
+def external_partners(*, bid: Bid) -> QuerySet[ExternalPartner]:
+    return ExternalPartner.objects.filter(bid=bid).order_by("name", "pk")
+
+
+def partner_names(*, bid: Bid) -> list[str]:
+    """Every partner's name, accepted institutions first, then partners not on the portal
+    (with their country), as the jury lists them."""
+    names = list(accepted_partners(bid=bid).values_list("name", flat=True))
+    names += [f"{p.name} ({p.country})" for p in external_partners(bid=bid)]
+    return names
+
+
+def bid_partnerships(*, bid: Bid, with_history: bool) -> QuerySet[Partnership]:
+    """The bid's partnerships for its consortium page: open ones (requested, accepted), and
+    with ``with_history`` the declined, withdrawn and left ones too (the lead's members)."""
+    rows = Partnership.objects.filter(bid=bid)
+    if not with_history:
+        rows = rows.open()
+    return rows.select_related("institution", "requested_by", "decided_by").order_by(
+        "institution__name", "-requested_at"
+    )
+
+
+def partner_choices(*, bid: Bid) -> QuerySet[Institution]:
+    """Institutions the lead may ask: not the lead, not already asked or partner."""
+    asked = Partnership.objects.open().filter(bid=bid).values("institution")
+    return Institution.objects.exclude(pk=bid.lead_institution_id).exclude(pk__in=asked)
+
+
+def incoming_partnerships(*, user) -> QuerySet[Partnership]:
+    """Partnerships asked of the user's institutions, newest first, in one query.
+
+    Each row carries ``my_role`` (the user's role in the partner institution: a coordinator
+    answers) and what the partner may see of a request: the bid's acronym and title, its
+    call, lead institution, who asked and when.
+    """
+    role = Membership.objects.filter(user=user, institution=OuterRef("institution")).values("role")[
+        :1
+    ]
+    return (
+        Partnership.objects.filter(
+            institution__in=Membership.objects.filter(user=user).values("institution")
+        )
+        .select_related(
+            "bid__call", "bid__lead_institution", "institution", "requested_by", "decided_by"
+        )
+        .annotate(my_role=Subquery(role))
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def requests_awaiting(*, user) -> int:
+    """Requests the user, as a coordinator of the partner institution, may answer."""
+    if not user.is_authenticated:
+        return 0
+    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR)
+    return (
+        Partnership.objects.requested()
+        .filter(institution__in=coordinated.values("institution"))
+        .count()
+    )
+
+
+def get_partnership_for(*, user, pk: int, perm: str = "partnerships.view") -> Partnership:
+    """A partnership the user may see (404 otherwise, its existence does not leak), then
+    ``perm`` (403)."""
+    partnership = get_object_or_404(
+        Partnership.objects.select_related("bid__call", "bid__lead_institution", "institution"),
+        pk=pk,
+    )
+    if not rules.has_perm("partnerships.view", user, partnership):
+        raise Http404
+    if perm != "partnerships.view" and not rules.has_perm(perm, user, partnership):
+        raise PermissionDenied
+    return partnership

@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from applications.models import Bid, Institution, Membership
+from applications.models import Bid, Institution, Membership, Partnership
 
 
 def _role_in(user, institution_id: int) -> str | None:
@@ -91,12 +91,24 @@ def is_bid_member(user, bid: Bid) -> bool:
     return _bid_role(user, bid) is not None
 
 
+def _accepted_partner_ids(bid: Bid) -> set[int]:
+    # Cached on the bid object (one per request), as a page asks several rules of one bid.
+    cached = getattr(bid, "_accepted_partner_ids", None)
+    if cached is None:
+        cached = set(
+            Partnership.objects.accepted().filter(bid=bid).values_list("institution_id", flat=True)
+        )
+        bid._accepted_partner_ids = cached  # type: ignore[attr-defined]  # per-request cache
+    return cached
+
+
 @rules.predicate
 def is_bid_partner_member(user, bid: Bid) -> bool:
+    """Members of an institution whose partnership the institution *accepted*: a request not
+    yet answered (or declined, withdrawn, left) shows nothing of the bid, as for anyone."""
     if bid is None or not user.is_authenticated:
         return False
-    partner_ids = {p.pk for p in bid.partners.all()}
-    return any(_role_in(user, pk) is not None for pk in partner_ids)
+    return any(_role_in(user, pk) is not None for pk in _accepted_partner_ids(bid))
 
 
 @rules.predicate
@@ -109,6 +121,26 @@ def is_bid_coordinator(user, bid: Bid) -> bool:
     return _bid_role(user, bid) == Membership.Role.COORDINATOR
 
 
+@rules.predicate
+def is_partnership_party(user, partnership: Partnership | None) -> bool:
+    """Members of the partner institution or of the bid's lead: they see the request."""
+    if partnership is None:
+        return False
+    return (
+        _role_in(user, partnership.institution_id) is not None
+        or _role_in(user, partnership.bid.lead_institution_id) is not None
+    )
+
+
+@rules.predicate
+def is_partner_coordinator(user, partnership: Partnership | None) -> bool:
+    """A coordinator of the institution asked to be a partner: they answer for it."""
+    return (
+        partnership is not None
+        and _role_in(user, partnership.institution_id) == Membership.Role.COORDINATOR
+    )
+
+
 rules.add_perm("institutions.view", is_institution_member | is_verified_administrator)
 # Administrators manage any institution's members (e.g. appoint a coordinator when the last
 # one left).
@@ -118,6 +150,12 @@ rules.add_perm("bids.view", is_bid_member | is_bid_partner_member | is_verified_
 rules.add_perm("bids.edit", is_bid_editor)
 rules.add_perm("bids.submit", is_bid_coordinator)
 rules.add_perm("bids.withdraw", is_bid_coordinator)
+# Asking another institution to be a partner, or withdrawing the request: the lead's
+# coordinator. Partners not on the portal are part of the bid's content (``bids.edit``).
+rules.add_perm("bids.manage_partners", is_bid_coordinator)
+rules.add_perm("partnerships.view", is_partnership_party | is_verified_administrator)
+# Accepting, declining or leaving: the partner institution's coordinator only.
+rules.add_perm("partnerships.respond", is_partner_coordinator)
 rules.add_perm("bids.screen", is_verified_administrator)
 rules.add_perm("calls.manage", is_verified_administrator)
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from applications.views import attachments, bids, institutions, programme, reading
+from applications.views import (
+    attachments,
+    bids,
+    consortium,
+    institutions,
+    partnerships,
+    programme,
+    reading,
+)
 
 app_name = "applications"
 
@@ -10,7 +18,28 @@ urlpatterns = [
     # The bid workspace (applications/views/bids.py, applications/views/attachments.py).
     path("bids/start/", bids.start, name="bid_start"),
     path("bids/<uuid:public_id>/", bids.detail, name="bid_detail"),
-    path("bids/<uuid:public_id>/consortium/", bids.consortium, name="bid_consortium"),
+    # The consortium and its partners (applications/views/consortium.py).
+    path("bids/<uuid:public_id>/consortium/", consortium.consortium, name="bid_consortium"),
+    path(
+        "bids/<uuid:public_id>/consortium/partners/",
+        consortium.request_partner,
+        name="bid_partner_request",
+    ),
+    path(
+        "bids/<uuid:public_id>/consortium/partners/<int:pk>/withdraw/",
+        consortium.withdraw_partner,
+        name="bid_partner_withdraw",
+    ),
+    path(
+        "bids/<uuid:public_id>/consortium/external/",
+        consortium.add_external_partner,
+        name="bid_external_partner_add",
+    ),
+    path(
+        "bids/<uuid:public_id>/consortium/external/<int:pk>/remove/",
+        consortium.remove_external_partner,
+        name="bid_external_partner_remove",
+    ),
     path("bids/<uuid:public_id>/sections/<slug:key>/", bids.section, name="bid_section"),
     path(
         "bids/<uuid:public_id>/sections/<slug:key>/autosave/",
@@ -75,6 +104,11 @@ urlpatterns = [
         name="institution_invitation_revoke",
     ),
     path("invitations/<str:token>/", institutions.accept_invitation, name="invitation_accept"),
+    # Partnership requests received by the user's institutions (applications/views/partnerships.py).
+    path("partnerships/", partnerships.incoming, name="partnerships"),
+    path("partnerships/<int:pk>/accept/", partnerships.accept, name="partnership_accept"),
+    path("partnerships/<int:pk>/decline/", partnerships.decline, name="partnership_decline"),
+    path("partnerships/<int:pk>/leave/", partnerships.leave, name="partnership_leave"),
     # Programme administration (applications/views/programme.py).
     path("programme/calls/<slug:slug>/", programme.call_detail, name="programme_call"),
     path(

@@ -203,7 +203,6 @@ def prepare(clients: int) -> list[dict]:
             version=bid.consortium_version,
             acronym=f"B{n}",
             title="Bench bid",
-            partners=[],
             requested_amount=20_000_000,
             minimum_amount=10_000_000,
             by=user,

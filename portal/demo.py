@@ -4,7 +4,8 @@ Everything is created through the same services the pages use, so the demo shows
 versions, receipts, conflicts, assignments, reviews and a ranking run — nothing faked.
 
 - "IA-cluster — demo call" is OPEN (closing in 5 days): drafts, submitted and withdrawn
-  bids; the demo coordinator can finish and submit their draft.
+  bids; the demo coordinator can finish and submit their draft, whose consortium has an
+  accepted partner, a request awaiting the partner's answer and a partner not on the portal.
 - "IA-cluster — wave 1" is UNDER REVIEW: 12 submitted bids, eligibility screened, 12
   jurors (some with real conflicts), a saved assignment, reviews in every state, consensus
   reports, and a completed ranking run.
@@ -32,6 +33,7 @@ from applications.models import (
     BidSection,
     BudgetLine,
     Call,
+    ExternalPartner,
     Institution,
     Membership,
     SectionGuidance,
@@ -40,6 +42,7 @@ from applications.services import attachments as attachment_services
 from applications.services import bids as bid_services
 from applications.services import calls as call_services
 from applications.services import eligibility as eligibility_services
+from applications.services import partnerships as partnership_services
 from applications.services import submission as submission_services
 from applications.validators import luhn_is_valid, uai_checksum_letter
 from review.models import Assignment, Conflict, Criterion, DecisionLetter, JurorProfile
@@ -352,11 +355,16 @@ def _write_bid(
         version=bid.consortium_version,
         acronym=acronym,
         title=bid.title,
-        partners=partners,
         requested_amount=requested,
         minimum_amount=requested * rng.choice([50, 60, 70, 80]) // 100,
         by=by,
     )
+    for partner in partners:  # asked by the lead, accepted by the partner's coordinator
+        partnership = partnership_services.request_partnership(bid=bid, institution=partner, by=by)
+        partnership_services.accept_partnership(
+            partnership=partnership,
+            by=partner.memberships.get(role=Membership.Role.COORDINATOR).user,
+        )
     topic = FOCUS_TEXT[focus]
     for key, label in BidSection.Key.choices:
         if not complete and key in {"governance", "indicators"}:
@@ -478,7 +486,7 @@ def _load() -> str:
         by = coordinator(institution)
         partners = [institutions[(index + 3) % len(institutions)][0]]
         if index in {0, 3, 7}:  # drafts, one of them the demo coordinator's
-            _write_bid(
+            draft = _write_bid(
                 call=open_call,
                 institution=institution,
                 focus=focus,
@@ -487,6 +495,17 @@ def _load() -> str:
                 rng=rng,
                 complete=False,
             )
+            if index == 0:  # a request awaiting its answer, and a partner without account
+                partnership_services.request_partnership(
+                    bid=draft, institution=institutions[1][0], by=by
+                )
+                partnership_services.add_external_partner(
+                    bid=draft,
+                    name="Nordlicht Robotics GmbH",
+                    country="Germany",
+                    kind=ExternalPartner.Kind.COMPANY,
+                    by=by,
+                )
         elif index in {1, 2, 4, 5, 6, 8, 9}:
             bid = _write_bid(
                 call=open_call,

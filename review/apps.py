@@ -8,8 +8,10 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from review import audit  # noqa: F401 - registers models with auditlog
+        from review.services.audit import register_consortium_audit
         from review.services.decisions import register_call_guards
         from review.services.publication import register_publication
 
         register_call_guards()
         register_publication()
+        register_consortium_audit()

@@ -1366,6 +1366,7 @@ class AuditEvent(models.Model):
         CALL_PUBLISHED = "call_published", _("Results published")
         LETTER_SENT = "letter_sent", _("Letter sent")
         JURORS_IMPORTED = "jurors_imported", _("Jurors imported")
+        CONSORTIUM_CHANGED = "consortium_changed", _("Consortium changed")
 
     sequence = models.PositiveBigIntegerField(_("number"), unique=True)
     call = models.ForeignKey(

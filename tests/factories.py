@@ -13,8 +13,10 @@ from applications.models import (
     BidSection,
     BudgetLine,
     Call,
+    ExternalPartner,
     Institution,
     Membership,
+    Partnership,
     RequiredAttachment,
     SectionGuidance,
 )
@@ -128,6 +130,27 @@ class BidFactory(factory.django.DjangoModelFactory):
     title = "An AI cluster"
     requested_amount = 50_000_000
     minimum_amount = 30_000_000
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    """An accepted partnership (the partner consented), the case most tests need."""
+
+    class Meta:
+        model = Partnership
+
+    bid = factory.SubFactory(BidFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    status = Partnership.Status.ACCEPTED
+
+
+class ExternalPartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExternalPartner
+
+    bid = factory.SubFactory(BidFactory)
+    name = factory.Sequence(lambda n: f"Robotics Company {n}")
+    country = "Germany"
+    kind = ExternalPartner.Kind.COMPANY
 
 
 class BidSectionFactory(factory.django.DjangoModelFactory):

@@ -86,13 +86,6 @@ class StartBidForm(PortalForm):
 class ConsortiumForm(PortalForm):
     acronym = forms.CharField(label=_("Acronym"), max_length=30)
     title = forms.CharField(label=_("Title"), max_length=250)
-    partners = forms.ModelMultipleChoiceField(
-        label=_("Partner institutions"),
-        queryset=Institution.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Optional: institutions registered on the portal, other than the lead."),
-    )
     requested_amount = EuroAmountField(label=_("Requested amount (€)"))
     minimum_amount = EuroAmountField(
         label=_("Minimum viable amount (€)"),
@@ -106,15 +99,12 @@ class ConsortiumForm(PortalForm):
             {
                 "acronym": bid.acronym,
                 "title": bid.title,
-                "partners": list(bid.partners.values_list("pk", flat=True)),
                 "requested_amount": bid.requested_amount,
                 "minimum_amount": bid.minimum_amount,
                 "version": bid.consortium_version,
             },
         )
         super().__init__(*args, **kwargs)
-        partners = Institution.objects.exclude(pk=bid.lead_institution_id)
-        self.fields["partners"].queryset = partners  # type: ignore[attr-defined]  # the stubs type fields as Field
         call = bid.call
         self.fields["requested_amount"].help_text = _(
             "Between %(min)s and %(max)s for this call."

@@ -9,7 +9,7 @@ version number per editable part (``BidSection.version``, ``Bid.consortium_versi
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -117,21 +117,19 @@ def update_consortium(
     version: int,
     acronym: str,
     title: str,
-    partners: Iterable[Institution],
     requested_amount: int,
     minimum_amount: int,
     by: User,
 ) -> Bid:
-    """Save the consortium and the header fields of ``bid`` if ``version`` is current."""
+    """Save the header fields of ``bid`` if ``version`` is current.
+
+    Partners are not saved here: a partnership needs the partner's consent
+    (``applications.services.partnerships``).
+    """
     now = timezone.now()
     check_bid_writable(bid=bid, at=now)
     call = bid.call
-    partners = list(partners)
     errors: dict[str, list[str]] = {}
-    if any(p.pk == bid.lead_institution_id for p in partners):
-        errors.setdefault("partners", []).append(
-            _("The lead institution cannot also be a partner.")
-        )
     if not call.min_amount <= requested_amount <= call.max_amount:
         errors.setdefault("requested_amount", []).append(
             _("The requested amount must be between %(min)s and %(max)s for this call.")
@@ -164,7 +162,6 @@ def update_consortium(
         edited = ["acronym", "title", "requested_amount", "minimum_amount"]
         bid.full_clean(exclude=[f.name for f in Bid._meta.fields if f.name not in edited])
         bid.save(update_fields=[*edited, "consortium_version", "updated_at"])
-        bid.partners.set(partners)
     logger.info("Bid %s consortium saved by user %s (v%s)", bid.pk, by.pk, bid.consortium_version)
     return bid
 

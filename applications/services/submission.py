@@ -36,7 +36,7 @@ from applications.models import (
     Institution,
     Membership,
 )
-from applications.queries import bid_checklist
+from applications.queries import accepted_partners, bid_checklist, external_partners
 from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
 from portal import transitions
@@ -92,7 +92,13 @@ def bid_content(*, bid: Bid) -> dict:
             "minimum_amount": bid.minimum_amount,
         },
         "lead_institution": _institution(bid.lead_institution),
-        "partners": [_institution(p) for p in bid.partners.order_by("name", "pk")],
+        # Accepted partnerships, then partners not on the portal (marked ``external``; a
+        # snapshot without any keeps the shape it had before they existed).
+        "partners": [_institution(p) for p in accepted_partners(bid=bid)]
+        + [
+            {"name": p.name, "country": p.country, "kind": p.kind, "external": True}
+            for p in external_partners(bid=bid)
+        ],
         "sections": {key: sections.get(key, "") for key in BidSection.Key.values},
         "budget": [
             {

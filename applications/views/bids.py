@@ -1,5 +1,5 @@
-"""The bid workspace: dashboard, overview, consortium, sections (with autosave), budget,
-submission, withdrawal and receipts.
+"""The bid workspace: dashboard, overview, sections (with autosave), budget, submission,
+withdrawal and receipts (the consortium page: ``applications/views/consortium.py``).
 
 Every view fetches the bid through ``get_bid_for`` (404 if the user may not see it, 403 if
 they may see it but not do the action) and hands writes to one service. Writes refused
@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 from applications import queries
 from applications.forms.bids import (
     BudgetForm,
-    ConsortiumForm,
     SectionForm,
     StartBidForm,
     WithdrawForm,
@@ -81,6 +80,7 @@ def dashboard(request: HttpRequest, start_form: StartBidForm | None = None) -> H
         "start_options": options,
         "start_form": start_form,
         "has_membership": bool(queries.user_institution_ids(user=user)),
+        "partnership_requests": queries.requests_awaiting(user=user),
     }
     return render(request, "applications/dashboard.html", context)
 
@@ -136,7 +136,7 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
         {
             "checklist": queries.bid_checklist(bid=bid),
             "versions": versions,
-            "partners": list(bid.partners.all()),
+            "partners": list(queries.accepted_partners(bid=bid)),
             "unsubmitted_changes": submission_services.has_unsubmitted_changes(
                 bid=bid, version=versions[0] if versions else None
             ),
@@ -144,36 +144,6 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
         }
     )
     return render(request, "applications/bids/detail.html", context)
-
-
-@login_required
-def consortium(request: HttpRequest, public_id) -> HttpResponse:
-    perm = "bids.edit" if request.method == "POST" else "bids.view"
-    bid = queries.get_bid_for(user=request.user, public_id=public_id, perm=perm)
-    form = ConsortiumForm(request.POST or None, bid=bid)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            bid_services.update_consortium(
-                bid=bid,
-                version=data["version"],
-                acronym=data["acronym"],
-                title=data["title"],
-                partners=data["partners"],
-                requested_amount=data["requested_amount"],
-                minimum_amount=data["minimum_amount"],
-                by=acting_user(request),
-            )
-        except CallClosed as error:
-            return closed_response(request, bid, error)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, _("Consortium saved."))
-            return redirect("applications:bid_consortium", public_id=bid.public_id)
-    context = workspace_context(request, bid, active="consortium")
-    context["form"] = form
-    return render(request, "applications/bids/consortium.html", context)
 
 
 def _section_or_404(bid: Bid, key: str) -> BidSection:

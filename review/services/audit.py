@@ -13,8 +13,10 @@ decision's lines) as plain JSON: ids, codes, decimal strings, never floats; long
 
 Hooks for the parts that live elsewhere: the publication service calls
 :func:`record_publication` in the transaction that moves a call to "published" (``applications``
-cannot import ``review``: its caller in ``review`` does), and the letters service calls
-:func:`record_letter_sent` for each letter sent.
+cannot import ``review``: its caller in ``review`` does), the letters service calls
+:func:`record_letter_sent` for each letter sent, and the partnerships service calls
+:func:`record_consortium_change` through the hook registered by
+:func:`register_consortium_audit`.
 """
 
 import json
@@ -27,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from applications.models import Bid, Call
+from applications.services.partnerships import register_consortium_hook
 from review import audit_chain
 from review.models import (
     AuditChainHead,
@@ -306,3 +309,17 @@ def record_letter_sent(
         actor=by,
         payload={"recipient": to, "language": language, "sha256": sha256},
     )
+
+
+# --------------------------------------------------------------------------- consortium
+
+
+def record_consortium_change(*, bid: Bid, by: User, payload: dict[str, Any]) -> AuditEvent:
+    """Hook (``applications.services.partnerships``): a partnership requested, answered,
+    left or withdrawn, or a partner not on the portal added or removed. Partners decide the
+    jury's conflicts of interest and who reads the bid."""
+    return record_event(kind=AuditEvent.Kind.CONSORTIUM_CHANGED, bid=bid, actor=by, payload=payload)
+
+
+def register_consortium_audit() -> None:
+    register_consortium_hook(record_consortium_change)

@@ -1,8 +1,8 @@
 """Conflicts of interest: detection, declarations by jurors and institutions, decisions.
 
 Sources of a ``Conflict``:
-- detected (``detect_conflicts``): a juror affiliated with the lead or a partner
-  institution of a bid, now or with an affiliation that ended within the last
+- detected (``detect_conflicts``): a juror affiliated with the lead or an accepted partner
+  institution of a bid (or with a partner not on the portal, matched by name), now or with an affiliation that ended within the last
   ``RECENT_AFFILIATION_YEARS`` years; or a juror whose e-mail domain is (a subdomain of) an
   institution's ``email_domain``. Always *suggested*: an administrator decides.
 - declared by the juror (``declare_conflict``): before opening a bid beyond its title and
@@ -27,11 +27,11 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Bid, Call, Institution
+from applications.models import Bid, Call, Institution, Partnership
 from review.models import (
     Affiliation,
     Conflict,
@@ -73,11 +73,23 @@ def _domain_matches(domain: str, institution_domain: str) -> bool:
     )
 
 
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 def _affiliation_matches(affiliation: Affiliation, institution: Institution) -> bool:
     if affiliation.institution_id is not None:
         return affiliation.institution_id == institution.pk
     # An affiliation typed as free text still counts when it names the institution exactly.
-    return affiliation.organisation_name.strip().lower() == institution.name.strip().lower()
+    return _same_name(affiliation.organisation_name, institution.name)
+
+
+def _names_match(affiliation: Affiliation, name: str) -> bool:
+    """A partner not on the portal against an affiliation: by the organisation's name, or
+    the name of the affiliated institution."""
+    if _same_name(affiliation.organisation_name, name):
+        return True
+    return affiliation.institution is not None and _same_name(affiliation.institution.name, name)
 
 
 def _call_jurors(*, call: Call) -> list[JurorProfile]:
@@ -86,7 +98,7 @@ def _call_jurors(*, call: Call) -> list[JurorProfile]:
         .select_related("user")
         .prefetch_related(
             "user__emailaddress_set",
-            "affiliations",
+            "affiliations__institution",
         )
     )
 
@@ -100,7 +112,14 @@ def _findings(
         Bid.objects.assessable()
         .filter(call=call)
         .select_related("lead_institution")
-        .prefetch_related("partners")
+        .prefetch_related(
+            Prefetch(
+                "partnerships",
+                queryset=Partnership.objects.accepted().select_related("institution"),
+                to_attr="accepted_partnerships",
+            ),
+            "external_partners",
+        )
     )
     findings: dict[tuple[int, int, str], list[str]] = defaultdict(list)
     for juror in jurors:
@@ -112,7 +131,8 @@ def _findings(
         domains = _email_domains(juror)
         for bid in bids:
             roles = [(bid.lead_institution, _("lead institution"))] + [
-                (partner, _("partner")) for partner in bid.partners.all()
+                (partnership.institution, _("partner"))
+                for partnership in bid.accepted_partnerships  # type: ignore[attr-defined]  # prefetched above
             ]
             for institution, role in roles:
                 for affiliation in recent:
@@ -131,6 +151,23 @@ def _findings(
                         findings[(juror.pk, bid.pk, Conflict.Kind.EMAIL_DOMAIN)].append(
                             _("e-mail domain %(domain)s of %(institution)s (%(role)s)")
                             % {"domain": domain, "institution": institution.name, "role": role}
+                        )
+            # Partners not on the portal have no account and no domain: matched by name.
+            for external in bid.external_partners.all():
+                for affiliation in recent:
+                    if _names_match(affiliation, external.name):
+                        period = (
+                            _("current affiliation")
+                            if affiliation.end_year is None
+                            else _("affiliation until %(year)s") % {"year": affiliation.end_year}
+                        )
+                        findings[(juror.pk, bid.pk, Conflict.Kind.AFFILIATION)].append(
+                            _("%(period)s with %(institution)s (%(role)s)")
+                            % {
+                                "period": period,
+                                "institution": external.name,
+                                "role": _("partner not on the portal"),
+                            }
                         )
     return {key: "; ".join(reasons) for key, reasons in findings.items()}
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications.models import Bid
+from applications.queries import partner_names
 from applications.rules import permission_required
 from applications.services.attachments import served_name
 from portal.editing import ClosedForEdits, EvaluationFrozen, StaleEdit
@@ -93,8 +94,7 @@ def bid_detail(request: HttpRequest, public_id) -> HttpResponse:
             "bid": bid,
             "can_read": can_read,
             "documents": documents if can_read else None,
-            "partners": documents.partners
-            or list(bid.partners.order_by("name").values_list("name", flat=True)),
+            "partners": documents.partners or partner_names(bid=bid),
             "summary": documents.summary,
             "assignment": assignment,
             "review": review,

@@ -13,6 +13,7 @@ from tests.factories import (
     InstitutionFactory,
     JurorProfileFactory,
     MembershipFactory,
+    PartnershipFactory,
     RequiredAttachmentFactory,
     enable_totp,
     make_pdf_bytes,
@@ -61,7 +62,7 @@ class Cast:
 def make_cast(bid: Bid | None = None) -> Cast:
     bid = bid or BidFactory()
     partner_institution = InstitutionFactory()
-    bid.partners.add(partner_institution)
+    PartnershipFactory(bid=bid, institution=partner_institution)
     return Cast(
         bid=bid,
         coordinator=member(bid.lead_institution, Membership.Role.COORDINATOR),

@@ -9,7 +9,6 @@ from applications.forms.bids import EuroAmountField
 from applications.models import Bid, BudgetLine
 from applications.queries import bid_budget, bid_checklist, summarise_budget
 from tests.applications.bidkit import make_cast
-from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +37,10 @@ def _post_consortium(client, bid, **overrides):
     )
 
 
-def test_consortium_saves_fields_and_partners(client, cast):
-    partner = InstitutionFactory()
+def test_consortium_saves_fields(client, cast):
     client.force_login(cast.editor)
 
-    response = _post_consortium(client, cast.bid, partners=[partner.pk])
+    response = _post_consortium(client, cast.bid)
 
     bid = Bid.objects.get(pk=cast.bid.pk)
     assert response.status_code == 302
@@ -51,17 +49,7 @@ def test_consortium_saves_fields_and_partners(client, cast):
         60_000_000,
         40_000_000,
     )
-    assert list(bid.partners.all()) == [partner]
     assert bid.consortium_version == 2
-
-
-def test_consortium_lead_cannot_be_partner(client, cast):
-    client.force_login(cast.editor)
-
-    response = _post_consortium(client, cast.bid, partners=[cast.bid.lead_institution.pk])
-
-    assert response.status_code == 200
-    assert Bid.objects.get(pk=cast.bid.pk).acronym != "ALPHA"
 
 
 @pytest.mark.parametrize("amount", ["5", "200000000"])

@@ -10,9 +10,10 @@ from tests.factories import (
     AdministratorFactory,
     BidFactory,
     CallFactory,
-    InstitutionFactory,
+    ExternalPartnerFactory,
     JurorProfileFactory,
     MembershipFactory,
+    PartnershipFactory,
     UserFactory,
     enable_totp,
 )
@@ -211,7 +212,8 @@ def test_admin_dashboard_query_count_is_constant(client, django_assert_max_num_q
 def test_call_bids_lists_partners_amount_and_latest_version(client):
     call = _closed_call()
     bid = BidFactory(call=call, status=Bid.Status.SUBMITTED, requested_amount=42_000_000)
-    bid.partners.add(InstitutionFactory(), InstitutionFactory())
+    PartnershipFactory(bid=bid)
+    ExternalPartnerFactory(bid=bid)
     _add_version(bid, 1)
     _add_version(bid, 2)
     client.force_login(administrator_with_totp())
@@ -228,7 +230,7 @@ def test_call_bids_query_count_is_constant(client, django_assert_max_num_queries
     call = _closed_call()
     for _ in range(n_bids):
         bid = BidFactory(call=call, status=Bid.Status.SUBMITTED)
-        bid.partners.add(InstitutionFactory())
+        PartnershipFactory(bid=bid)
         _add_version(bid)
     client.force_login(administrator_with_totp())
 

@@ -25,6 +25,7 @@ from tests.factories import (
     CallFactory,
     CriterionFactory,
     InstitutionFactory,
+    PartnershipFactory,
     UserFactory,
     make_pdf_bytes,
 )
@@ -52,7 +53,9 @@ def bid_with_version(*, call: Call, with_attachment: bool = True, **kwargs) -> B
     """A submitted bid frozen in one version, its snapshot built by the submission service's
     own ``bid_content`` (sections, budget, a partner and, optionally, a PDF)."""
     bid = submitted_bid(call=call, **kwargs)
-    bid.partners.add(InstitutionFactory(name=f"Partner lab of {bid.acronym}"))
+    PartnershipFactory(
+        bid=bid, institution=InstitutionFactory(name=f"Partner lab of {bid.acronym}")
+    )
     BidSectionFactory(bid=bid, key="summary", content="A short public summary.")
     BidSectionFactory(bid=bid, key="research", content="Secret research plan.")
     BudgetLineFactory(bid=bid, year=1, requested=1_000_000, cofunding=500_000)

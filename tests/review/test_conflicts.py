@@ -30,7 +30,9 @@ from tests.factories import (
     CallFactory,
     ConflictDeclarationFactory,
     ConflictFactory,
+    ExternalPartnerFactory,
     InstitutionFactory,
+    PartnershipFactory,
     ReviewFactory,
     UserFactory,
 )
@@ -93,7 +95,7 @@ def test_detect_conflicts_finds_partner_institution():
     call = CallFactory()
     bid = submitted_bid(call=call)
     partner = InstitutionFactory()
-    bid.partners.add(partner)
+    PartnershipFactory(bid=bid, institution=partner)
     juror = juror_with_totp(call=call)
     AffiliationFactory(juror=juror, institution=partner)
 
@@ -102,6 +104,33 @@ def test_detect_conflicts_finds_partner_institution():
     conflict = Conflict.objects.get()
     assert (conflict.juror_id, conflict.bid_id, conflict.kind) == (juror.pk, bid.pk, "affiliation")
     assert "partner" in conflict.reason
+
+
+def test_detect_conflicts_ignores_a_partner_that_has_not_accepted():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    partner = InstitutionFactory()
+    PartnershipFactory(bid=bid, institution=partner, status="requested")
+    juror = juror_with_totp(call=call)
+    AffiliationFactory(juror=juror, institution=partner)
+
+    detect_conflicts(call=call, now=NOW)
+
+    assert not Conflict.objects.exists()
+
+
+def test_detect_conflicts_finds_partner_not_on_the_portal_by_name():
+    call = CallFactory()
+    bid = submitted_bid(call=call)
+    ExternalPartnerFactory(bid=bid, name="Nordlicht Robotics GmbH")
+    juror = juror_with_totp(call=call)
+    AffiliationFactory(juror=juror, institution=None, organisation_name="nordlicht  robotics gmbh")
+
+    detect_conflicts(call=call, now=NOW)
+
+    conflict = Conflict.objects.get()
+    assert (conflict.juror_id, conflict.bid_id, conflict.kind) == (juror.pk, bid.pk, "affiliation")
+    assert "Nordlicht Robotics GmbH (partner not on the portal)" in conflict.reason
 
 
 def test_detect_conflicts_finds_shared_email_domain():
