@@ -9,8 +9,8 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("applications", "0005_partnerships")]
-AFTER = [("applications", "0006_partnerships_from_partners")]
+BEFORE = [("applications", "0007_partnerships")]
+AFTER = [("applications", "0008_partnerships_from_partners")]
 
 
 def _migrate(targets):
