@@ -5,6 +5,7 @@ admin actions below (or the programme page), which call ``transition_call``. Bid
 their versions are shown read-only: institutions write them through the portal's services.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
@@ -18,11 +19,14 @@ from applications.models import (
     Bid,
     BidVersion,
     Call,
+    CallDocument,
+    CallFAQ,
     Institution,
     Invitation,
     Membership,
     RequiredAttachment,
 )
+from applications.services import call_documents
 from applications.services.calls import transition_call
 from portal.users import acting_user
 
@@ -31,6 +35,35 @@ class RequiredAttachmentInline(admin.TabularInline):
     model = RequiredAttachment
     extra = 0
     fields = ["order", "code", "name_en", "name_fr", "max_pages"]
+
+
+class CallDocumentForm(forms.ModelForm):
+    """A document of the call's page: its format is checked from its content on upload."""
+
+    class Meta:
+        model = CallDocument
+        fields = ["order", "title_en", "title_fr", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and "file" in self.changed_data:
+            facts = call_documents.check_call_document(upload=upload)
+            call_documents.apply_facts(self.instance, upload=upload, facts=facts)
+        return upload
+
+
+class CallDocumentInline(admin.TabularInline):
+    model = CallDocument
+    form = CallDocumentForm
+    extra = 0
+    fields = ["order", "title_en", "title_fr", "file", "original_name", "size", "content_type"]
+    readonly_fields = ["original_name", "size", "content_type"]
+
+
+class CallFAQInline(admin.StackedInline):
+    model = CallFAQ
+    extra = 0
+    fields = ["order", ("question_en", "question_fr"), ("answer_en", "answer_fr")]
 
 
 def _transition_action(to_status: str, description):
@@ -69,11 +102,15 @@ class CallAdmin(admin.ModelAdmin):
     search_fields = ["slug", "title_en", "title_fr"]
     date_hierarchy = "closes_at"
     prepopulated_fields = {"slug": ["title_en"]}
-    readonly_fields = ["status", "programme_page", "created_at"]
-    inlines = [RequiredAttachmentInline]
+    readonly_fields = ["status", "programme_page", "public_page", "created_at"]
+    inlines = [RequiredAttachmentInline, CallDocumentInline, CallFAQInline]
     fieldsets = [
-        (None, {"fields": ["slug", "status", "programme_page"]}),
+        (None, {"fields": ["slug", "status", "programme_page", "public_page"]}),
         (_("Texts"), {"fields": ["title_en", "title_fr", "description_en", "description_fr"]}),
+        (
+            _("The call's public page (documents and questions below)"),
+            {"fields": ["rules_en", "rules_fr", "contact_email"]},
+        ),
         (
             _("Dates (entered and shown in Europe/Paris, stored in UTC)"),
             {"fields": ["opens_at", "closes_at"]},
@@ -127,6 +164,16 @@ class CallAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>',
             reverse("applications:programme_call", kwargs={"slug": obj.slug}),
             gettext("Change the status on the programme page"),
+        )
+
+    @admin.display(description=_("public page"))
+    def public_page(self, obj: Call) -> str:
+        if obj.pk is None or obj.status == Call.Status.DRAFT:
+            return gettext("Visible to everyone once the call is open.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("calls:page", kwargs={"slug": obj.slug}),
+            gettext("See the call's public page"),
         )
 
 

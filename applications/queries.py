@@ -23,6 +23,8 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Call,
+    CallDocument,
+    CallFAQ,
     Institution,
     Membership,
     RequiredAttachment,
@@ -400,3 +402,23 @@ def get_attachment(*, bid: Bid, pk: int) -> Attachment:
 
 def bid_versions(*, bid: Bid) -> QuerySet[BidVersion]:
     return BidVersion.objects.filter(bid=bid).select_related("submitted_by").order_by("-number")
+
+
+# The call's public page (shown by ``review.views.call_page``, which adds the jury's grid).
+
+
+def access_public_call(*, slug: str) -> Call:
+    """The call with this slug if applicants may see it (not a draft); ``Http404`` otherwise."""
+    return get_object_or_404(Call.objects.visible_to_applicants(), slug=slug)
+
+
+def call_documents(*, call: Call) -> list[CallDocument]:
+    return list(CallDocument.objects.filter(call=call).order_by("order", "pk"))
+
+
+def call_faqs(*, call: Call) -> list[CallFAQ]:
+    return list(CallFAQ.objects.filter(call=call).order_by("order", "pk"))
+
+
+def get_call_document(*, call: Call, pk: int) -> CallDocument:
+    return get_object_or_404(CallDocument, call=call, pk=pk)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("jury/", include("review.urls")),
     path("results/", include("review.results_urls")),
+    path("calls/", include("review.call_urls")),
 ]
