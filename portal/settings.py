@@ -261,6 +261,29 @@ CELERY_IMPORTS = ["portal.mail"]
 # portal is reached at. `make run` sets it from PORT.
 PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://127.0.0.1:8000")
 
+# The legal pages (portal.legal, /legal/…): who publishes and hosts the portal, whom people
+# write to about their personal data and the accessibility. The defaults name no real body:
+# a production portal sets them (``manage.py check --deploy`` warns while they are unset).
+PORTAL_PUBLISHER_NAME = os.environ.get(
+    "PORTAL_PUBLISHER_NAME", "IA-cluster portal (operator not set)"
+)
+PORTAL_PUBLISHER_ADDRESS = os.environ.get("PORTAL_PUBLISHER_ADDRESS", "")
+PORTAL_PUBLISHER_SIRET = os.environ.get("PORTAL_PUBLISHER_SIRET", "")
+PORTAL_PUBLICATION_DIRECTOR = os.environ.get("PORTAL_PUBLICATION_DIRECTOR", "")
+PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL", "contact@localhost")
+PORTAL_HOST_NAME = os.environ.get("PORTAL_HOST_NAME", "")
+PORTAL_HOST_ADDRESS = os.environ.get("PORTAL_HOST_ADDRESS", "")
+PORTAL_DPO_EMAIL = os.environ.get("PORTAL_DPO_EMAIL", "dpo@localhost")
+PORTAL_ACCESSIBILITY_EMAIL = os.environ.get("PORTAL_ACCESSIBILITY_EMAIL", "")  # else contact
+# Years a call's bids, reviews and decision are kept after its results are published; years
+# an account unused since its last sign-in is kept (stated on the personal data page).
+PORTAL_CALL_RETENTION_YEARS = int(os.environ.get("PORTAL_CALL_RETENTION_YEARS", "10"))
+PORTAL_ACCOUNT_RETENTION_YEARS = int(os.environ.get("PORTAL_ACCOUNT_RETENTION_YEARS", "3"))
+# The day the accessibility statement was last drawn up (ISO date).
+PORTAL_ACCESSIBILITY_STATEMENT_DATE = os.environ.get(
+    "PORTAL_ACCESSIBILITY_STATEMENT_DATE", "2026-12-01"
+)
+
 # Security: everything on unless DEBUG.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
