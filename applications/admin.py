@@ -21,6 +21,7 @@ from applications.models import (
     Call,
     CallDocument,
     CallFAQ,
+    DeadlineReminder,
     Institution,
     Invitation,
     Membership,
@@ -258,4 +259,22 @@ class BidVersionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: BidVersion | None = None) -> bool:
+        return False
+
+
+@admin.register(DeadlineReminder)
+class DeadlineReminderAdmin(admin.ModelAdmin):
+    """Written by the hourly reminder run only (``applications.services.deadline_reminders``)."""
+
+    list_display = ["bid", "days_before", "reason", "recipients", "sent_at"]
+    list_filter = ["bid__call", "days_before", "reason"]
+    search_fields = ["bid__acronym", "bid__lead_institution__name"]
+    list_select_related = ["bid", "bid__lead_institution"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: DeadlineReminder | None = None
+    ) -> bool:
         return False

@@ -733,3 +733,36 @@ class BidVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid.acronym} v{self.number}"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder e-mailed to a bid's coordinators ``days_before`` the call's deadline.
+
+    One row per bid and threshold (``applications.services.deadline_reminders``): the row is
+    written in the transaction that queues the e-mails, so no reminder goes twice.
+    """
+
+    class Reason(models.TextChoices):
+        NOT_SUBMITTED = "not_submitted", _("Never submitted")
+        CHANGES = "changes", _("Changes not submitted")
+
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="deadline_reminders", verbose_name=_("bid")
+    )
+    days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bid", "days_before"], name="one_deadline_reminder_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym} −{self.days_before} d"

@@ -6,6 +6,7 @@ Selectors take keyword-only arguments and return querysets or plain data; they n
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import rules
 from django.core.exceptions import PermissionDenied
@@ -25,6 +26,7 @@ from applications.models import (
     Call,
     CallDocument,
     CallFAQ,
+    DeadlineReminder,
     Institution,
     Membership,
     RequiredAttachment,
@@ -422,3 +424,33 @@ def call_faqs(*, call: Call) -> list[CallFAQ]:
 
 def get_call_document(*, call: Call, pk: int) -> CallDocument:
     return get_object_or_404(CallDocument, call=call, pk=pk)
+
+
+# Reminders to coordinators before the deadline (``applications.services.deadline_reminders``).
+
+
+def bids_near_their_deadline(*, now: datetime, horizon: timedelta) -> QuerySet[Bid]:
+    """Draft and submitted bids of calls accepting submissions that close within ``horizon``."""
+    calls = Call.objects.accepting_submissions(at=now).filter(closes_at__lte=now + horizon)
+    return (
+        Bid.objects.filter(call__in=calls, status__in=[Bid.Status.DRAFT, Bid.Status.SUBMITTED])
+        .select_related("call", "lead_institution")
+        .order_by("call__closes_at", "pk")
+    )
+
+
+def reminded_thresholds(*, bids: Iterable[Bid]) -> set[tuple[int, int]]:
+    """``(bid id, days before)`` of the reminders already sent to these bids."""
+    return set(
+        DeadlineReminder.objects.filter(bid__in=[bid.pk for bid in bids]).values_list(
+            "bid_id", "days_before"
+        )
+    )
+
+
+def member_emails(*, institution_id: int, roles: Iterable[str] | None = None) -> list[str]:
+    """The addresses of an institution's members (of ``roles`` only, if given), once, sorted."""
+    memberships = Membership.objects.filter(institution=institution_id).exclude(user__email="")
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return sorted(set(memberships.values_list("user__email", flat=True)))

@@ -254,7 +254,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "review.tasks.task_send_review_reminders",
         "schedule": 3600.0,
     },
+    # Coordinators of bids not submitted, or with changes not submitted, before the deadline.
+    "send-deadline-reminders": {
+        "task": "applications.tasks.task_send_deadline_reminders",
+        "schedule": 3600.0,
+    },
 }
+# Days before a call's deadline at which coordinators are reminded (applications.services.
+# deadline_reminders): each threshold at most once per bid.
+DEADLINE_REMINDER_DAYS = [
+    int(days) for days in os.environ.get("DEADLINE_REMINDER_DAYS", "3,1").split(",") if days.strip()
+]
 # E-mails are sent by this task module (portal.mail); autodiscovery only finds tasks.py.
 CELERY_IMPORTS = ["portal.mail"]
 # Every absolute link in e-mails (portal.mail.absolute_url): scheme, host and port the

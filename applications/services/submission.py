@@ -3,8 +3,10 @@
 Submission freezes an immutable ``BidVersion``: a JSON snapshot of every field, section,
 budget cell, partner and attachment (with its SHA-256), the SHA-256 of that snapshot's
 canonical JSON, and a receipt PDF. Resubmission before the deadline adds a version; older
-versions are kept. Members of the lead institution are e-mailed after the commit, in the
-submitter's language.
+versions are kept. Members of the lead institution are e-mailed after the commit: of a
+submission in the submitter's language, with the receipt; of a withdrawal and of its undoing
+(``send_withdrawal_emails``) each in the institution's language of correspondence
+(``Institution.language``, the one language the portal keeps for its members).
 """
 
 import hashlib
@@ -18,9 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from applications import queries
 from applications.models import (
     Attachment,
     Bid,
@@ -28,14 +32,13 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Institution,
-    Membership,
 )
 from applications.queries import bid_checklist
 from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
 from portal import transitions
 from portal.editing import CallClosed
-from portal.mail import send_templated_mail
+from portal.mail import absolute_url, send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +188,7 @@ def send_submission_emails(*, version: BidVersion) -> int:
     """Queue one e-mail per member of the lead institution, with the receipt; sent after the
     commit. Precondition: inside the transaction that created ``version``."""
     bid = version.bid
-    emails = sorted(
-        set(
-            Membership.objects.filter(institution=bid.lead_institution_id)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    emails = queries.member_emails(institution_id=bid.lead_institution_id)
     context = {
         "bid": {"acronym": bid.acronym, "lead_institution": bid.lead_institution.name},
         "call": {"title": bid.call.title, "closes_at": bid.call.closes_at},
@@ -232,6 +229,7 @@ def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:
         locked.withdrawal_reason = reason
         locked.withdrawn_at = timezone.now()
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+        send_withdrawal_emails(bid=locked, by=by, undone=False)
     logger.info("Bid %s withdrawn by user %s", locked.pk, by.pk)
     return locked
 
@@ -253,5 +251,35 @@ def undo_withdrawal(*, bid: Bid, by: User) -> Bid:
         locked.withdrawal_reason = ""
         locked.withdrawn_at = None
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+        send_withdrawal_emails(bid=locked, by=by, undone=True)
     logger.info("Bid %s withdrawal undone by user %s", locked.pk, by.pk)
     return locked
+
+
+def send_withdrawal_emails(*, bid: Bid, by: User, undone: bool) -> int:
+    """Tell every member of the lead institution that ``bid`` was withdrawn (with the reason)
+    or that its withdrawal was undone; one e-mail each after the commit, in the institution's
+    language. Precondition: inside the transaction that changed the bid, ``bid.call`` loaded."""
+    institution = Institution.objects.get(pk=bid.lead_institution_id)
+    language = institution.language
+    with translation.override(language):
+        call_title = bid.call.title
+    context = {
+        "bid": {
+            "acronym": bid.acronym,
+            "title": bid.title,
+            "status": bid.status,
+            "lead_institution": institution.name,
+            "withdrawal_reason": bid.withdrawal_reason,
+        },
+        "call": {"title": call_title, "closes_at": bid.call.closes_at},
+        "by": by.email,
+        "at": bid.withdrawn_at or timezone.now(),
+        "url": absolute_url(reverse("applications:bid_detail", args=[bid.public_id])),
+    }
+    template = "applications/bids/withdrawal_undone" if undone else "applications/bids/withdrawn"
+    emails = queries.member_emails(institution_id=institution.pk)
+    for email in emails:
+        send_templated_mail(template=template, to=email, context=context, language=language)
+    logger.info("Bid %s: %s e-mails (%s)", bid.pk, len(emails), template.rsplit("/", 1)[-1])
+    return len(emails)
