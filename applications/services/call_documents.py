@@ -78,7 +78,9 @@ def _zip_format(data: bytes) -> tuple[str, str]:
         if len(names) > MAX_ZIP_ENTRIES:
             raise _not_accepted()
         if "mimetype" in names:
-            mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+            # Read at most 100 bytes: a member may inflate to gigabytes.
+            with archive.open("mimetype") as member:
+                mimetype = member.read(100).decode("ascii", "replace").strip()
             if mimetype in ODF_TYPES:
                 return ODF_TYPES[mimetype], mimetype
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as error:

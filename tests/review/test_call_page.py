@@ -339,6 +339,75 @@ def test_admin_call_page_offers_documents_and_questions(client):
     assert reverse("calls:page", args=[call.slug]) in html
 
 
+def _call_admin_post(client, call: Call, **extra) -> dict:
+    url = reverse("admin:applications_call_change", args=[call.pk])
+    initial = client.get(url).context["adminform"].form.initial
+    form = {k: v for k, v in initial.items() if v is not None}
+    form.pop("review_deadline", None)
+    form.pop("overall_threshold", None)
+    form.update(
+        {
+            "opens_at_0": "2026-01-05",
+            "opens_at_1": "10:00:00",
+            "closes_at_0": "2030-03-01",
+            "closes_at_1": "12:00:00",
+            "required_attachments-TOTAL_FORMS": "0",
+            "required_attachments-INITIAL_FORMS": "0",
+            "documents-TOTAL_FORMS": "0",
+            "documents-INITIAL_FORMS": "0",
+            "faqs-TOTAL_FORMS": "0",
+            "faqs-INITIAL_FORMS": "0",
+            **extra,
+        }
+    )
+    return form
+
+
+@pytest.mark.parametrize(
+    ("content", "saved"), [(_xlsx_bytes(), True), (b"<html>not a sheet</html>", False)]
+)
+def test_admin_uploads_a_document_and_a_question_on_the_call(client, content, saved):
+    call = CallFactory()
+    client.force_login(administrator_with_totp())
+    form = _call_admin_post(
+        client,
+        call,
+        rules_en="Read the rules.",
+        contact_email="ia-cluster@agency.example.fr",
+        **{
+            "documents-TOTAL_FORMS": "1",
+            "documents-0-order": "1",
+            "documents-0-title_en": "Budget template",
+            "documents-0-title_fr": "Modèle de budget",
+            "documents-0-file": SimpleUploadedFile("budget.xlsx", content),
+            "faqs-TOTAL_FORMS": "1",
+            "faqs-0-order": "1",
+            "faqs-0-question_en": "Who may apply?",
+            "faqs-0-question_fr": "Qui peut candidater ?",
+            "faqs-0-answer_en": "Universities.",
+            "faqs-0-answer_fr": "Les universités.",
+        },
+    )
+
+    response = client.post(reverse("admin:applications_call_change", args=[call.pk]), form)
+
+    call.refresh_from_db()
+    if saved:
+        assert response.status_code == 302
+        assert (call.rules_en, call.contact_email) == (
+            "Read the rules.",
+            "ia-cluster@agency.example.fr",
+        )
+        (document,) = call.documents.all()
+        assert (document.extension, document.original_name) == ("xlsx", "budget.xlsx")
+        assert [f.question_en for f in call.faqs.all()] == ["Who may apply?"]
+    else:
+        assert response.status_code == 200
+        assert "not an accepted document" in response.content.decode()
+        assert not call.documents.exists()
+        assert call.rules_en == ""
+
+
 def test_admin_document_form_records_the_checked_format():
     call = CallFactory()
     form = CallDocumentForm(
