@@ -5,6 +5,7 @@ admin actions below (or the programme page), which call ``transition_call``. Bid
 their versions are shown read-only: institutions write them through the portal's services.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
@@ -18,6 +19,9 @@ from applications.models import (
     Bid,
     BidVersion,
     Call,
+    CallDocument,
+    CallFAQ,
+    DeadlineReminder,
     ExternalPartner,
     Institution,
     Invitation,
@@ -25,6 +29,7 @@ from applications.models import (
     Partnership,
     RequiredAttachment,
 )
+from applications.services import call_documents
 from applications.services.calls import transition_call
 from portal.users import acting_user
 
@@ -33,6 +38,35 @@ class RequiredAttachmentInline(admin.TabularInline):
     model = RequiredAttachment
     extra = 0
     fields = ["order", "code", "name_en", "name_fr", "max_pages"]
+
+
+class CallDocumentForm(forms.ModelForm):
+    """A document of the call's page: its format is checked from its content on upload."""
+
+    class Meta:
+        model = CallDocument
+        fields = ["order", "title_en", "title_fr", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and "file" in self.changed_data:
+            facts = call_documents.check_call_document(upload=upload)
+            call_documents.apply_facts(self.instance, upload=upload, facts=facts)
+        return upload
+
+
+class CallDocumentInline(admin.TabularInline):
+    model = CallDocument
+    form = CallDocumentForm
+    extra = 0
+    fields = ["order", "title_en", "title_fr", "file", "original_name", "size", "content_type"]
+    readonly_fields = ["original_name", "size", "content_type"]
+
+
+class CallFAQInline(admin.StackedInline):
+    model = CallFAQ
+    extra = 0
+    fields = ["order", ("question_en", "question_fr"), ("answer_en", "answer_fr")]
 
 
 def _transition_action(to_status: str, description):
@@ -71,11 +105,15 @@ class CallAdmin(admin.ModelAdmin):
     search_fields = ["slug", "title_en", "title_fr"]
     date_hierarchy = "closes_at"
     prepopulated_fields = {"slug": ["title_en"]}
-    readonly_fields = ["status", "programme_page", "created_at"]
-    inlines = [RequiredAttachmentInline]
+    readonly_fields = ["status", "programme_page", "public_page", "created_at"]
+    inlines = [RequiredAttachmentInline, CallDocumentInline, CallFAQInline]
     fieldsets = [
-        (None, {"fields": ["slug", "status", "programme_page"]}),
+        (None, {"fields": ["slug", "status", "programme_page", "public_page"]}),
         (_("Texts"), {"fields": ["title_en", "title_fr", "description_en", "description_fr"]}),
+        (
+            _("The call's public page (documents and questions below)"),
+            {"fields": ["rules_en", "rules_fr", "contact_email"]},
+        ),
         (
             _("Dates (entered and shown in Europe/Paris, stored in UTC)"),
             {"fields": ["opens_at", "closes_at"]},
@@ -129,6 +167,16 @@ class CallAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>',
             reverse("applications:programme_call", kwargs={"slug": obj.slug}),
             gettext("Change the status on the programme page"),
+        )
+
+    @admin.display(description=_("public page"))
+    def public_page(self, obj: Call) -> str:
+        if obj.pk is None or obj.status == Call.Status.DRAFT:
+            return gettext("Visible to everyone once the call is open.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("calls:page", kwargs={"slug": obj.slug}),
+            gettext("See the call's public page"),
         )
 
 
@@ -247,4 +295,22 @@ class BidVersionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: BidVersion | None = None) -> bool:
+        return False
+
+
+@admin.register(DeadlineReminder)
+class DeadlineReminderAdmin(admin.ModelAdmin):
+    """Written by the hourly reminder run only (``applications.services.deadline_reminders``)."""
+
+    list_display = ["bid", "days_before", "reason", "recipients", "sent_at"]
+    list_filter = ["bid__call", "days_before", "reason"]
+    search_fields = ["bid__acronym", "bid__lead_institution__name"]
+    list_select_related = ["bid", "bid__lead_institution"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: DeadlineReminder | None = None
+    ) -> bool:
         return False

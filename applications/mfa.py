@@ -3,10 +3,11 @@
 Jurors and administrators see bids, scores and reviews: without TOTP (``needs_mfa`` in
 ``applications/rules.py``, which also reads the DEBUG-only demo relaxation) they reach
 nothing but their account pages (``ACCOUNT_PAGE_PREFIXES``) and the public pages everyone
-reads (``PUBLIC_PAGE_PREFIXES``: the published results). ``TotpGateMiddleware`` is the
-one gate, for every page: programme, bids, institutions, jury and the Django admin. A page is
-answered with a redirect to allauth's TOTP activation (the page is offered back afterwards);
-a JSON endpoint (``json_endpoint``) with a 403 the script can show.
+reads (``PUBLIC_PAGE_PREFIXES``: the published results, the calls' pages, the legal pages).
+``TotpGateMiddleware`` is the one gate, for every page: programme, bids, institutions, jury
+and the Django admin. A page is answered with a redirect to allauth's TOTP activation (the
+page is offered back afterwards); a JSON endpoint (``json_endpoint``) with a 403 the script
+can show.
 
 Institution members are not asked for TOTP: the permission of each view decides. Anonymous
 users pass through to the view's login requirement. Once an authenticator exists, allauth
@@ -33,9 +34,10 @@ MFA_RETURN_SESSION_KEY = "portal_mfa_return_to"
 # reach the middleware (WhiteNoise answers first); media files are not served by Django.
 ACCOUNT_PAGE_PREFIXES = ("/accounts/", "/i18n/", "/jsi18n/")
 ACCOUNT_PAGE_PATHS = ("/",)
-# Pages open to everyone, signed in or not: the published results and their open data
-# (``review.views.results``), which show nothing a visitor without an account cannot read.
-PUBLIC_PAGE_PREFIXES = ("/results/",)
+# Pages open to everyone, signed in or not, which show nothing a visitor without an account
+# cannot read: the published results and their open data (``review.views.results``), the
+# calls' pages (``review.views.call_page``) and the legal pages (``portal.views``).
+PUBLIC_PAGE_PREFIXES = ("/results/", "/calls/", "/legal/")
 
 
 def json_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -243,6 +243,23 @@ class Call(models.Model):
     overall_threshold = models.DecimalField(
         _("overall threshold"), max_digits=6, decimal_places=2, null=True, blank=True
     )
+    # The call's own page (``/calls/<slug>/``): rules as plain text (blank lines separate
+    # paragraphs; shown escaped), and whom applicants write to.
+    rules_en = models.TextField(
+        _("rules (English)"),
+        blank=True,
+        help_text=_("Plain text: a blank line starts a new paragraph."),
+    )
+    rules_fr = models.TextField(
+        _("rules (French)"),
+        blank=True,
+        help_text=_("Plain text: a blank line starts a new paragraph."),
+    )
+    contact_email = models.EmailField(
+        _("contact e-mail"),
+        blank=True,
+        help_text=_("Shown on the call's page for applicants' questions."),
+    )
     redress_days = models.PositiveSmallIntegerField(
         _("days to file a procedural appeal"),
         default=30,
@@ -285,6 +302,10 @@ class Call(models.Model):
         if (get_language() or "en").startswith("fr"):
             return self.description_fr
         return self.description_en
+
+    @property
+    def rules(self) -> str:
+        return self.rules_fr if (get_language() or "en").startswith("fr") else self.rules_en
 
     def clean(self) -> None:
         errors = {}
@@ -373,6 +394,75 @@ class RequiredAttachment(models.Model):
     @property
     def name(self) -> str:
         return self.name_fr if (get_language() or "en").startswith("fr") else self.name_en
+
+
+def call_document_upload_to(instance: "CallDocument", filename: str) -> str:
+    # Random stored name with the extension of the checked format, never the user's name.
+    return f"call-documents/{instance.call_id}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class CallDocument(models.Model):
+    """A document applicants download from the call's page (a template, the full rules).
+
+    Its format is read from its content when it is uploaded
+    (``applications.services.call_documents.check_call_document``): ``content_type`` and
+    ``extension`` are the checked format's, never the browser's or the file name's.
+    """
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="documents", verbose_name=_("call")
+    )
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_fr = models.CharField(_("title (French)"), max_length=200)
+    file = models.FileField(_("file"), upload_to=call_document_upload_to, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=200, editable=False)
+    content_type = models.CharField(_("content type"), max_length=100, editable=False)
+    extension = models.CharField(_("extension"), max_length=10, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, editable=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "order", "pk"]
+        verbose_name = _("call document")
+        verbose_name_plural = _("call documents")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.title_fr if (get_language() or "en").startswith("fr") else self.title_en
+
+
+class CallFAQ(models.Model):
+    """A question and its answer on the call's page, in both languages, in ``order``."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="faqs", verbose_name=_("call")
+    )
+    question_en = models.CharField(_("question (English)"), max_length=300)
+    question_fr = models.CharField(_("question (French)"), max_length=300)
+    answer_en = models.TextField(_("answer (English)"))
+    answer_fr = models.TextField(_("answer (French)"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["call", "order", "pk"]
+        verbose_name = _("frequently asked question")
+        verbose_name_plural = _("frequently asked questions")
+
+    def __str__(self) -> str:
+        return self.question
+
+    @property
+    def question(self) -> str:
+        return self.question_fr if (get_language() or "en").startswith("fr") else self.question_en
+
+    @property
+    def answer(self) -> str:
+        return self.answer_fr if (get_language() or "en").startswith("fr") else self.answer_en
 
 
 class BidQuerySet(models.QuerySet["Bid"]):
@@ -652,6 +742,39 @@ class BidVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid.acronym} v{self.number}"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder e-mailed to a bid's coordinators ``days_before`` the call's deadline.
+
+    One row per bid and threshold (``applications.services.deadline_reminders``): the row is
+    written in the transaction that queues the e-mails, so no reminder goes twice.
+    """
+
+    class Reason(models.TextChoices):
+        NOT_SUBMITTED = "not_submitted", _("Never submitted")
+        CHANGES = "changes", _("Changes not submitted")
+
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="deadline_reminders", verbose_name=_("bid")
+    )
+    days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bid", "days_before"], name="one_deadline_reminder_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.acronym} −{self.days_before} d"
 
 
 class SectionGuidance(models.Model):

@@ -6,6 +6,7 @@ Selectors take keyword-only arguments and return querysets or plain data; they n
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import rules
@@ -28,6 +29,9 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Call,
+    CallDocument,
+    CallFAQ,
+    DeadlineReminder,
     ExternalPartner,
     Institution,
     Membership,
@@ -881,3 +885,53 @@ def get_partnership_for(*, user, pk: int, perm: str = "partnerships.view") -> Pa
     if perm != "partnerships.view" and not rules.has_perm(perm, user, partnership):
         raise PermissionDenied
     return partnership
+
+
+# The call's public page (shown by ``review.views.call_page``, which adds the jury's grid).
+
+
+def access_public_call(*, slug: str) -> Call:
+    """The call with this slug if applicants may see it (not a draft); ``Http404`` otherwise."""
+    return get_object_or_404(Call.objects.visible_to_applicants(), slug=slug)
+
+
+def call_documents(*, call: Call) -> list[CallDocument]:
+    return list(CallDocument.objects.filter(call=call).order_by("order", "pk"))
+
+
+def call_faqs(*, call: Call) -> list[CallFAQ]:
+    return list(CallFAQ.objects.filter(call=call).order_by("order", "pk"))
+
+
+def get_call_document(*, call: Call, pk: int) -> CallDocument:
+    return get_object_or_404(CallDocument, call=call, pk=pk)
+
+
+# Reminders to coordinators before the deadline (``applications.services.deadline_reminders``).
+
+
+def bids_near_their_deadline(*, now: datetime, horizon: timedelta) -> QuerySet[Bid]:
+    """Draft and submitted bids of calls accepting submissions that close within ``horizon``."""
+    calls = Call.objects.accepting_submissions(at=now).filter(closes_at__lte=now + horizon)
+    return (
+        Bid.objects.filter(call__in=calls, status__in=[Bid.Status.DRAFT, Bid.Status.SUBMITTED])
+        .select_related("call", "lead_institution")
+        .order_by("call__closes_at", "pk")
+    )
+
+
+def reminded_thresholds(*, bids: Iterable[Bid]) -> set[tuple[int, int]]:
+    """``(bid id, days before)`` of the reminders already sent to these bids."""
+    return set(
+        DeadlineReminder.objects.filter(bid__in=[bid.pk for bid in bids]).values_list(
+            "bid_id", "days_before"
+        )
+    )
+
+
+def member_emails(*, institution_id: int, roles: Iterable[str] | None = None) -> list[str]:
+    """The addresses of an institution's members (of ``roles`` only, if given), once, sorted."""
+    memberships = Membership.objects.filter(institution=institution_id).exclude(user__email="")
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return sorted(set(memberships.values_list("user__email", flat=True)))

@@ -4,6 +4,7 @@ service."""
 from celery import shared_task
 
 from applications.models import BidVersion
+from applications.services.deadline_reminders import send_deadline_reminders
 from applications.services.submission import deliver_receipt
 
 
@@ -15,3 +16,9 @@ def task_deliver_receipt(*, version_id: int) -> None:
     if version is None:
         return
     deliver_receipt(version=version)
+
+
+@shared_task
+def task_send_deadline_reminders() -> None:
+    """Beat, hourly: remind coordinators before the deadline; recorded, so re-runs send nothing."""
+    send_deadline_reminders()

@@ -5,7 +5,8 @@ versions, receipts, conflicts, assignments, reviews and a ranking run — nothin
 
 - "IA-cluster — demo call" is OPEN (closing in 5 days): drafts, submitted and withdrawn
   bids; the demo coordinator can finish and submit their draft, whose consortium has an
-  accepted partner, a request awaiting the partner's answer and a partner not on the portal.
+  accepted partner, a request awaiting the partner's answer and a partner not on the portal. Its call's public page has
+  rules, three questions, a budget template (an XLSX generated at load time) and a contact.
 - "IA-cluster — wave 1" is UNDER REVIEW: 12 submitted bids, eligibility screened, 12
   jurors (some with real conflicts), a saved assignment, reviews in every state, consensus
   reports, and a completed ranking run.
@@ -33,6 +34,7 @@ from applications.models import (
     BidSection,
     BudgetLine,
     Call,
+    CallFAQ,
     ExternalPartner,
     Institution,
     Membership,
@@ -40,6 +42,7 @@ from applications.models import (
 )
 from applications.services import attachments as attachment_services
 from applications.services import bids as bid_services
+from applications.services import call_documents as call_document_services
 from applications.services import calls as call_services
 from applications.services import eligibility as eligibility_services
 from applications.services import partnerships as partnership_services
@@ -338,6 +341,93 @@ def _make_call(*, slug: str, title_en: str, title_fr: str, closes_in: timedelta,
     return call
 
 
+CALL_RULES_EN = """Bids are led by one French university, school or research organisation, with
+partners from higher education, research and companies. One bid per lead institution.
+
+The bid states the amount requested and the minimum amount with which the project can still be
+carried out, and the co-funding brought by the partners. State aid covers part of the budget.
+
+Bids are submitted on this portal before the deadline, to the second. A bid may be submitted
+again until then: the jury reads the last version submitted."""
+
+CALL_RULES_FR = """Les projets sont portés par une université, une école ou un organisme de recherche
+français, avec des partenaires de l'enseignement supérieur, de la recherche et des entreprises.
+Un seul projet par établissement porteur.
+
+Le projet indique le montant demandé, le montant minimal avec lequel il reste réalisable et le
+cofinancement apporté par les partenaires. L'aide de l'État couvre une partie du budget.
+
+Les projets sont déposés sur ce portail avant la date limite, à la seconde près. Un projet peut
+être déposé à nouveau jusque-là : le jury lit la dernière version déposée."""
+
+CALL_FAQ = [
+    (
+        "Can a bid be changed after it is submitted?",
+        "Un projet déposé peut-il être modifié ?",
+        "Yes, until the deadline: submit it again and the jury reads the last version submitted. "
+        "Every version keeps its receipt.",
+        "Oui, jusqu'à la date limite : déposez-le à nouveau, le jury lit la dernière version "
+        "déposée. Chaque version garde son accusé de réception.",
+    ),
+    (
+        "Can an institution be a partner of several bids?",
+        "Un établissement peut-il être partenaire de plusieurs projets ?",
+        "Yes. It leads at most one bid per call, and may be a partner of others.",
+        "Oui. Il porte au plus un projet par appel et peut être partenaire d'autres projets.",
+    ),
+    (
+        "Who evaluates the bids?",
+        "Qui évalue les projets ?",
+        "An international jury: at least three jurors per bid, without conflict of interest, "
+        "score each criterion of the grid published on this page.",
+        "Un jury international : au moins trois membres par projet, sans conflit d'intérêts, "
+        "notent chaque critère de la grille publiée sur cette page.",
+    ),
+]
+
+
+def _budget_template(call: Call) -> SimpleUploadedFile:
+    """The budget table of the call as a spreadsheet applicants fill in (generated here)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has its sheet
+    sheet.title = "Budget"
+    sheet.append(["Year / Année", "Category / Catégorie", "Requested (€)", "Co-funding (€)"])
+    for year in range(1, call.budget_years + 1):
+        for _code, label in BudgetLine.Category.choices:
+            sheet.append([year, str(label), 0, 0])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("budget-template.xlsx", buffer.getvalue())
+
+
+def _seed_call_page(call: Call, *, admin) -> None:
+    """The open call's public page: rules, questions, a template to download, a contact."""
+    call.rules_en, call.rules_fr = CALL_RULES_EN, CALL_RULES_FR
+    call.contact_email = "ia-cluster@demo.ia-cluster.fr"
+    call.save(update_fields=["rules_en", "rules_fr", "contact_email"])
+    for order, (question_en, question_fr, answer_en, answer_fr) in enumerate(CALL_FAQ, start=1):
+        CallFAQ.objects.create(
+            call=call,
+            question_en=question_en,
+            question_fr=question_fr,
+            answer_en=answer_en,
+            answer_fr=answer_fr,
+            order=order,
+        )
+    call_document_services.add_call_document(
+        call=call,
+        title_en="Budget template",
+        title_fr="Modèle de budget",
+        upload=_budget_template(call),
+        by=admin,
+    )
+
+
 def _write_bid(
     *, call: Call, institution: Institution, focus: str, partners, by, rng, complete=True
 ) -> Bid:
@@ -482,6 +572,7 @@ def _load() -> str:
         closes_in=timedelta(days=5),
         admin=admin,
     )
+    _seed_call_page(open_call, admin=admin)
     for index, (institution, focus) in enumerate(institutions):
         by = coordinator(institution)
         partners = [institutions[(index + 3) % len(institutions)][0]]

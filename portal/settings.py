@@ -256,12 +256,45 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "review.tasks.task_send_review_reminders",
         "schedule": 3600.0,
     },
+    # Coordinators of bids not submitted, or with changes not submitted, before the deadline.
+    "send-deadline-reminders": {
+        "task": "applications.tasks.task_send_deadline_reminders",
+        "schedule": 3600.0,
+    },
 }
+# Days before a call's deadline at which coordinators are reminded (applications.services.
+# deadline_reminders): each threshold at most once per bid.
+DEADLINE_REMINDER_DAYS = [
+    int(days) for days in os.environ.get("DEADLINE_REMINDER_DAYS", "3,1").split(",") if days.strip()
+]
 # E-mails are sent by this task module (portal.mail); autodiscovery only finds tasks.py.
 CELERY_IMPORTS = ["portal.mail"]
 # Every absolute link in e-mails (portal.mail.absolute_url): scheme, host and port the
 # portal is reached at. `make run` sets it from PORT.
 PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://127.0.0.1:8000")
+
+# The legal pages (portal.legal, /legal/…): who publishes and hosts the portal, whom people
+# write to about their personal data and the accessibility. The defaults name no real body:
+# a production portal sets them (``manage.py check --deploy`` warns while they are unset).
+PORTAL_PUBLISHER_NAME = os.environ.get(
+    "PORTAL_PUBLISHER_NAME", "IA-cluster portal (operator not set)"
+)
+PORTAL_PUBLISHER_ADDRESS = os.environ.get("PORTAL_PUBLISHER_ADDRESS", "")
+PORTAL_PUBLISHER_SIRET = os.environ.get("PORTAL_PUBLISHER_SIRET", "")
+PORTAL_PUBLICATION_DIRECTOR = os.environ.get("PORTAL_PUBLICATION_DIRECTOR", "")
+PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL", "contact@localhost")
+PORTAL_HOST_NAME = os.environ.get("PORTAL_HOST_NAME", "")
+PORTAL_HOST_ADDRESS = os.environ.get("PORTAL_HOST_ADDRESS", "")
+PORTAL_DPO_EMAIL = os.environ.get("PORTAL_DPO_EMAIL", "dpo@localhost")
+PORTAL_ACCESSIBILITY_EMAIL = os.environ.get("PORTAL_ACCESSIBILITY_EMAIL", "")  # else contact
+# Years a call's bids, reviews and decision are kept after its results are published; years
+# an account unused since its last sign-in is kept (stated on the personal data page).
+PORTAL_CALL_RETENTION_YEARS = int(os.environ.get("PORTAL_CALL_RETENTION_YEARS", "10"))
+PORTAL_ACCOUNT_RETENTION_YEARS = int(os.environ.get("PORTAL_ACCOUNT_RETENTION_YEARS", "3"))
+# The day the accessibility statement was last drawn up (ISO date).
+PORTAL_ACCESSIBILITY_STATEMENT_DATE = os.environ.get(
+    "PORTAL_ACCESSIBILITY_STATEMENT_DATE", "2026-12-01"
+)
 
 # Security: everything on unless DEBUG.
 SESSION_COOKIE_HTTPONLY = True

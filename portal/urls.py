@@ -18,4 +18,8 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("jury/", include("review.urls")),
     path("results/", include("review.results_urls")),
+    path("calls/", include("review.call_urls")),
+    path("legal/notice/", views.legal_notice, name="legal_notice"),
+    path("legal/personal-data/", views.personal_data, name="personal_data"),
+    path("legal/accessibility/", views.accessibility_statement, name="accessibility_statement"),
 ]

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 
 from applications.models import Call
 from applications.rules import is_administrator, is_juror
+from portal import legal
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,3 +26,25 @@ def home(request: HttpRequest) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponse:
     """``/favicon.ico``, which browsers ask for whatever the page links: the static icon."""
     return redirect(static("favicon.ico"))
+
+
+# The legal pages every French public portal carries, open to everyone (the TOTP gate lets
+# ``/legal/`` through); the operator's details come from settings (``portal.legal``).
+
+
+@require_safe
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    """Mentions légales: publisher, director of publication, host."""
+    return render(request, "legal/notice.html", {"operator": legal.operator()})
+
+
+@require_safe
+def personal_data(request: HttpRequest) -> HttpResponse:
+    """Données personnelles (RGPD): what is collected, why, for how long, rights, the DPO."""
+    return render(request, "legal/personal_data.html", {"operator": legal.operator()})
+
+
+@require_safe
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """Déclaration d'accessibilité (RGAA): partially compliant, what is tested, recourse."""
+    return render(request, "legal/accessibility.html", {"operator": legal.operator()})

@@ -10,7 +10,9 @@ seconds under load, so ``applications.tasks.task_deliver_receipt`` (queued on co
 the receipt (``ensure_receipt``) and then queues the e-mails once (``deliver_receipt``). A
 download that arrives before the task has run builds the same receipt on demand: it is
 rendered from the frozen snapshot in the version's language, so its content does not depend
-on who builds it, or when.
+on who builds it, or when. Withdrawals and their undoing are e-mailed to the same members
+(``send_withdrawal_emails``), each in the institution's language of correspondence
+(``Institution.language``, the one language the portal keeps for its members).
 """
 
 import hashlib
@@ -24,9 +26,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from applications import queries
 from applications.models import (
     Attachment,
     Bid,
@@ -34,14 +38,13 @@ from applications.models import (
     BidVersion,
     BudgetLine,
     Institution,
-    Membership,
 )
 from applications.queries import accepted_partners, bid_checklist, external_partners
 from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
 from portal import transitions
 from portal.editing import CallClosed
-from portal.mail import send_templated_mail
+from portal.mail import absolute_url, send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -242,13 +245,7 @@ def send_submission_emails(*, version: BidVersion) -> int:
     commit. Precondition: the receipt is stored (``ensure_receipt``); call inside the
     transaction that records the sending (``deliver_receipt``), in the version's language."""
     bid = version.bid
-    emails = sorted(
-        set(
-            Membership.objects.filter(institution=bid.lead_institution_id)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    emails = queries.member_emails(institution_id=bid.lead_institution_id)
     context = {
         "bid": {"acronym": bid.acronym, "lead_institution": bid.lead_institution.name},
         "call": {"title": bid.call.title, "closes_at": bid.call.closes_at},
@@ -289,6 +286,7 @@ def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:
         locked.withdrawal_reason = reason
         locked.withdrawn_at = timezone.now()
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+        send_withdrawal_emails(bid=locked, by=by, undone=False)
     logger.info("Bid %s withdrawn by user %s", locked.pk, by.pk)
     return locked
 
@@ -310,5 +308,35 @@ def undo_withdrawal(*, bid: Bid, by: User) -> Bid:
         locked.withdrawal_reason = ""
         locked.withdrawn_at = None
         locked.save(update_fields=["status", "withdrawal_reason", "withdrawn_at", "updated_at"])
+        send_withdrawal_emails(bid=locked, by=by, undone=True)
     logger.info("Bid %s withdrawal undone by user %s", locked.pk, by.pk)
     return locked
+
+
+def send_withdrawal_emails(*, bid: Bid, by: User, undone: bool) -> int:
+    """Tell every member of the lead institution that ``bid`` was withdrawn (with the reason)
+    or that its withdrawal was undone; one e-mail each after the commit, in the institution's
+    language. Precondition: inside the transaction that changed the bid, ``bid.call`` loaded."""
+    institution = Institution.objects.get(pk=bid.lead_institution_id)
+    language = institution.language
+    with translation.override(language):
+        call_title = bid.call.title
+    context = {
+        "bid": {
+            "acronym": bid.acronym,
+            "title": bid.title,
+            "status": bid.status,
+            "lead_institution": institution.name,
+            "withdrawal_reason": bid.withdrawal_reason,
+        },
+        "call": {"title": call_title, "closes_at": bid.call.closes_at},
+        "by": by.email,
+        "at": bid.withdrawn_at or timezone.now(),
+        "url": absolute_url(reverse("applications:bid_detail", args=[bid.public_id])),
+    }
+    template = "applications/bids/withdrawal_undone" if undone else "applications/bids/withdrawn"
+    emails = queries.member_emails(institution_id=institution.pk)
+    for email in emails:
+        send_templated_mail(template=template, to=email, context=context, language=language)
+    logger.info("Bid %s: %s e-mails (%s)", bid.pk, len(emails), template.rsplit("/", 1)[-1])
+    return len(emails)

@@ -59,6 +59,10 @@ def test_call_admin_post_cannot_change_status(admin_client):
             "status": Call.Status.PUBLISHED,
             "required_attachments-TOTAL_FORMS": "0",
             "required_attachments-INITIAL_FORMS": "0",
+            "documents-TOTAL_FORMS": "0",
+            "documents-INITIAL_FORMS": "0",
+            "faqs-TOTAL_FORMS": "0",
+            "faqs-INITIAL_FORMS": "0",
         }
     )
     form.pop("review_deadline", None)

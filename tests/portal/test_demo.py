@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from applications.models import Bid, BidVersion, Call
 from review.models import (
@@ -70,3 +71,19 @@ def test_load_demo_twice_changes_nothing():
     call_command("load_demo")
 
     assert Bid.objects.count() == bids
+
+
+def test_load_demo_seeds_the_open_call_page(client):
+    call_command("load_demo")
+
+    call = Call.objects.get(slug="ia-cluster-demo")
+    response = client.get(reverse("calls:page", args=[call.slug]))
+    (document,) = response.context["page"].documents
+    download = client.get(reverse("calls:document", args=[call.slug, document.pk]))
+
+    assert call.rules_en.startswith("Bids are led by one French university")
+    assert call.rules_fr.startswith("Les projets sont portés")
+    assert call.contact_email == "ia-cluster@demo.ia-cluster.fr"
+    assert len(response.context["page"].faqs) == 3
+    assert len(response.context["page"].grid) == call.criteria.count() > 0
+    assert download["Content-Disposition"] == 'attachment; filename="Budget template.xlsx"'
