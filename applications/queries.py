@@ -4,6 +4,8 @@ jury app.
 Selectors take keyword-only arguments and return querysets or plain data; they never write.
 """
 
+import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -15,6 +17,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from applications.models import (
     Attachment,
@@ -28,6 +32,7 @@ from applications.models import (
     RequiredAttachment,
 )
 from portal.formats import format_euros
+from portal.sealing import SealCheck, check_seal
 
 SECTION_KEYS: list[str] = list(BidSection.Key.values)
 EDITOR_ROLES = (Membership.Role.COORDINATOR, Membership.Role.EDITOR)
@@ -400,3 +405,59 @@ def get_attachment(*, bid: Bid, pk: int) -> Attachment:
 
 def bid_versions(*, bid: Bid) -> QuerySet[BidVersion]:
     return BidVersion.objects.filter(bid=bid).select_related("submitted_by").order_by("-number")
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What the public verification page says about a receipt or a version's SHA-256.
+
+    ``version`` is the version the portal issued with that SHA-256 (``None``: none was);
+    ``seal`` the check of the dropped file's signature (``None`` when only a SHA-256 was
+    entered). A dropped file is genuine when both hold: its seal is the portal's and intact,
+    and the SHA-256 its metadata name is one the portal issued.
+    """
+
+    sha256: str | None
+    version: BidVersion | None
+    seal: SealCheck | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.version is not None and self.seal is not None and self.seal.valid
+
+
+# A receipt names its version in its PDF keywords: ``sha256:<hex>``
+# (written by ``applications.services.receipts``).
+RECEIPT_KEYWORD_PREFIX = "sha256:"
+_RECEIPT_KEYWORD = re.compile(RECEIPT_KEYWORD_PREFIX + r"([0-9a-f]{64})")
+
+
+def receipt_sha256(data: bytes) -> str | None:
+    """The version SHA-256 a receipt's metadata name, or ``None`` (not a receipt, unreadable)."""
+    try:
+        metadata = PdfReader(io.BytesIO(data)).metadata
+        keywords = str(metadata.get("/Keywords", "")) if metadata is not None else ""
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError):
+        return None
+    found = _RECEIPT_KEYWORD.search(keywords)
+    return found.group(1) if found else None
+
+
+def issued_version(*, sha256: str) -> BidVersion | None:
+    """The submitted version whose SHA-256 is ``sha256``, with its bid."""
+    return BidVersion.objects.select_related("bid").filter(sha256=sha256).order_by("pk").first()
+
+
+def check_receipt(*, data: bytes) -> ReceiptCheck:
+    """Check a dropped receipt: its seal and the version it names.
+
+    Raises ``portal.sealing.NotAPdf`` when ``data`` is not a PDF.
+    """
+    seal = check_seal(data)
+    sha256 = receipt_sha256(data)
+    version = issued_version(sha256=sha256) if sha256 else None
+    return ReceiptCheck(sha256=sha256, version=version, seal=seal)
+
+
+def check_version_hash(*, sha256: str) -> ReceiptCheck:
+    return ReceiptCheck(sha256=sha256, version=issued_version(sha256=sha256))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from applications.views import attachments, bids, institutions, programme
+from applications.views import attachments, bids, institutions, programme, receipts
 
 app_name = "applications"
 
@@ -42,6 +42,8 @@ urlpatterns = [
         bids.version_pdf,
         name="bid_version_pdf",
     ),
+    # Public: anyone checks a receipt (applications/views/receipts.py).
+    path("receipts/verify/", receipts.verify, name="receipt_verify"),
     path("programme/", programme.admin_dashboard, name="admin_dashboard"),
     # Institutions, members and invitations (applications/views/institutions.py).
     path("institutions/", institutions.my_institution, name="my_institution"),

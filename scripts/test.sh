@@ -35,9 +35,15 @@ else
 fi
 echo "== migrations and deploy checks"
 "$BIN/python" manage.py makemigrations --check --dry-run >/dev/null
+# Production installs its own sealing certificate; the check gets a throwaway one (portal.W001).
+seal_dir=$(mktemp -d)
+"$BIN/python" manage.py generate_sealing_certificate \
+  --cert "$seal_dir/cert.pem" --key "$seal_dir/key.pem" >/dev/null
 DJANGO_DEBUG=0 DJANGO_SECRET_KEY="check-deploy-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz" \
   DJANGO_ALLOWED_HOSTS=portal.example.org \
+  PORTAL_SEALING_CERT="$seal_dir/cert.pem" PORTAL_SEALING_KEY="$seal_dir/key.pem" \
   "$BIN/python" manage.py check --deploy --fail-level WARNING
+rm -rf "$seal_dir"
 echo "== production smoke: collectstatic, gunicorn, pages and headers"
 VENV="$VENV" bash scripts/smoke.sh
 echo "== translation catalogs"

@@ -15,19 +15,20 @@ from xml.sax.saxutils import escape  # escapes text for reportlab, parses nothin
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from applications.models import BidSection, BidVersion
 from applications.queries import summarise_budget
-from portal.formats import format_euros, format_paris_datetime
-from portal.pdf import a4_document
+from portal import pdf
+from portal.formats import format_bytes, format_euros, format_paris_datetime
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    sheet = getSampleStyleSheet()
+    sheet = pdf.styles()
     return {
         "title": sheet["Title"],
         "h2": sheet["Heading2"],
@@ -78,9 +79,9 @@ def _budget_table(snapshot: dict, style: ParagraphStyle) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 7),
+                ("FONT", (0, 0), (-1, -1), pdf.FONT, 7),
+                ("FONT", (0, 0), (-1, 0), pdf.FONT_BOLD, 7),
+                ("FONT", (0, -1), (-1, -1), pdf.FONT_BOLD, 7),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -104,8 +105,19 @@ def _build(version: BidVersion) -> bytes:
     bid = snapshot["bid"]
     call = snapshot["call"]
     buffer = io.BytesIO()
-    document = a4_document(buffer, title=f"{bid['acronym']} v{version.number}")
     french = (translation.get_language() or "en").startswith("fr")
+    submitted_at = (
+        datetime.fromisoformat(snapshot["submitted_at"])
+        if snapshot.get("submitted_at")
+        else version.submitted_at
+    )
+    document = pdf.a4_document(
+        buffer,
+        title=f"{bid['acronym']} v{version.number}",
+        subject=f"{bid['acronym']} — {bid['title']}",
+        keywords=[bid["acronym"]],
+        created_at=submitted_at,
+    )
     story: list[object] = [
         Paragraph(escape(f"{bid['acronym']} — {bid['title']}"), styles["title"]),
         Paragraph(
@@ -117,12 +129,7 @@ def _build(version: BidVersion) -> bytes:
                 _("Version %(number)s, submitted at %(time)s by %(email)s")
                 % {
                     "number": version.number,
-                    "time": format_paris_datetime(
-                        datetime.fromisoformat(snapshot["submitted_at"])
-                        if snapshot.get("submitted_at")
-                        else version.submitted_at,
-                        seconds=True,
-                    ),
+                    "time": format_paris_datetime(submitted_at, seconds=True),
                     "email": snapshot.get("submitted_by", ""),
                 }
             ),
@@ -173,8 +180,13 @@ def _build(version: BidVersion) -> bytes:
         story.append(
             Paragraph(
                 escape(
-                    _("%(name)s (%(pages)s pages, %(size)s bytes)")
-                    % {"name": item["name"], "pages": item["pages"], "size": f"{item['size']:,}"}
+                    _("%(name)s (%(pages)s, %(size)s)")
+                    % {
+                        "name": item["name"],
+                        "pages": ngettext("%(count)s page", "%(count)s pages", item["pages"])
+                        % {"count": item["pages"]},
+                        "size": format_bytes(item["size"]),
+                    }
                 ),
                 body,
             )

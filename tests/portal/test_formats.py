@@ -97,3 +97,11 @@ def test_template_filters_use_the_same_functions():
         f"40{NBSP}000{NBSP}000{NBSP}€ · 30 juin 2026, 23:59 CEST (Europe/Paris)"
         " · 30 juin 2026, 23:59:30 CEST (Europe/Paris) · 30 juin 2026 · 23:59:30"
     )
+
+
+def test_format_bytes_is_exact_and_grouped_by_language():
+    from portal.formats import format_bytes
+
+    assert format_bytes(7460, language="en") == "7,460 bytes"
+    assert format_bytes(1, language="en") == "1 byte"
+    assert format_bytes(2_516_582, language="fr").startswith("2\u00a0516\u00a0582 ")
