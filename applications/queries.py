@@ -10,17 +10,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import rules
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from applications.models import (
+    INVITATION_VALIDITY,
     Attachment,
     Bid,
     BidSection,
@@ -28,6 +31,7 @@ from applications.models import (
     BudgetLine,
     Call,
     Institution,
+    Invitation,
     Membership,
     RequiredAttachment,
 )
@@ -461,3 +465,38 @@ def check_receipt(*, data: bytes) -> ReceiptCheck:
 
 def check_version_hash(*, sha256: str) -> ReceiptCheck:
     return ReceiptCheck(sha256=sha256, version=issued_version(sha256=sha256))
+
+
+def verified_emails(*, user) -> set[str]:
+    """The user's verified addresses, lower-cased; a user created outside allauth
+    (``createsuperuser``, the admin) has no ``EmailAddress`` row and is trusted with their
+    account e-mail."""
+    addresses = list(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    if not addresses:
+        return {user.email.lower()} if user.email else set()
+    return {email.lower() for email, verified in addresses if verified}
+
+
+def usable_invitations() -> QuerySet[Invitation]:
+    """Invitations whose link still works: not used, not expired."""
+    return Invitation.objects.filter(
+        accepted_at=None, created_at__gt=timezone.now() - INVITATION_VALIDITY
+    )
+
+
+def invitations_awaiting(*, user) -> QuerySet[Invitation]:
+    """Usable invitations sent to one of ``user``'s verified addresses, for institutions they
+    do not belong to yet, oldest first: what to offer them right after they sign in."""
+    emails = verified_emails(user=user)
+    if not emails:
+        return Invitation.objects.none()
+    addressed = Q()
+    for email in emails:
+        addressed |= Q(email__iexact=email)
+    return (
+        usable_invitations()
+        .filter(addressed)
+        .exclude(institution__memberships__user=user)
+        .select_related("institution")
+        .order_by("created_at", "pk")
+    )

@@ -179,6 +179,13 @@ PORTAL_NAME = os.environ.get("PORTAL_NAME", "IA-cluster portal")
 # django-allauth: e-mail login, mandatory verification, throttled login attempts.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for the first and last name; after sign-in, an invitee is taken to their
+# invitation (portal/accounts.py).
+ACCOUNT_SIGNUP_FORM_CLASS = "portal.accounts.SignupForm"
+ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
+ACCOUNT_USER_DISPLAY = "portal.users.display_name"
+# allauth's e-mails: "[IA-cluster portal] …", not the host name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
