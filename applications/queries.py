@@ -500,3 +500,12 @@ def invitations_awaiting(*, user) -> QuerySet[Invitation]:
         .select_related("institution")
         .order_by("created_at", "pk")
     )
+
+
+def memberships_of(*, user) -> QuerySet[Membership]:
+    """The user's memberships with their institutions, in the order they joined."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("institution")
+        .order_by("joined_at", "pk")
+    )

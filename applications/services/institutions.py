@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from applications.models import INVITATION_VALIDITY, Institution, Invitation, Membership
 from applications.queries import usable_invitations, verified_emails
 from portal.mail import absolute_url, send_templated_mail
+from portal.users import display_name
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def invite_member(
             to=invitation.email,
             context={
                 "institution": institution.name,
-                "inviter": by.email,
+                "inviter": display_name(by),
                 "role": str(invitation.get_role_display()),
                 "url": accept_url_builder(invitation.token),
                 "expires_at": invitation.created_at + INVITATION_VALIDITY,

@@ -22,6 +22,7 @@ from applications.forms.institutions import (
 )
 from applications.invitations import forget_invitation, remember_invitation
 from applications.models import Institution, Invitation, Membership
+from applications.queries import memberships_of
 from applications.rules import permission_required
 from applications.services import institutions as services
 from portal.forms import add_errors
@@ -39,13 +40,14 @@ def _get_institution(request: HttpRequest, pk: int, **kwargs) -> Institution:
 
 @login_required
 def my_institution(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's institution, or the registration form if they have none."""
-    membership = (
-        Membership.objects.filter(user=_signed_in(request)).order_by("joined_at", "pk").first()
-    )
-    if membership is None:
+    """The signed-in user's institution; the list of them when they belong to several; the
+    registration form when they have none."""
+    memberships = list(memberships_of(user=_signed_in(request)))
+    if not memberships:
         return redirect("applications:institution_register")
-    return redirect("applications:institution_detail", pk=membership.institution_id)
+    if len(memberships) == 1:
+        return redirect("applications:institution_detail", pk=memberships[0].institution_id)
+    return render(request, "applications/institutions/mine.html", {"memberships": memberships})
 
 
 @login_required
