@@ -16,12 +16,16 @@ certificate is the only trust anchor: a valid signature by anyone else is not th
 (``manage.py generate_sealing_certificate``).
 """
 
+import asyncio
 import io
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -42,6 +46,20 @@ from pyhanko_certvalidator import ValidationContext
 logger = logging.getLogger(__name__)
 
 SIGNATURE_FIELD = "PortalSeal"
+
+T = TypeVar("T")
+
+
+def _outside_event_loop(function: Callable[[], T]) -> T:
+    """Run ``function`` here, or in a helper thread when this thread runs an event loop:
+    pyHanko's synchronous API calls ``asyncio.run``, which a running loop forbids (an ASGI
+    server, a Playwright test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
 
 
 class NotAPdf(ValueError):
@@ -86,7 +104,8 @@ def seal_pdf(data: bytes, *, reason: str) -> bytes:
         reason=reason,
         name=settings.PORTAL_NAME,
     )
-    return signers.sign_pdf(writer, metadata, signer=_portal_signer()).getvalue()
+    signer = _portal_signer()
+    return _outside_event_loop(lambda: signers.sign_pdf(writer, metadata, signer=signer).getvalue())
 
 
 @dataclass(frozen=True)
@@ -129,7 +148,7 @@ def check_seal(data: bytes) -> SealCheck:
         trust_roots=[portal] if portal is not None else [], allow_fetching=False
     )
     try:
-        status = validate_pdf_signature(signatures[0], context)
+        status = _outside_event_loop(lambda: validate_pdf_signature(signatures[0], context))
     except (PdfError, ValueError, KeyError, TypeError) as error:
         logger.info("Unreadable signature in an uploaded PDF: %s", error)
         return SealCheck(signed=True)

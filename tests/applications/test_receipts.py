@@ -329,3 +329,13 @@ def test_verify_post_without_csrf_token_is_refused(version):
     response = client.post(VERIFY, {"sha256": version.sha256})
 
     assert response.status_code == 403
+
+
+def test_seal_and_check_work_inside_a_running_event_loop(version):
+    import asyncio
+
+    async def inside_a_loop():
+        data = build_receipt_pdf(snapshot=version.snapshot, sha256=version.sha256)
+        return sealing.check_seal(data)
+
+    assert asyncio.run(inside_a_loop()).valid
