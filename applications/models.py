@@ -7,7 +7,7 @@ span several rows live in ``applications/services/``.
 import math
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -115,6 +115,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.institution} ({self.get_role_display()})"
+
+
+# An invitation's link works once and for this long after it was sent.
+INVITATION_VALIDITY = timedelta(days=14)
 
 
 def new_invitation_token() -> str:

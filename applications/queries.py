@@ -4,12 +4,15 @@ jury app.
 Selectors take keyword-only arguments and return querysets or plain data; they never write.
 """
 
+import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import rules
+from allauth.account.models import EmailAddress
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -18,11 +21,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from applications import bid_diff, text_limits
 from applications.models import (
+    INVITATION_VALIDITY,
     Attachment,
     Bid,
     BidSection,
@@ -34,12 +41,14 @@ from applications.models import (
     DeadlineReminder,
     ExternalPartner,
     Institution,
+    Invitation,
     Membership,
     Partnership,
     RequiredAttachment,
     SectionGuidance,
 )
 from portal.formats import format_euros, format_paris_datetime
+from portal.sealing import SealCheck, check_seal
 
 SECTION_KEYS: list[str] = list(BidSection.Key.values)
 EDITOR_ROLES = (Membership.Role.COORDINATOR, Membership.Role.EDITOR)
@@ -935,3 +944,103 @@ def member_emails(*, institution_id: int, roles: Iterable[str] | None = None) ->
     if roles is not None:
         memberships = memberships.filter(role__in=list(roles))
     return sorted(set(memberships.values_list("user__email", flat=True)))
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What the public verification page says about a receipt or a version's SHA-256.
+
+    ``version`` is the version the portal issued with that SHA-256 (``None``: none was);
+    ``seal`` the check of the dropped file's signature (``None`` when only a SHA-256 was
+    entered). A dropped file is genuine when both hold: its seal is the portal's and intact,
+    and the SHA-256 its metadata name is one the portal issued.
+    """
+
+    sha256: str | None
+    version: BidVersion | None
+    seal: SealCheck | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.version is not None and self.seal is not None and self.seal.valid
+
+
+# A receipt names its version in its PDF keywords: ``sha256:<hex>``
+# (written by ``applications.services.receipts``).
+RECEIPT_KEYWORD_PREFIX = "sha256:"
+_RECEIPT_KEYWORD = re.compile(RECEIPT_KEYWORD_PREFIX + r"([0-9a-f]{64})")
+
+
+def receipt_sha256(data: bytes) -> str | None:
+    """The version SHA-256 a receipt's metadata name, or ``None`` (not a receipt, unreadable)."""
+    try:
+        metadata = PdfReader(io.BytesIO(data)).metadata
+        keywords = str(metadata.get("/Keywords", "")) if metadata is not None else ""
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError):
+        return None
+    found = _RECEIPT_KEYWORD.search(keywords)
+    return found.group(1) if found else None
+
+
+def issued_version(*, sha256: str) -> BidVersion | None:
+    """The submitted version whose SHA-256 is ``sha256``, with its bid."""
+    return BidVersion.objects.select_related("bid").filter(sha256=sha256).order_by("pk").first()
+
+
+def check_receipt(*, data: bytes) -> ReceiptCheck:
+    """Check a dropped receipt: its seal and the version it names.
+
+    Raises ``portal.sealing.NotAPdf`` when ``data`` is not a PDF.
+    """
+    seal = check_seal(data)
+    sha256 = receipt_sha256(data)
+    version = issued_version(sha256=sha256) if sha256 else None
+    return ReceiptCheck(sha256=sha256, version=version, seal=seal)
+
+
+def check_version_hash(*, sha256: str) -> ReceiptCheck:
+    return ReceiptCheck(sha256=sha256, version=issued_version(sha256=sha256))
+
+
+def verified_emails(*, user) -> set[str]:
+    """The user's verified addresses, lower-cased; a user created outside allauth
+    (``createsuperuser``, the admin) has no ``EmailAddress`` row and is trusted with their
+    account e-mail."""
+    addresses = list(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
+    if not addresses:
+        return {user.email.lower()} if user.email else set()
+    return {email.lower() for email, verified in addresses if verified}
+
+
+def usable_invitations() -> QuerySet[Invitation]:
+    """Invitations whose link still works: not used, not expired."""
+    return Invitation.objects.filter(
+        accepted_at=None, created_at__gt=timezone.now() - INVITATION_VALIDITY
+    )
+
+
+def invitations_awaiting(*, user) -> QuerySet[Invitation]:
+    """Usable invitations sent to one of ``user``'s verified addresses, for institutions they
+    do not belong to yet, oldest first: what to offer them right after they sign in."""
+    emails = verified_emails(user=user)
+    if not emails:
+        return Invitation.objects.none()
+    addressed = Q()
+    for email in emails:
+        addressed |= Q(email__iexact=email)
+    return (
+        usable_invitations()
+        .filter(addressed)
+        .exclude(institution__memberships__user=user)
+        .select_related("institution")
+        .order_by("created_at", "pk")
+    )
+
+
+def memberships_of(*, user) -> QuerySet[Membership]:
+    """The user's memberships with their institutions, in the order they joined."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("institution")
+        .order_by("joined_at", "pk")
+    )

@@ -8,6 +8,7 @@ from applications.views import (
     partnerships,
     programme,
     reading,
+    receipts,
 )
 
 app_name = "applications"
@@ -81,6 +82,8 @@ urlpatterns = [
     ),
     path("bids/<uuid:public_id>/history/", reading.history, name="bid_history"),
     path("bids/<uuid:public_id>/compare/", reading.compare, name="bid_compare"),
+    # Public: anyone checks a receipt (applications/views/receipts.py).
+    path("receipts/verify/", receipts.verify, name="receipt_verify"),
     path("programme/", programme.admin_dashboard, name="admin_dashboard"),
     # Institutions, members and invitations (applications/views/institutions.py).
     path("institutions/", institutions.my_institution, name="my_institution"),

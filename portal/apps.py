@@ -6,4 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import legal  # noqa: F401 - registers the deploy check of the legal pages
+        from portal import (
+            legal,  # noqa: F401 - registers the deploy check of the legal pages
+            sealing,  # noqa: F401 - registers the sealing certificate's check
+        )

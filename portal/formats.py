@@ -7,8 +7,11 @@ the ``portal_formats`` filters (``|euros``, ``|paris``, ``|paris_seconds``, ``|p
 - **Euros** are whole euros (the models store integers; a ``Decimal`` or ``float`` is rounded
   half up to the euro), grouped by thousands the way Django's localisation groups numbers in
   the language: French ``40 000 000 €`` (no-break spaces, U+00A0, between the groups and
-  before the sign; the receipt PDF's fonts have that character), English ``€40,000,000``.
-  Spreadsheet exports keep raw integers: these functions are for text.
+  before the sign; the PDFs' embedded DejaVu font has that character), English
+  ``€40,000,000``. Spreadsheet exports keep raw integers: these functions are for text.
+- **Sizes** of files are exact byte counts, grouped the same way, with the unit in words:
+  French ``7 460 octets``, English ``7,460 bytes``. Exact rather than rounded to kB or MB: a
+  receipt states what was received, and the count matches what any file manager shows.
 - **Times** are stored in UTC and shown in Europe/Paris (the ``TIME_ZONE`` setting) with the
   zone named, month names in the language, through ``django.utils.formats``:
   ``30 June 2026, 23:59 CEST (Europe/Paris)``. A bare clock time (``23:59``) is only for a
@@ -24,6 +27,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone, translation
+from django.utils.translation import ngettext
 
 PARIS = ZoneInfo("Europe/Paris")
 _DATETIME = "j F Y, H:i"
@@ -44,6 +48,13 @@ def format_euros(amount: int | Decimal | float | None, *, language: str | None =
         digits = formats.number_format(abs(whole), 0, use_l10n=True, force_grouping=True)
         french = (translation.get_language() or "").startswith("fr")
     return f"{sign}{digits}\u00a0€" if french else f"{sign}€{digits}"
+
+
+def format_bytes(size: int, *, language: str | None = None) -> str:
+    """``7 460 octets`` in French, ``7,460 bytes`` in English (exact, grouped)."""
+    with _in(language):
+        digits = formats.number_format(size, 0, use_l10n=True, force_grouping=True)
+        return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": digits}
 
 
 def format_score(

@@ -175,9 +175,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The portal's name as people read it: PDF authors, the receipts' seal, e-mail subjects.
+PORTAL_NAME = os.environ.get("PORTAL_NAME", "IA-cluster portal")
+
 # django-allauth: e-mail login, mandatory verification, throttled login attempts.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks for the first and last name; after sign-in, an invitee is taken to their
+# invitation (portal/accounts.py).
+ACCOUNT_SIGNUP_FORM_CLASS = "portal.accounts.SignupForm"
+ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
+ACCOUNT_USER_DISPLAY = "portal.users.display_name"
+# allauth's e-mails: "[IA-cluster portal] …", not the host name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
@@ -189,7 +199,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "IA-cluster portal"
+MFA_TOTP_ISSUER = PORTAL_NAME
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -229,6 +239,18 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IA-cluster portal <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The sealing certificate and key that sign every receipt (PAdES, portal/sealing.py): PEM
+# files; the key's passphrase, if any, in PORTAL_SEALING_KEY_PASSPHRASE. `make run` and the
+# tests generate a throwaway self-signed pair (`manage.py generate_sealing_certificate`);
+# production installs the organisation's own seal. Without them, receipts are not signed
+# (an error is logged and `manage.py check` warns).
+PORTAL_SEALING_CERT = Path(os.environ.get("PORTAL_SEALING_CERT", VAR_DIR / "sealing" / "cert.pem"))
+PORTAL_SEALING_KEY = Path(os.environ.get("PORTAL_SEALING_KEY", VAR_DIR / "sealing" / "key.pem"))
+PORTAL_SEALING_KEY_PASSPHRASE = os.environ.get("PORTAL_SEALING_KEY_PASSPHRASE", "")
+# The largest file the public receipt verification page reads.
+PORTAL_RECEIPT_VERIFY_MAX_BYTES = 2 * 1024 * 1024
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise a filesystem broker (no server).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

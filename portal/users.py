@@ -1,5 +1,6 @@
-"""The signed-in user: the one a page acts for, typed as the services' ``by`` parameters
-expect, and how a session's user is loaded (the authentication backends of the settings)."""
+"""People as the portal names them, the signed-in user a page acts for (typed as the
+services' ``by`` parameters expect), and how a session's user is loaded (the authentication
+backends of the settings)."""
 
 from typing import cast
 
@@ -16,6 +17,14 @@ def acting_user(request: HttpRequest) -> User:
     always a ``User``, so this only narrows the type: it checks nothing at run time.
     """
     return cast(User, request.user)
+
+
+def display_name(user: User) -> str:
+    """``Marie Curie``: the first and last name, or the e-mail address when both are blank
+    (accounts made before names were asked, or by ``createsuperuser``). Greetings, member
+    lists and allauth's ``{% user_display %}`` (``ACCOUNT_USER_DISPLAY``) use it."""
+    name = f"{user.first_name} {user.last_name}".strip()
+    return name or user.email or user.get_username()
 
 
 def load_session_user(backend: ModelBackend, user_id) -> User | None:

@@ -14,6 +14,8 @@ export ACCOUNT_EMAIL_VERIFICATION=${ACCOUNT_EMAIL_VERIFICATION:-mandatory}
 mkdir -p var
 
 "$PY" manage.py migrate --no-input
+# A throwaway self-signed seal for the receipts (kept between runs; production installs its own).
+"$PY" manage.py generate_sealing_certificate
 "$PY" manage.py load_demo
 
 "$VENV/bin/celery" -A portal worker --beat --loglevel=INFO --concurrency=2 \

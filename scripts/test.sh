@@ -35,12 +35,18 @@ else
 fi
 echo "== migrations and deploy checks"
 "$BIN/python" manage.py makemigrations --check --dry-run >/dev/null
+# Production installs its own sealing certificate; the check gets a throwaway one (portal.W002).
+seal_dir=$(mktemp -d)
+"$BIN/python" manage.py generate_sealing_certificate \
+  --cert "$seal_dir/cert.pem" --key "$seal_dir/key.pem" >/dev/null
 DJANGO_DEBUG=0 DJANGO_SECRET_KEY="check-deploy-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz" \
   DJANGO_ALLOWED_HOSTS=portal.example.org \
   PORTAL_PUBLISHER_ADDRESS="1 rue de l'Exemple, 75000 Paris" PORTAL_PUBLICATION_DIRECTOR=Director \
   PORTAL_HOST_NAME="Host SAS" PORTAL_HOST_ADDRESS="2 rue de l'Exemple, 75000 Paris" \
   PORTAL_CONTACT_EMAIL=contact@portal.example.org PORTAL_DPO_EMAIL=dpo@portal.example.org \
+  PORTAL_SEALING_CERT="$seal_dir/cert.pem" PORTAL_SEALING_KEY="$seal_dir/key.pem" \
   "$BIN/python" manage.py check --deploy --fail-level WARNING
+rm -rf "$seal_dir"
 echo "== production smoke: collectstatic, gunicorn, pages and headers"
 VENV="$VENV" bash scripts/smoke.sh
 echo "== translation catalogs"

@@ -31,6 +31,24 @@ def _english_and_fast_hashing(settings):
     settings.PORTAL_SITE_URL = "http://testserver"
 
 
+@pytest.fixture(scope="session")
+def sealing_pair(tmp_path_factory) -> tuple:
+    """One throwaway self-signed sealing certificate and key for the whole run."""
+    from portal.sealing import write_self_signed
+
+    folder = tmp_path_factory.mktemp("sealing")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    write_self_signed(cert_path=cert, key_path=key, passphrase="test-passphrase", days=30)
+    return cert, key
+
+
+@pytest.fixture(autouse=True)
+def _sealing_certificate(settings, sealing_pair):
+    """Receipts are signed in the tests as in production, with a throwaway seal."""
+    settings.PORTAL_SEALING_CERT, settings.PORTAL_SEALING_KEY = sealing_pair
+    settings.PORTAL_SEALING_KEY_PASSPHRASE = "test-passphrase"
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -17,20 +17,21 @@ from xml.sax.saxutils import escape  # escapes text for reportlab, parses nothin
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from applications.models import Bid, BidSection, BidVersion
 from applications.queries import summarise_budget
 from applications.services.submission import bid_content
-from portal.formats import format_euros, format_paris_datetime
-from portal.pdf import a4_document
+from portal import pdf
+from portal.formats import format_bytes, format_euros, format_paris_datetime
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    sheet = getSampleStyleSheet()
+    sheet = pdf.styles()
     return {
         "title": sheet["Title"],
         "h2": sheet["Heading2"],
@@ -81,9 +82,9 @@ def _budget_table(snapshot: dict, style: ParagraphStyle) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 7),
+                ("FONT", (0, 0), (-1, -1), pdf.FONT, 7),
+                ("FONT", (0, 0), (-1, 0), pdf.FONT_BOLD, 7),
+                ("FONT", (0, -1), (-1, -1), pdf.FONT_BOLD, 7),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -152,9 +153,24 @@ def _build(snapshot: dict, *, version: BidVersion | None) -> bytes:
     bid = snapshot["bid"]
     call = snapshot["call"]
     buffer = io.BytesIO()
-    suffix = f"v{version.number}" if version else _("draft")
-    document = a4_document(buffer, title=f"{bid['acronym']} {suffix}")
     french = (translation.get_language() or "en").startswith("fr")
+    if version is not None:
+        submitted_at = (
+            datetime.fromisoformat(snapshot["submitted_at"])
+            if snapshot.get("submitted_at")
+            else version.submitted_at
+        )
+        title = f"{bid['acronym']} v{version.number}"
+    else:  # the working copy: dated when printed
+        submitted_at = timezone.now()
+        title = f"{bid['acronym']} {_('draft')}"
+    document = pdf.a4_document(
+        buffer,
+        title=title,
+        subject=f"{bid['acronym']} — {bid['title']}",
+        keywords=[bid["acronym"]],
+        created_at=submitted_at,
+    )
     story: list[object] = [
         Paragraph(escape(f"{bid['acronym']} — {bid['title']}"), styles["title"]),
         Paragraph(
@@ -208,8 +224,13 @@ def _build(snapshot: dict, *, version: BidVersion | None) -> bytes:
         story.append(
             Paragraph(
                 escape(
-                    _("%(name)s (%(pages)s pages, %(size)s bytes)")
-                    % {"name": item["name"], "pages": item["pages"], "size": f"{item['size']:,}"}
+                    _("%(name)s (%(pages)s, %(size)s)")
+                    % {
+                        "name": item["name"],
+                        "pages": ngettext("%(count)s page", "%(count)s pages", item["pages"])
+                        % {"count": item["pages"]},
+                        "size": format_bytes(item["size"]),
+                    }
                 ),
                 body,
             )

@@ -9,9 +9,7 @@ works once and expires ``INVITATION_VALIDITY`` after it was sent.
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -20,12 +18,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from applications.models import Institution, Invitation, Membership
+from applications.models import INVITATION_VALIDITY, Institution, Invitation, Membership
+from applications.queries import usable_invitations, verified_emails
 from portal.mail import absolute_url, send_templated_mail
+from portal.users import display_name
 
 logger = logging.getLogger(__name__)
-
-INVITATION_VALIDITY = timedelta(days=14)
 
 
 def register_institution(
@@ -87,11 +85,7 @@ def invite_member(
         raise ValidationError(
             {"email": _("%(email)s is already a member of this institution.") % {"email": email}}
         )
-    if (
-        Invitation.objects.filter(institution=institution, email__iexact=email, accepted_at=None)
-        .filter(created_at__gt=timezone.now() - INVITATION_VALIDITY)
-        .exists()
-    ):
+    if usable_invitations().filter(institution=institution, email__iexact=email).exists():
         raise ValidationError(
             {"email": _("An invitation to %(email)s is already pending.") % {"email": email}}
         )
@@ -104,7 +98,7 @@ def invite_member(
             to=invitation.email,
             context={
                 "institution": institution.name,
-                "inviter": by.email,
+                "inviter": display_name(by),
                 "role": str(invitation.get_role_display()),
                 "url": accept_url_builder(invitation.token),
                 "expires_at": invitation.created_at + INVITATION_VALIDITY,
@@ -127,13 +121,24 @@ def check_invitation_usable(*, invitation: Invitation, at=None) -> None:
         )
 
 
-def _user_emails(user) -> set[str]:
-    """The user's verified addresses; a user created outside allauth (``createsuperuser``,
-    the admin) has no ``EmailAddress`` row and is trusted with their account e-mail."""
-    addresses = list(EmailAddress.objects.filter(user=user).values_list("email", "verified"))
-    if not addresses:
-        return {user.email.lower()} if user.email else set()
-    return {email.lower() for email, verified in addresses if verified}
+def check_invitation_acceptable(*, invitation: Invitation, by: User) -> None:
+    """Raise ``ValidationError`` unless ``by`` may accept ``invitation`` now: usable, sent to
+    one of their verified addresses, and for an institution they are not yet a member of."""
+    check_invitation_usable(invitation=invitation)
+    if invitation.email.lower() not in verified_emails(user=by):
+        raise ValidationError(
+            _(
+                "This invitation was sent to %(email)s, but you are signed in as "
+                "%(current)s. Sign in with the invited address (or add and verify it "
+                "in your account) to accept it."
+            )
+            % {"email": invitation.email, "current": by.email},
+            code="wrong_email",
+        )
+    if Membership.objects.filter(user=by, institution=invitation.institution_id).exists():
+        raise ValidationError(
+            _("You are already a member of this institution."), code="already_member"
+        )
 
 
 def accept_invitation(*, invitation: Invitation, by: User) -> Membership:
@@ -141,21 +146,7 @@ def accept_invitation(*, invitation: Invitation, by: User) -> Membership:
     with transaction.atomic():
         # Lock the row: two clicks on the same link must not both succeed.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        check_invitation_usable(invitation=invitation)
-        if invitation.email.lower() not in _user_emails(by):
-            raise ValidationError(
-                _(
-                    "This invitation was sent to %(email)s, but you are signed in as "
-                    "%(current)s. Sign in with the invited address (or add and verify it "
-                    "in your account) to accept it."
-                )
-                % {"email": invitation.email, "current": by.email},
-                code="wrong_email",
-            )
-        if Membership.objects.filter(user=by, institution=invitation.institution).exists():
-            raise ValidationError(
-                _("You are already a member of this institution."), code="already_member"
-            )
+        check_invitation_acceptable(invitation=invitation, by=by)
         try:
             membership = Membership.objects.create(
                 user=by, institution=invitation.institution, role=invitation.role

@@ -6,6 +6,7 @@ import rules
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,9 @@ from applications.forms.institutions import (
     InvitationForm,
     MemberRoleForm,
 )
+from applications.invitations import forget_invitation, remember_invitation
 from applications.models import Institution, Invitation, Membership
+from applications.queries import memberships_of
 from applications.rules import permission_required
 from applications.services import institutions as services
 from portal.forms import add_errors
@@ -37,13 +40,14 @@ def _get_institution(request: HttpRequest, pk: int, **kwargs) -> Institution:
 
 @login_required
 def my_institution(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's institution, or the registration form if they have none."""
-    membership = (
-        Membership.objects.filter(user=_signed_in(request)).order_by("joined_at", "pk").first()
-    )
-    if membership is None:
+    """The signed-in user's institution; the list of them when they belong to several; the
+    registration form when they have none."""
+    memberships = list(memberships_of(user=_signed_in(request)))
+    if not memberships:
         return redirect("applications:institution_register")
-    return redirect("applications:institution_detail", pk=membership.institution_id)
+    if len(memberships) == 1:
+        return redirect("applications:institution_detail", pk=memberships[0].institution_id)
+    return render(request, "applications/institutions/mine.html", {"memberships": memberships})
 
 
 @login_required
@@ -233,17 +237,33 @@ def revoke_invitation(request: HttpRequest, pk: int, invitation_pk: int) -> Http
 _ACCEPT_ERROR_STATUS = {"wrong_email": 403, "used": 409, "already_member": 409, "expired": 410}
 
 
-@login_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Anyone signed in may open a link; only the invited address can accept it.
+    """Anyone may open a link; only the invited address can accept it.
 
     The token is the capability: an unknown token is a 404. A used or expired one shows why.
+    Signed out, the page asks to sign in or create an account and keeps the token in the
+    session, so the invitation is offered again right after (``applications.invitations``).
+    Signed in with another address, the page says so and offers no "Accept".
     """
     invitation = get_object_or_404(
         Invitation.objects.select_related("institution", "invited_by"), token=token
     )
     error = None
     status = 200
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return redirect_to_login(request.get_full_path())
+        try:
+            services.check_invitation_usable(invitation=invitation)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            remember_invitation(request, invitation)
+        return render(
+            request,
+            "applications/institutions/accept_invitation.html",
+            {"invitation": invitation, "error": error, "next": request.get_full_path()},
+        )
     if request.method == "POST":
         try:
             services.accept_invitation(invitation=invitation, by=acting_user(request))
@@ -251,6 +271,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             error = " ".join(exc.messages)
             status = _ACCEPT_ERROR_STATUS.get(exc.code or "", 400)
         else:
+            forget_invitation(request)
             messages.success(
                 request,
                 _("Welcome: you are now a member of %(institution)s.")
@@ -259,7 +280,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("applications:institution_detail", pk=invitation.institution_id)
     else:
         try:
-            services.check_invitation_usable(invitation=invitation)
+            services.check_invitation_acceptable(invitation=invitation, by=acting_user(request))
         except ValidationError as exc:
             error = " ".join(exc.messages)
     return render(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import template
 
 from portal import formats
+from portal.users import display_name
 
 register = template.Library()
 
@@ -57,3 +58,9 @@ def percent_class(value: int | float | Decimal | None) -> str:
     except (TypeError, ValueError):
         number = 0
     return f"pct-{min(100, max(0, number))}"
+
+
+@register.filter
+def person(user) -> str:
+    """``{{ member.user|person }}``: first and last name, or the e-mail address when blank."""
+    return display_name(user) if user is not None else ""

@@ -30,7 +30,13 @@ def _link(body: str) -> str:
 def test_signup_sends_verification_and_login_works_after_it(client, mailoutbox):
     response = client.post(
         reverse("account_signup"),
-        {"email": "new.person@univ-fictive.fr", "password1": STRONG, "password2": STRONG},
+        {
+            "email": "new.person@univ-fictive.fr",
+            "password1": STRONG,
+            "password2": STRONG,
+            "first_name": "New",
+            "last_name": "Person",
+        },
     )
     assert response.status_code == 302
     assert len(mailoutbox) == 1
@@ -140,3 +146,126 @@ def test_account_email_page_renders_for_a_signed_in_user(client):
 
     assert response.status_code == 200
     assert 'class="badge text-bg-success"' in response.content.decode()
+
+
+# -- invitations across sign-up and names ----------------------------------------------------
+
+
+def _invitation(email="invitee@univ-fictive.fr"):
+    from applications.models import Invitation, Membership
+    from tests.factories import InstitutionFactory, MembershipFactory
+
+    institution = InstitutionFactory()
+    coordinator = MembershipFactory(institution=institution, role=Membership.Role.COORDINATOR)
+    return Invitation.objects.create(
+        institution=institution,
+        email=email,
+        role=Membership.Role.EDITOR,
+        invited_by=coordinator.user,
+    )
+
+
+def _sign_up(client, email, **names):
+    return client.post(
+        reverse("account_signup"),
+        {
+            "email": email,
+            "password1": STRONG,
+            "password2": STRONG,
+            "first_name": names.get("first_name", "Marie"),
+            "last_name": names.get("last_name", "Curie"),
+        },
+    )
+
+
+def test_signup_asks_for_first_and_last_name(client, mailoutbox):
+    page = client.get(reverse("account_signup")).content.decode()
+    _sign_up(client, "marie@univ-fictive.fr", first_name=" Marie ", last_name="Skłodowska-Curie")
+
+    user = User.objects.get(email="marie@univ-fictive.fr")
+    assert 'name="first_name"' in page
+    assert 'name="last_name"' in page
+    assert (user.first_name, user.last_name) == ("Marie", "Skłodowska-Curie")
+
+
+def test_signup_without_a_name_is_refused_and_keeps_the_input(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "anon@univ-fictive.fr", "password1": STRONG, "password2": STRONG},
+    )
+
+    assert response.status_code == 200
+    assert 'value="anon@univ-fictive.fr"' in response.content.decode()
+    assert User.objects.count() == 0
+
+
+def test_invitation_survives_sign_up_and_verification_in_the_same_browser(client, mailoutbox):
+    invitation = _invitation()
+    link = reverse("applications:invitation_accept", args=[invitation.token])
+    client.get(link)
+
+    _sign_up(client, invitation.email)
+    client.post(_link(mailoutbox[-1].body))
+    signed_in = client.post(
+        reverse("account_login"), {"login": invitation.email, "password": STRONG}
+    )
+    page = client.get(signed_in.url)
+    accepted = client.post(link)
+
+    assert signed_in.url == link
+    assert 'id="invitation-accept"' in page.content.decode()
+    assert accepted.status_code == 302
+    assert invitation.institution.memberships.filter(user__email=invitation.email).exists()
+
+
+def test_invitation_is_offered_at_sign_in_from_another_browser_by_verified_address(
+    client, mailoutbox
+):
+    invitation = _invitation()
+    _sign_up(client, invitation.email)
+    client.logout()
+    other_browser = type(client)()
+
+    other_browser.post(_link(mailoutbox[-1].body))
+    signed_in = other_browser.post(
+        reverse("account_login"), {"login": invitation.email, "password": STRONG}
+    )
+
+    assert signed_in.url == reverse("applications:invitation_accept", args=[invitation.token])
+
+
+def test_sign_in_without_invitation_goes_home(client):
+    user = UserFactory()
+
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+    assert response.url == reverse("home")
+
+
+def test_sign_in_does_not_offer_an_expired_or_used_invitation(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from applications.models import INVITATION_VALIDITY, Invitation
+
+    user = UserFactory(username="late@univ-fictive.fr")
+    expired = _invitation(email=user.email)
+    Invitation.objects.filter(pk=expired.pk).update(
+        created_at=timezone.now() - INVITATION_VALIDITY - timedelta(minutes=1)
+    )
+
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+    assert response.url == reverse("home")
+
+
+def test_allauth_emails_carry_the_portal_name_not_the_host(client, mailoutbox, settings):
+    _sign_up(client, "named@univ-fictive.fr")
+
+    message = mailoutbox[-1]
+    assert message.subject.startswith(f"[{settings.PORTAL_NAME}] ")
+    assert "testserver" not in message.subject
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert settings.PORTAL_NAME in message.body
+    assert "Hello Marie Curie" in message.body

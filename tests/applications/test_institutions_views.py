@@ -307,13 +307,42 @@ def test_accept_invitation_unknown_token_is_404(client):
     assert response.status_code == 404
 
 
-def test_accept_invitation_anonymous_is_sent_to_login(client, institution):
+def test_accept_invitation_anonymous_is_offered_sign_in_and_sign_up(client, institution):
     invitation = _pending_invitation(institution)
     url = reverse("applications:invitation_accept", args=[invitation.token])
 
     response = client.get(url)
 
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"{reverse('account_signup')}?next={url}" in html
+    assert f"{reverse('account_login')}?next={url}" in html
+    assert 'id="invitation-accept"' not in html
+    assert client.session["pending_invitation"] == invitation.token
+
+
+def test_accept_invitation_anonymous_post_is_sent_to_login(client, institution):
+    invitation = _pending_invitation(institution)
+    url = reverse("applications:invitation_accept", args=[invitation.token])
+
+    response = client.post(url)
+
     assert response.url == f"{reverse('account_login')}?next={url}"
+    assert institution.memberships.count() == 1
+
+
+def test_accept_invitation_page_offers_accept_only_to_the_invited_address(client, institution):
+    invitation = _pending_invitation(institution)
+    url = reverse("applications:invitation_accept", args=[invitation.token])
+    client.force_login(UserFactory(username="intruder@example.org"))
+
+    other = client.get(url).content.decode()
+    client.force_login(UserFactory(username="colleague@example.org"))
+    invited = client.get(url).content.decode()
+
+    assert 'id="invitation-accept"' not in other
+    assert "was sent to colleague@example.org" in other
+    assert 'id="invitation-accept"' in invited
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,8 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     # An account, verified by the link in the e-mail.
     page.goto("/accounts/signup/")
     page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=first_name]", "Camille")
+    page.fill("input[name=last_name]", "Journée")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     with page.expect_navigation():

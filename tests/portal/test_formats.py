@@ -112,3 +112,11 @@ def test_template_filters_use_the_same_functions():
 )
 def test_format_percent_rounds_down_and_follows_the_language(ratio, language, expected):
     assert format_percent(ratio, language=language) == expected
+
+
+def test_format_bytes_is_exact_and_grouped_by_language():
+    from portal.formats import format_bytes
+
+    assert format_bytes(7460, language="en") == "7,460 bytes"
+    assert format_bytes(1, language="en") == "1 byte"
+    assert format_bytes(2_516_582, language="fr").startswith("2\u00a0516\u00a0582 ")
