@@ -292,14 +292,14 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
             " ".join(error.messages),
             409,
             version=error.current_version,
-            saved_at=format_paris_time(error.saved_at) if error.saved_at else None,
+            saved_at=format_paris_time(error.saved_at, seconds=True) if error.saved_at else None,
         )
     except ValidationError as error:
         return _json_error("invalid", " ".join(error.messages), 422)
     return JsonResponse(
         {
             "version": saved.version,
-            "saved_at": format_paris_time(saved.updated_at),
+            "saved_at": format_paris_time(saved.updated_at, seconds=True),
             "saved_at_iso": saved.updated_at.isoformat(),
         }
     )
