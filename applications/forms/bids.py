@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Bid, BidSection, Call, Institution, RequiredAttachment
 from applications.queries import BudgetSummary
 from applications.services.bids import MAX_AMOUNT, MAX_SECTION_CHARS
-from portal.formats import format_euros
+from portal.formats import format_amount, format_euros
 from portal.forms import PortalForm
 
 # Spaces (ordinary, no-break, narrow no-break) are accepted between groups of digits.
@@ -113,8 +113,8 @@ class ConsortiumForm(PortalForm):
                 "acronym": bid.acronym,
                 "title": bid.title,
                 "partners": list(bid.partners.values_list("pk", flat=True)),
-                "requested_amount": bid.requested_amount,
-                "minimum_amount": bid.minimum_amount,
+                "requested_amount": format_amount(bid.requested_amount),
+                "minimum_amount": format_amount(bid.minimum_amount),
                 "version": bid.consortium_version,
             },
         )
@@ -157,10 +157,12 @@ class BudgetForm(PortalForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, bid: Bid, summary: BudgetSummary, **kwargs):
-        initial = {"version": bid.budget_version}
+        # Cells show the saved amounts grouped as the language groups them (``2 500 000``);
+        # the fields read that back.
+        initial: dict[str, object] = {"version": bid.budget_version}
         for (year, category), (requested, cofunding) in summary.cells.items():
-            initial[budget_field_name("requested", year, category)] = requested
-            initial[budget_field_name("cofunding", year, category)] = cofunding
+            initial[budget_field_name("requested", year, category)] = format_amount(requested)
+            initial[budget_field_name("cofunding", year, category)] = format_amount(cofunding)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.summary = summary

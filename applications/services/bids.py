@@ -258,5 +258,6 @@ def save_budget(
         if stale:
             BudgetLine.objects.filter(pk__in=stale).delete()
     bid.budget_version = version + 1
+    bid.updated_at = now
     logger.info("Bid %s budget saved by user %s (v%s)", bid.pk, by.pk, bid.budget_version)
     return bid

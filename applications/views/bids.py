@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -29,12 +30,13 @@ from applications.forms.bids import (
 )
 from applications.mfa import json_endpoint
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
+from applications.queries import BudgetSummary
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bid_pdf import whole_bid_pdf
 from applications.validators import validate_clean_text
 from portal.editing import CallClosed, StaleEdit
-from portal.formats import format_euros, format_paris_time
+from portal.formats import euro_script_formats, format_euros, format_paris_time
 from portal.forms import add_errors
 from portal.users import acting_user
 
@@ -305,6 +307,76 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
     )
 
 
+def budget_totals(summary: BudgetSummary) -> dict[str, str]:
+    """The budget page's totals as the server computes them, keyed like the page's
+    ``data-total`` cells (``requested-staff``, ``requested-year-1``, ``requested``)."""
+    totals: dict[str, str] = {}
+    for index, kind in enumerate(("requested", "cofunding")):
+        for category, _label in summary.categories:
+            totals[f"{kind}-{category}"] = format_euros(summary.category_totals[category][index])
+        for year in summary.years:
+            totals[f"{kind}-year-{year}"] = format_euros(summary.year_totals[year][index])
+        totals[kind] = format_euros((summary.total_requested, summary.total_cofunding)[index])
+    return totals
+
+
+@json_endpoint
+@require_POST
+def budget_autosave(request: HttpRequest, public_id) -> JsonResponse:
+    """Autosave endpoint of the budget table (``static/js/autosave.js``), the same cells as
+    the page's form.
+
+    Answers ``200 {version, saved_at, totals, check_html}`` (the server's totals and budget
+    check replace what the script computed while typing); ``409`` when the page's version is
+    stale; ``403`` when the call has closed or the user may not edit; ``401`` when the session
+    has expired; ``422 {errors}`` for amounts that are not whole euros (nothing is saved).
+    """
+    if not request.user.is_authenticated:
+        return _json_error(
+            "session_expired",
+            _("Your session expired: sign in again (your text is kept)."),
+            401,
+            login_url=reverse("account_login"),
+        )
+    try:
+        bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.edit")
+    except Http404:
+        return _json_error("not_found", _("This bid does not exist."), 404)
+    except PermissionDenied:
+        return _json_error("forbidden", _("You may read this bid but not edit it."), 403)
+    form = BudgetForm(request.POST, bid=bid, summary=queries.bid_budget(bid=bid))
+    if not form.is_valid():
+        if "version" in form.errors:
+            return _json_error("invalid", _("The request could not be read."), 400)
+        return _json_error(
+            "invalid",
+            _("Some amounts are not valid: correct the highlighted cells. Nothing was saved."),
+            422,
+            errors={name: " ".join(str(e) for e in errors) for name, errors in form.errors.items()},
+        )
+    try:
+        saved = bid_services.save_budget(
+            bid=bid, version=form.cleaned_data["version"], cells=form.cells(), by=request.user
+        )
+    except CallClosed as error:
+        return _json_error("closed", " ".join(error.messages), 403)
+    except StaleEdit as error:
+        return _json_error("conflict", " ".join(error.messages), 409, version=error.current_version)
+    except ValidationError as error:
+        return _json_error("invalid", " ".join(error.messages), 422)
+    summary = queries.bid_budget(bid=bid)
+    return JsonResponse(
+        {
+            "version": saved.budget_version,
+            "saved_at": format_paris_time(saved.updated_at, seconds=True),
+            "totals": budget_totals(summary),
+            "check_html": render_to_string(
+                "applications/bids/_budget_check.html", {"summary": summary}, request=request
+            ),
+        }
+    )
+
+
 @login_required
 def budget(request: HttpRequest, public_id) -> HttpResponse:
     perm = "bids.edit" if request.method == "POST" else "bids.view"
@@ -342,7 +414,15 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
                 )
             return redirect("applications:bid_budget", public_id=bid.public_id)
     context = workspace_context(request, bid, active="budget")
-    context.update({"form": form, "summary": summary})
+    context.update(
+        {
+            "form": form,
+            "summary": summary,
+            "autosave_url": reverse("applications:bid_budget_autosave", args=[bid.public_id]),
+            "login_url": reverse("account_login") + "?next=" + request.path,
+            "euro_formats": euro_script_formats(),
+        }
+    )
     return render(request, "applications/bids/budget.html", context)
 
 

@@ -49,8 +49,16 @@
     return out;
   }
 
+  // Budget cells compare without their grouping ("2 500 000" is "2500000", as the server
+  // reads it); a text compares as typed.
+  var thousands = form.dataset.merge === "cells" ? (form.dataset.thousands || "") : null;
+  function comparable(value) {
+    if (thousands === null || typeof value !== "string") return value;
+    return value.split(thousands).join("").replace(/[\s\u00a0\u202f]/g, "");
+  }
+
   function same(a, b) {
-    return Object.keys(a).every(function (name) { return a[name] === b[name]; });
+    return Object.keys(a).every(function (name) { return comparable(a[name]) === comparable(b[name]); });
   }
 
   function unsaved() { return !same(values(), lastSaved); }
@@ -257,7 +265,7 @@
     if (!box || !rows) return;
     var theirs = values();
     var names = fields.map(function (field) { return field.name; }).filter(function (name) {
-      return typeof draft.values[name] === "string" && draft.values[name] !== theirs[name];
+      return typeof draft.values[name] === "string" && comparable(draft.values[name]) !== comparable(theirs[name]);
     });
     if (!names.length) { forgetLocally(); return; }
     rows.textContent = "";
