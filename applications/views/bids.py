@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from applications import queries
 from applications.forms.bids import (
@@ -35,6 +35,7 @@ from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bid_pdf import whole_bid_pdf
 from applications.validators import validate_clean_text
+from portal import transitions
 from portal.editing import CallClosed, StaleEdit
 from portal.formats import euro_script_formats, format_euros, format_paris_time
 from portal.forms import add_errors
@@ -143,6 +144,8 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
                 bid=bid, version=versions[0] if versions else None
             ),
             "can_withdraw": rules.has_perm("bids.withdraw", request.user, bid),
+            # A submitted bid only: a draft never submitted has nothing to withdraw.
+            "withdrawable": transitions.allows(bid, bid.status, Bid.Status.WITHDRAWN),
         }
     )
     return render(request, "applications/bids/detail.html", context)
@@ -427,9 +430,22 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, public_id) -> HttpResponse:
+    """GET: the confirmation step (what is submitted, that it can be replaced until the
+    deadline); POST: submit. The confirmation is a page, so it works without JavaScript."""
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.submit")
+    if request.method == "GET":
+        versions = list(queries.bid_versions(bid=bid))
+        context = workspace_context(request, bid, active="overview")
+        context.update(
+            {
+                "checklist": queries.bid_checklist(bid=bid),
+                "next_number": (versions[0].number + 1) if versions else 1,
+                "versions": versions,
+            }
+        )
+        return render(request, "applications/bids/submit_confirm.html", context)
     try:
         version = submission_services.submit_bid(bid=bid, by=acting_user(request))
     except CallClosed as error:
@@ -452,6 +468,11 @@ def submit(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
+    if not transitions.allows(bid, bid.status, Bid.Status.WITHDRAWN):
+        # A draft never submitted, or a bid already withdrawn: nothing to withdraw.
+        if bid.status == Bid.Status.DRAFT:
+            messages.info(request, submission_services.never_submitted_message())
+        return redirect("applications:bid_detail", public_id=bid.public_id)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -158,7 +158,7 @@
       } else if (result.status === 409) {
         stopped = true;
         keepLocally();
-        setStatus(data.message || gettext("Not saved: someone else saved in the meantime. Reload the page: it shows their version beside yours to merge."), "error");
+        setStatus(data.message || gettext("Not saved: someone else saved in the meantime. Nothing you typed is lost: reload the page, the saved version is then shown beside yours to merge."), "error");
       } else if (result.status === 401 || result.type === "opaqueredirect" || (result.status === 403 && !result.data)) {
         sessionExpired();
       } else if (result.status === 403) {

@@ -79,7 +79,7 @@ def test_autosave_two_editors_with_same_version_second_gets_409(client, cast, se
     assert second.status_code == 409
     assert second.json()["code"] == "conflict"
     assert cast.editor.email in second.json()["message"]
-    assert "copy your text, reload" in second.json()["message"].lower()
+    assert "nothing you typed is lost: reload the page" in second.json()["message"].lower()
     assert section.content == "Editor's text."
     assert section.version == 2
 
