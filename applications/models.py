@@ -502,11 +502,12 @@ class Bid(models.Model):
         SUBMITTED = "submitted", _("Submitted")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    # Submitting again (a new version) keeps a bid submitted; undoing a withdrawal returns
-    # it to submitted if it has a version, else to draft.
+    # Submitting again (a new version) keeps a bid submitted; a draft never submitted has
+    # nothing to withdraw (it is simply not evaluated); undoing a withdrawal returns it to
+    # submitted if it has a version, else to draft (rows withdrawn before this rule).
     TRANSITIONS = transitions.table(
         {
-            Status.DRAFT: {Status.SUBMITTED, Status.WITHDRAWN},
+            Status.DRAFT: {Status.SUBMITTED},
             Status.SUBMITTED: {Status.SUBMITTED, Status.WITHDRAWN},
             Status.WITHDRAWN: {Status.DRAFT, Status.SUBMITTED},
         }

@@ -142,6 +142,13 @@ def dashboard_bids(*, user) -> QuerySet[Bid]:
     )
 
 
+def budget_balanced(*, total_requested: int, requested_amount: int) -> bool:
+    """The budget check of the checklist, the dashboard, the budget page and submission: a
+    requested total equal, to the euro, to the bid's requested amount. An empty budget is not
+    balanced, whatever the amount (a new bid's 0 € = 0 € is no budget)."""
+    return total_requested > 0 and total_requested == requested_amount
+
+
 def missing_items(bid: Bid) -> int:
     """Number of checklist items missing, from ``dashboard_bids`` annotations."""
     call = bid.call
@@ -149,7 +156,10 @@ def missing_items(bid: Bid) -> int:
     missing += bid.required_total - bid.required_present  # type: ignore[attr-defined]  # annotated by dashboard_bids
     if not call.min_amount <= bid.requested_amount <= call.max_amount:
         missing += 1
-    if bid.budget_requested_total != bid.requested_amount:  # type: ignore[attr-defined]  # annotated by dashboard_bids
+    if not budget_balanced(
+        total_requested=bid.budget_requested_total,  # type: ignore[attr-defined]  # annotated by dashboard_bids
+        requested_amount=bid.requested_amount,
+    ):
         missing += 1
     return missing
 
@@ -290,23 +300,26 @@ def bid_checklist(*, bid: Bid) -> Checklist:
             )
         )
     total = BudgetLine.objects.filter(bid=bid).aggregate(t=Sum("requested"))["t"] or 0
-    budget_ok = total == bid.requested_amount
+    budget_ok = budget_balanced(total_requested=total, requested_amount=bid.requested_amount)
+    if budget_ok:
+        budget_detail = ""
+    elif not total:
+        budget_detail = _("The budget is empty: enter the amounts requested for each year.")
+    else:
+        budget_detail = _(
+            "The budget's requested total is %(total)s but the requested amount is "
+            "%(amount)s (difference %(diff)s)."
+        ) % {
+            "total": format_euros(total),
+            "amount": format_euros(bid.requested_amount),
+            "diff": format_euros(abs(total - bid.requested_amount)),
+        }
     items.append(
         ChecklistItem(
             code="budget",
             label=_("Budget: requested total equals the requested amount"),
             ok=budget_ok,
-            detail=""
-            if budget_ok
-            else _(
-                "The budget's requested total is %(total)s but the requested amount is "
-                "%(amount)s (difference %(diff)s)."
-            )
-            % {
-                "total": format_euros(total),
-                "amount": format_euros(bid.requested_amount),
-                "diff": format_euros(abs(total - bid.requested_amount)),
-            },
+            detail=budget_detail,
             url=reverse("applications:bid_budget", args=args),
         )
     )
@@ -344,7 +357,13 @@ class BudgetSummary:
 
     @property
     def matches(self) -> bool:
-        return self.total_requested == self.requested_amount
+        return budget_balanced(
+            total_requested=self.total_requested, requested_amount=self.requested_amount
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.total_requested and not self.total_cofunding
 
     @property
     def difference(self) -> int:

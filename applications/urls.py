@@ -48,6 +48,11 @@ urlpatterns = [
         name="bid_section_autosave",
     ),
     path("bids/<uuid:public_id>/budget/", bids.budget, name="bid_budget"),
+    path(
+        "bids/<uuid:public_id>/budget/autosave/",
+        bids.budget_autosave,
+        name="bid_budget_autosave",
+    ),
     path("bids/<uuid:public_id>/attachments/", attachments.attachments, name="bid_attachments"),
     path(
         "bids/<uuid:public_id>/attachments/<int:pk>/download/",

@@ -57,6 +57,25 @@ def format_bytes(size: int, *, language: str | None = None) -> str:
         return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": digits}
 
 
+def format_amount(amount: int | None, *, language: str | None = None) -> str:
+    """``2 500 000`` in French, ``2,500,000`` in English: whole euros grouped, without the sign
+    (what an input cell shows; ``applications.forms.bids.EuroAmountField`` reads it back)."""
+    if amount is None:
+        return ""
+    with _in(language):
+        return formats.number_format(int(amount), 0, use_l10n=True, force_grouping=True)
+
+
+def euro_script_formats(*, language: str | None = None) -> dict[str, str]:
+    """What a script needs to show euros as :func:`format_euros` does, without a second copy
+    of the rule: the thousands separator and the template of an amount (``0`` stands for the
+    grouped digits). Rendered as data attributes, e.g. by the budget page."""
+    return {
+        "thousands": format_amount(1000, language=language)[1:-3],
+        "template": format_euros(0, language=language),
+    }
+
+
 def format_score(
     value: int | Decimal | float | None, *, places: int = 2, language: str | None = None
 ) -> str:

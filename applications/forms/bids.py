@@ -4,6 +4,7 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
@@ -16,7 +17,7 @@ from applications.models import (
 )
 from applications.queries import BudgetSummary
 from applications.services.bids import MAX_AMOUNT, MAX_SECTION_CHARS
-from portal.formats import format_euros
+from portal.formats import format_amount, format_euros
 from portal.forms import PortalForm
 
 # Spaces (ordinary, no-break, narrow no-break) are accepted between groups of digits.
@@ -24,12 +25,24 @@ _GROUPING = re.compile(r"[ \u00a0\u202f]")
 _DIGITS = re.compile(r"[0-9]+")
 _NEGATIVE = re.compile(r"-\s*[0-9]")
 _DECIMAL = re.compile(r"[0-9]*[.,][0-9]+|[0-9]+[.,][0-9]*")
+# Groups of three digits after the first one or three, e.g. ``2,500,000``.
+_THOUSANDS = r"[0-9]{1,3}(?:%s[0-9]{3})+"
+
+
+def _ungroup(text: str) -> str:
+    """Drop the language's thousands separator when it groups the digits exactly (English
+    ``2,500,000``, as ``portal.formats.format_amount`` shows it); in French a comma stays a
+    decimal comma, refused below."""
+    separator = str(formats.get_format("THOUSAND_SEPARATOR"))
+    if separator in {",", ".", "'"} and re.fullmatch(_THOUSANDS % re.escape(separator), text):
+        return text.replace(separator, "")
+    return text
 
 
 class EuroAmountField(forms.CharField):
     """A whole, non-negative number of euros, parsed strictly.
 
-    ``1 500 000`` and ``1500000`` are accepted; ``-5``, ``12.50``, ``1e6``, ``12,5`` and
+    ``1 500 000``, ``1500000`` (and ``1,500,000`` in English) are accepted; ``-5``, ``12.50``, ``1e6``, ``12,5`` and
     anything else are refused with a message, and the form keeps what the user typed.
     """
 
@@ -54,7 +67,7 @@ class EuroAmountField(forms.CharField):
             return 0 if self.empty_value_as_zero else None
         if len(text) > 40:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        compact = _GROUPING.sub("", text).removesuffix("€").strip()
+        compact = _ungroup(_GROUPING.sub("", text).removesuffix("€").removeprefix("€").strip())
         if _NEGATIVE.match(compact):
             raise forms.ValidationError(self.error_messages["negative"], code="negative")
         if _DECIMAL.fullmatch(compact):
@@ -99,8 +112,8 @@ class ConsortiumForm(PortalForm):
             {
                 "acronym": bid.acronym,
                 "title": bid.title,
-                "requested_amount": bid.requested_amount,
-                "minimum_amount": bid.minimum_amount,
+                "requested_amount": format_amount(bid.requested_amount),
+                "minimum_amount": format_amount(bid.minimum_amount),
                 "version": bid.consortium_version,
             },
         )
@@ -146,10 +159,12 @@ class BudgetForm(PortalForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, bid: Bid, summary: BudgetSummary, **kwargs):
-        initial = {"version": bid.budget_version}
+        # Cells show the saved amounts grouped as the language groups them (``2 500 000``);
+        # the fields read that back.
+        initial: dict[str, object] = {"version": bid.budget_version}
         for (year, category), (requested, cofunding) in summary.cells.items():
-            initial[budget_field_name("requested", year, category)] = requested
-            initial[budget_field_name("cofunding", year, category)] = cofunding
+            initial[budget_field_name("requested", year, category)] = format_amount(requested)
+            initial[budget_field_name("cofunding", year, category)] = format_amount(cofunding)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.summary = summary

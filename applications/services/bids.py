@@ -150,7 +150,7 @@ def update_consortium(
                     "Someone else saved the consortium at %(time)s (Europe/Paris) after you "
                     "opened this page. Note your changes, reload the page and enter them again."
                 )
-                % {"time": format_paris_time(current.updated_at)},
+                % {"time": format_paris_time(current.updated_at, seconds=True)},
                 saved_at=current.updated_at,
                 version=current.consortium_version,
             )
@@ -166,20 +166,31 @@ def update_consortium(
     return bid
 
 
+def merge_instruction() -> str:
+    """What to do after an edit conflict on a section or the budget, the same words for both:
+    the page (static/js/autosave.js) kept the user's changes and shows them beside the saved
+    version after a reload."""
+    return _(
+        "Nothing you typed is lost: reload the page, the saved version is then shown beside "
+        "yours to merge."
+    )
+
+
 def _section_conflict(section: BidSection, by: User) -> StaleEdit:
-    when = format_paris_time(section.updated_at)
+    when = format_paris_time(section.updated_at, seconds=True)
     if section.updated_by_id == getattr(by, "pk", None):
         message = _(
-            "You saved this section at %(time)s (Europe/Paris) from another window or tab. "
-            "Copy your text, reload the page and merge your changes."
+            "You saved this section at %(time)s (Europe/Paris) from another window or tab."
         ) % {"time": when}
     else:
         who = section.updated_by.email if section.updated_by else _("someone")
         message = _(
             "Someone else (%(who)s) saved this section at %(time)s (Europe/Paris) after you "
-            "opened it. Copy your text, reload the page and merge your changes."
+            "opened it."
         ) % {"who": who, "time": when}
-    return StaleEdit(message, saved_at=section.updated_at, version=section.version)
+    return StaleEdit(
+        f"{message} {merge_instruction()}", saved_at=section.updated_at, version=section.version
+    )
 
 
 def check_section_length(*, guidance: SectionGuidance | None, content: str) -> None:
@@ -279,12 +290,12 @@ def save_budget(
         rows = Bid.objects.filter(pk=bid.pk)
         if not swap_version(rows, expected=version, field="budget_version", updated_at=now):
             current = rows.only("updated_at", "budget_version").get()
+            message = _(
+                "Someone else saved the budget at %(time)s (Europe/Paris) after you opened "
+                "this page."
+            ) % {"time": format_paris_time(current.updated_at, seconds=True)}
             raise StaleEdit(
-                _(
-                    "Someone else saved the budget at %(time)s (Europe/Paris) after you opened "
-                    "this page. Note your figures, reload the page and enter them again."
-                )
-                % {"time": format_paris_time(current.updated_at)},
+                f"{message} {merge_instruction()}",
                 saved_at=current.updated_at,
                 version=current.budget_version,
             )
@@ -307,5 +318,6 @@ def save_budget(
         if stale:
             BudgetLine.objects.filter(pk__in=stale).delete()
     bid.budget_version = version + 1
+    bid.updated_at = now
     logger.info("Bid %s budget saved by user %s (v%s)", bid.pk, by.pk, bid.budget_version)
     return bid

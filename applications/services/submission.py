@@ -273,15 +273,25 @@ def send_submission_emails(*, version: BidVersion) -> int:
     return len(emails)
 
 
+def never_submitted_message() -> str:
+    return _(
+        "This bid has never been submitted: there is nothing to withdraw. A bid that is not "
+        "submitted before the deadline is not evaluated."
+    )
+
+
 def withdraw_bid(*, bid: Bid, reason: str, by: User) -> Bid:
-    """Withdraw ``bid`` (a reason is required); undoable before the deadline."""
+    """Withdraw a submitted ``bid`` (a reason is required); undoable before the deadline. A
+    draft never submitted cannot be withdrawn (``Bid.TRANSITIONS``)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for withdrawing the bid.")})
     with transaction.atomic():
         locked = Bid.objects.select_for_update().select_related("call").get(pk=bid.pk)
         check_bid_writable(bid=locked, at=timezone.now())
-        transitions.check_transition(locked, Bid.Status.WITHDRAWN)
+        transitions.check_transition(
+            locked, Bid.Status.WITHDRAWN, refused=never_submitted_message()
+        )
         locked.status = Bid.Status.WITHDRAWN
         locked.withdrawal_reason = reason
         locked.withdrawn_at = timezone.now()

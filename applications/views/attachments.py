@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from applications import queries
 from applications.forms.bids import AttachmentUploadForm
@@ -87,11 +87,16 @@ def attachments(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, public_id, pk: int) -> HttpResponse:
+    """GET: the confirmation step (a page, so it works without JavaScript); POST: delete."""
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.edit")
     attachment = queries.get_attachment(bid=bid, pk=pk)
     attachment.bid = bid
+    if request.method == "GET":
+        context = workspace_context(request, bid, active="attachments")
+        context["attachment"] = attachment
+        return render(request, "applications/bids/attachment_delete.html", context)
     try:
         attachment_services.delete_attachment(attachment=attachment, by=acting_user(request))
     except CallClosed as error:

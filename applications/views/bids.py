@@ -14,10 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from applications import queries
 from applications.forms.bids import (
@@ -28,12 +29,14 @@ from applications.forms.bids import (
 )
 from applications.mfa import json_endpoint
 from applications.models import Bid, BidSection, BidVersion, Call, Institution
+from applications.queries import BudgetSummary
 from applications.services import bids as bid_services
 from applications.services import submission as submission_services
 from applications.services.bid_pdf import whole_bid_pdf
 from applications.validators import validate_clean_text
+from portal import transitions
 from portal.editing import CallClosed, StaleEdit
-from portal.formats import format_euros, format_paris_time
+from portal.formats import euro_script_formats, format_euros, format_paris_time
 from portal.forms import add_errors
 from portal.users import acting_user
 
@@ -141,6 +144,8 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
                 bid=bid, version=versions[0] if versions else None
             ),
             "can_withdraw": rules.has_perm("bids.withdraw", request.user, bid),
+            # A submitted bid only: a draft never submitted has nothing to withdraw.
+            "withdrawable": transitions.allows(bid, bid.status, Bid.Status.WITHDRAWN),
         }
     )
     return render(request, "applications/bids/detail.html", context)
@@ -265,15 +270,85 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
             " ".join(error.messages),
             409,
             version=error.current_version,
-            saved_at=format_paris_time(error.saved_at) if error.saved_at else None,
+            saved_at=format_paris_time(error.saved_at, seconds=True) if error.saved_at else None,
         )
     except ValidationError as error:
         return _json_error("invalid", " ".join(error.messages), 422)
     return JsonResponse(
         {
             "version": saved.version,
-            "saved_at": format_paris_time(saved.updated_at),
+            "saved_at": format_paris_time(saved.updated_at, seconds=True),
             "saved_at_iso": saved.updated_at.isoformat(),
+        }
+    )
+
+
+def budget_totals(summary: BudgetSummary) -> dict[str, str]:
+    """The budget page's totals as the server computes them, keyed like the page's
+    ``data-total`` cells (``requested-staff``, ``requested-year-1``, ``requested``)."""
+    totals: dict[str, str] = {}
+    for index, kind in enumerate(("requested", "cofunding")):
+        for category, _label in summary.categories:
+            totals[f"{kind}-{category}"] = format_euros(summary.category_totals[category][index])
+        for year in summary.years:
+            totals[f"{kind}-year-{year}"] = format_euros(summary.year_totals[year][index])
+        totals[kind] = format_euros((summary.total_requested, summary.total_cofunding)[index])
+    return totals
+
+
+@json_endpoint
+@require_POST
+def budget_autosave(request: HttpRequest, public_id) -> JsonResponse:
+    """Autosave endpoint of the budget table (``static/js/autosave.js``), the same cells as
+    the page's form.
+
+    Answers ``200 {version, saved_at, totals, check_html}`` (the server's totals and budget
+    check replace what the script computed while typing); ``409`` when the page's version is
+    stale; ``403`` when the call has closed or the user may not edit; ``401`` when the session
+    has expired; ``422 {errors}`` for amounts that are not whole euros (nothing is saved).
+    """
+    if not request.user.is_authenticated:
+        return _json_error(
+            "session_expired",
+            _("Your session expired: sign in again (your text is kept)."),
+            401,
+            login_url=reverse("account_login"),
+        )
+    try:
+        bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.edit")
+    except Http404:
+        return _json_error("not_found", _("This bid does not exist."), 404)
+    except PermissionDenied:
+        return _json_error("forbidden", _("You may read this bid but not edit it."), 403)
+    form = BudgetForm(request.POST, bid=bid, summary=queries.bid_budget(bid=bid))
+    if not form.is_valid():
+        if "version" in form.errors:
+            return _json_error("invalid", _("The request could not be read."), 400)
+        return _json_error(
+            "invalid",
+            _("Some amounts are not valid: correct the highlighted cells. Nothing was saved."),
+            422,
+            errors={name: " ".join(str(e) for e in errors) for name, errors in form.errors.items()},
+        )
+    try:
+        saved = bid_services.save_budget(
+            bid=bid, version=form.cleaned_data["version"], cells=form.cells(), by=request.user
+        )
+    except CallClosed as error:
+        return _json_error("closed", " ".join(error.messages), 403)
+    except StaleEdit as error:
+        return _json_error("conflict", " ".join(error.messages), 409, version=error.current_version)
+    except ValidationError as error:
+        return _json_error("invalid", " ".join(error.messages), 422)
+    summary = queries.bid_budget(bid=bid)
+    return JsonResponse(
+        {
+            "version": saved.budget_version,
+            "saved_at": format_paris_time(saved.updated_at, seconds=True),
+            "totals": budget_totals(summary),
+            "check_html": render_to_string(
+                "applications/bids/_budget_check.html", {"summary": summary}, request=request
+            ),
         }
     )
 
@@ -315,14 +390,35 @@ def budget(request: HttpRequest, public_id) -> HttpResponse:
                 )
             return redirect("applications:bid_budget", public_id=bid.public_id)
     context = workspace_context(request, bid, active="budget")
-    context.update({"form": form, "summary": summary})
+    context.update(
+        {
+            "form": form,
+            "summary": summary,
+            "autosave_url": reverse("applications:bid_budget_autosave", args=[bid.public_id]),
+            "login_url": reverse("account_login") + "?next=" + request.path,
+            "euro_formats": euro_script_formats(),
+        }
+    )
     return render(request, "applications/bids/budget.html", context)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, public_id) -> HttpResponse:
+    """GET: the confirmation step (what is submitted, that it can be replaced until the
+    deadline); POST: submit. The confirmation is a page, so it works without JavaScript."""
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.submit")
+    if request.method == "GET":
+        versions = list(queries.bid_versions(bid=bid))
+        context = workspace_context(request, bid, active="overview")
+        context.update(
+            {
+                "checklist": queries.bid_checklist(bid=bid),
+                "next_number": (versions[0].number + 1) if versions else 1,
+                "versions": versions,
+            }
+        )
+        return render(request, "applications/bids/submit_confirm.html", context)
     try:
         version = submission_services.submit_bid(bid=bid, by=acting_user(request))
     except CallClosed as error:
@@ -345,6 +441,11 @@ def submit(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.withdraw")
+    if not transitions.allows(bid, bid.status, Bid.Status.WITHDRAWN):
+        # A draft never submitted, or a bid already withdrawn: nothing to withdraw.
+        if bid.status == Bid.Status.DRAFT:
+            messages.info(request, submission_services.never_submitted_message())
+        return redirect("applications:bid_detail", public_id=bid.public_id)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

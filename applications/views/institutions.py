@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.forms.institutions import (
     InstitutionForm,
@@ -197,10 +197,17 @@ def change_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     return redirect("applications:institution_detail", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @permission_required("institutions.manage", fn=_membership_institution)
 def remove_member(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    """GET: the confirmation step (a page, so it works without JavaScript); POST: remove."""
     membership = _get_membership(request, pk, membership_pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "applications/institutions/remove_member.html",
+            {"membership": membership, "institution": membership.institution},
+        )
     try:
         services.remove_member(membership=membership, by=acting_user(request))
     except ValidationError as error:

@@ -1,34 +1,67 @@
-/* Autosave of one bid section while typing.
+/* Autosave of one editable part of a bid (a section's text, the budget table) while typing.
 
-   The form carries data-autosave-url, data-autosave-key and data-login-url; it holds a
-   textarea[name=content] and an input[name=version] (the version the page was loaded with).
-   ~1.5 s after the last keystroke the text is POSTed (form-encoded, CSRF token from the
-   cookie). The server answers:
-     200 {version, saved_at}        → "Saved at HH:MM", the new version is kept for next time
+   The form carries data-autosave-url, data-draft-key ("<bid>:<part>"), data-login-url and
+   data-merge ("append" for a text, "cells" for the budget); it holds an input[name=version]
+   (the version the page was loaded with) and the fields to save (every named textarea and
+   visible input). ~1.5 s after the last keystroke the fields are POSTed (form-encoded, CSRF
+   token from the cookie). The server answers:
+     200 {version, saved_at, …}     → "Saved at 14:03:27", the new version is kept for next time
+                                      (the budget's answer also carries the server's totals)
      409 {message}                  → someone else saved: stop, keep the text, show the message
      401 / 403 without JSON         → session expired: keep the text in localStorage, link to log in
      403 {code: "closed", message}  → the deadline has passed: stop, keep the text locally
-   The text is also kept in localStorage until the server acknowledges it, so nothing typed is
-   lost; after a reload (e.g. after signing in again) the page offers to restore it. */
+     422 {message, errors}          → refused input (the budget marks the cells)
+
+   Kept drafts. Until the server acknowledges what was typed, it is kept in localStorage under
+   portalDrafts.key(draft key) ("portal-draft:<user>:<bid>:<part>", see static/js/portal.js:
+   tied to the signed-in user and removed when they sign out), with the version it was typed
+   on. On the next page load:
+   - same version on the server: nobody saved since, the page offers to restore the draft;
+   - the server moved on (a colleague saved): both are shown side by side (theirs / yours)
+     and nothing replaces the saved text until the user asks for it (for a text, "add mine
+     below theirs"; for the budget, "use my figures"), then merges by hand and the next save
+     starts from the version on the server. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave-url]");
-  if (!form) return;
-  var textarea = form.querySelector("textarea[name=content]");
+  if (!form || !window.portalDrafts) return;
   var versionInput = form.querySelector("input[name=version]");
-  var status = document.getElementById("autosave-status");
-  var restoreBox = document.getElementById("autosave-restore");
-  if (!textarea || !versionInput) return;
+  var storageKey = window.portalDrafts.key(form.dataset.draftKey || "");
+  var fields = Array.prototype.slice.call(
+    form.querySelectorAll("textarea[name], input[name]:not([type=hidden]):not([type=submit])")
+  );
+  if (!versionInput || !storageKey || !fields.length) return;
 
+  var status = document.getElementById("autosave-status");
   var gettext = window.gettext || function (s) { return s; };
   var fmt = window.interpolate || function (s, o) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return o[k]; }); };
   var DELAY = 1500;
-  var storageKey = "bid-draft:" + form.dataset.autosaveKey;
   var timer = null;
   var inFlight = false;
   var again = false;
   var stopped = false;
-  var lastSaved = textarea.value;
+  var submitting = false;
+  var lastSaved = values();
+
+  function values() {
+    var out = {};
+    fields.forEach(function (field) { out[field.name] = field.value; });
+    return out;
+  }
+
+  // Budget cells compare without their grouping ("2 500 000" is "2500000", as the server
+  // reads it); a text compares as typed.
+  var thousands = form.dataset.merge === "cells" ? (form.dataset.thousands || "") : null;
+  function comparable(value) {
+    if (thousands === null || typeof value !== "string") return value;
+    return value.split(thousands).join("").replace(/[\s\u00a0\u202f]/g, "");
+  }
+
+  function same(a, b) {
+    return Object.keys(a).every(function (name) { return comparable(a[name]) === comparable(b[name]); });
+  }
+
+  function unsaved() { return !same(values(), lastSaved); }
 
   function setStatus(text, kind, html) {
     if (!status) return;
@@ -42,10 +75,14 @@
     });
   }
 
+  // Keep what is in the fields, with the version it was typed on.
   function keepLocally() {
+    if (window.portalDrafts.signingOut) return;
     try {
-      localStorage.setItem(storageKey, JSON.stringify({ text: textarea.value, at: new Date().toISOString() }));
-    } catch (e) { /* storage full or disabled: the textarea still holds the text */ }
+      localStorage.setItem(storageKey, JSON.stringify({
+        values: values(), base: versionInput.value, at: new Date().toISOString()
+      }));
+    } catch (e) { /* storage full or disabled: the fields still hold the text */ }
   }
 
   function forgetLocally() {
@@ -53,7 +90,10 @@
   }
 
   function readLocal() {
-    try { return JSON.parse(localStorage.getItem(storageKey) || "null"); } catch (e) { return null; }
+    try {
+      var draft = JSON.parse(localStorage.getItem(storageKey) || "null");
+      return draft && typeof draft.values === "object" && draft.values ? draft : null;
+    } catch (e) { return null; }
   }
 
   function csrfToken() {
@@ -61,6 +101,13 @@
     if (match) return decodeURIComponent(match[1]);
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
+  }
+
+  function requestBody(sent) {
+    var body = new URLSearchParams();
+    Object.keys(sent).forEach(function (name) { body.set(name, sent[name]); });
+    body.set("version", versionInput.value);
+    return body.toString();
   }
 
   function sessionExpired() {
@@ -71,17 +118,18 @@
       ' <a href="' + escapeHtml(login) + '" id="autosave-login">' + escapeHtml(gettext("Sign in")) + "</a>");
   }
 
+  function announce(name, detail) {
+    form.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
   function save() {
     timer = null;
     if (stopped) return;
     if (inFlight) { again = true; return; }
-    var text = textarea.value;
-    if (text === lastSaved) { forgetLocally(); return; }
+    var sent = values();
+    if (same(sent, lastSaved)) { forgetLocally(); return; }
     inFlight = true;
     setStatus(gettext("Saving…"), "muted");
-    var body = new URLSearchParams();
-    body.set("content", text);
-    body.set("version", versionInput.value);
     fetch(form.dataset.autosaveUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -92,7 +140,7 @@
         "Accept": "application/json",
         "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"
       },
-      body: body.toString()
+      body: requestBody(sent)
     }).then(function (response) {
       var isJson = (response.headers.get("Content-Type") || "").indexOf("application/json") !== -1;
       return (isJson ? response.json() : Promise.resolve(null)).then(function (data) {
@@ -102,13 +150,15 @@
       var data = result.data || {};
       if (result.status === 200 && data.version) {
         versionInput.value = data.version;
-        lastSaved = text;
-        if (textarea.value === text) forgetLocally();
+        lastSaved = sent;
+        // What was typed after the request left is kept again, on the new version.
+        if (same(values(), sent)) { forgetLocally(); } else { keepLocally(); }
         setStatus(fmt(gettext("Saved at %(time)s"), { time: data.saved_at }, true), "ok");
+        announce("autosave:saved", data);
       } else if (result.status === 409) {
         stopped = true;
         keepLocally();
-        setStatus(data.message || gettext("Someone else saved this section; copy your text, reload the page."), "error");
+        setStatus(data.message || gettext("Not saved: someone else saved in the meantime. Nothing you typed is lost: reload the page, the saved version is then shown beside yours to merge."), "error");
       } else if (result.status === 401 || result.type === "opaqueredirect" || (result.status === 403 && !result.data)) {
         sessionExpired();
       } else if (result.status === 403) {
@@ -118,6 +168,7 @@
       } else {
         keepLocally();
         setStatus(data.message || gettext("Not saved: the server refused the text."), "error");
+        announce("autosave:refused", data);
       }
     }).catch(function () {
       keepLocally();
@@ -134,27 +185,34 @@
     timer = window.setTimeout(save, DELAY);
   }
 
-  textarea.addEventListener("input", function () {
+  function typed() {
     keepLocally();
     if (!stopped) setStatus(gettext("Unsaved changes…"), "muted");
     schedule();
-  });
+  }
+
+  fields.forEach(function (field) { field.addEventListener("input", typed); });
 
   form.addEventListener("submit", function () {
-    // The plain form POST saves the text itself; the server answer replaces this page.
+    // The plain form POST saves the fields itself; the server answer replaces this page.
     if (timer) window.clearTimeout(timer);
     stopped = true;
+    submitting = true;
     keepLocally();
   });
 
-  // Leaving the page with unsaved text: send it one last time (keepalive survives the
+  // Leaving with changes the server has not acknowledged: the browser asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting || !unsaved()) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  // Leaving the page with unsaved changes: send them one last time (keepalive survives the
   // unload); the copy in localStorage stays until a later page load sees it saved.
   window.addEventListener("pagehide", function () {
-    if (stopped || inFlight || textarea.value === lastSaved) return;
+    if (stopped || inFlight || !unsaved() || window.portalDrafts.signingOut) return;
     keepLocally();
-    var body = new URLSearchParams();
-    body.set("content", textarea.value);
-    body.set("version", versionInput.value);
     try {
       fetch(form.dataset.autosaveUrl, {
         method: "POST",
@@ -165,26 +223,98 @@
           "X-Requested-With": "XMLHttpRequest",
           "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"
         },
-        body: body.toString()
+        body: requestBody(values())
       });
-    } catch (e) { /* the text is in localStorage */ }
+    } catch (e) { /* the draft is in localStorage */ }
   });
 
-  // Text typed earlier in this browser and never acknowledged by the server?
-  var local = readLocal();
-  if (local && typeof local.text === "string" && local.text !== textarea.value && restoreBox) {
-    restoreBox.classList.remove("d-none");
+  function labelOf(field) {
+    var label = form.querySelector('label[for="' + field.id + '"]');
+    return label ? label.textContent.trim() : field.name;
+  }
+
+  function setValues(next) {
+    fields.forEach(function (field) {
+      if (Object.prototype.hasOwnProperty.call(next, field.name)) field.value = next[field.name];
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  function hide(box) { box.classList.add("d-none"); }
+
+  // Nobody saved since the draft was typed: offer it back as it was.
+  function offerRestore(draft) {
+    var box = document.getElementById("autosave-restore");
+    if (!box) return;
+    box.classList.remove("d-none");
     document.getElementById("autosave-restore-yes").addEventListener("click", function () {
-      textarea.value = local.text;
-      restoreBox.classList.add("d-none");
-      setStatus(gettext("Unsaved changes…"), "muted");
-      schedule();
+      hide(box);
+      setValues(draft.values);
     });
     document.getElementById("autosave-restore-no").addEventListener("click", function () {
       forgetLocally();
-      restoreBox.classList.add("d-none");
+      hide(box);
     });
-  } else if (local && local.text === textarea.value) {
+  }
+
+  // A colleague saved after the draft was typed: theirs and yours side by side, per field that
+  // differs; the saved text stays in the fields until the user chooses.
+  function offerMerge(draft) {
+    var box = document.getElementById("autosave-merge");
+    var rows = document.getElementById("autosave-merge-rows");
+    if (!box || !rows) return;
+    var theirs = values();
+    var names = fields.map(function (field) { return field.name; }).filter(function (name) {
+      return typeof draft.values[name] === "string" && comparable(draft.values[name]) !== comparable(theirs[name]);
+    });
+    if (!names.length) { forgetLocally(); return; }
+    rows.textContent = "";
+    names.forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]');
+      var row = document.createElement("div");
+      row.className = "row g-2 mb-2 merge-row";
+      row.dataset.field = name;
+      if (names.length > 1 || form.dataset.merge === "cells") {
+        var title = document.createElement("div");
+        title.className = "col-12 small fw-semibold";
+        title.textContent = labelOf(field);
+        row.appendChild(title);
+      }
+      [["theirs", theirs[name]], ["yours", draft.values[name]]].forEach(function (pair) {
+        var col = document.createElement("div");
+        col.className = "col-md-6";
+        var pre = document.createElement("pre");
+        pre.className = "bg-white border p-2 small mb-0 pre-wrap merge-" + pair[0];
+        pre.textContent = pair[1];
+        col.appendChild(pre);
+        row.appendChild(col);
+      });
+      rows.appendChild(row);
+    });
+    box.classList.remove("d-none");
+    document.getElementById("autosave-merge-use").addEventListener("click", function () {
+      var next = {};
+      names.forEach(function (name) {
+        next[name] = form.dataset.merge === "append"
+          ? theirs[name].replace(/\s+$/, "") + "\n\n" + draft.values[name]
+          : draft.values[name];
+      });
+      hide(box);
+      setValues(next);
+      var first = form.querySelector('[name="' + names[0] + '"]');
+      if (first) first.focus();
+    });
+    document.getElementById("autosave-merge-discard").addEventListener("click", function () {
+      forgetLocally();
+      hide(box);
+    });
+  }
+
+  // Changes typed earlier in this browser by this user and never acknowledged by the server?
+  var draft = readLocal();
+  if (draft && !same(draft.values, values())) {
+    if (String(draft.base) === versionInput.value) { offerRestore(draft); } else { offerMerge(draft); }
+  } else if (draft) {
     forgetLocally();
   }
 })();

@@ -40,7 +40,7 @@ def test_autosave_saves_and_increments_version(client, cast, section):
     assert section.updated_by == cast.editor
 
 
-def test_autosave_answers_saved_at_in_paris_time(client, cast, section, settings):
+def test_autosave_answers_saved_at_in_paris_time_to_the_second(client, cast, section, settings):
     client.force_login(cast.editor)
 
     response = _autosave(client, cast.bid, content="x", version=1)
@@ -48,7 +48,7 @@ def test_autosave_answers_saved_at_in_paris_time(client, cast, section, settings
     section.refresh_from_db()
     from zoneinfo import ZoneInfo
 
-    expected = section.updated_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    expected = section.updated_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M:%S")
     assert response.json()["saved_at"] == expected
 
 
@@ -79,7 +79,7 @@ def test_autosave_two_editors_with_same_version_second_gets_409(client, cast, se
     assert second.status_code == 409
     assert second.json()["code"] == "conflict"
     assert cast.editor.email in second.json()["message"]
-    assert "copy your text, reload" in second.json()["message"].lower()
+    assert "nothing you typed is lost: reload the page" in second.json()["message"].lower()
     assert section.content == "Editor's text."
     assert section.version == 2
 
@@ -253,3 +253,35 @@ def test_autosave_answers_only_what_the_script_reads(client, cast, section):
     response = _autosave(client, cast.bid, content="x", version=section.version)
 
     assert set(response.json()) == {"version", "saved_at", "saved_at_iso"}
+
+
+def test_section_page_ties_kept_drafts_to_the_user_and_the_section(client, cast, section):
+    client.force_login(cast.editor)
+
+    response = client.get(
+        reverse("applications:bid_section", args=[cast.bid.public_id, "research"])
+    )
+
+    html = response.content.decode()
+    assert f'data-portal-user="{cast.editor.pk}"' in html
+    assert 'data-logout-url="/accounts/logout/"' in html
+    assert f'data-draft-key="{cast.bid.public_id}:research"' in html
+    assert 'id="autosave-merge"' in html
+    assert "data-autosave-key" not in html
+
+
+def test_section_page_read_only_offers_no_draft(client, cast, section):
+    client.force_login(cast.reader)
+
+    response = client.get(
+        reverse("applications:bid_section", args=[cast.bid.public_id, "research"])
+    )
+
+    assert b"data-draft-key" not in response.content
+    assert b'id="autosave-merge"' not in response.content
+
+
+def test_anonymous_page_carries_no_user_id(client):
+    response = client.get(reverse("account_login"))
+
+    assert b"data-portal-user" not in response.content

@@ -127,7 +127,9 @@ def test_budget_saves_cells_and_shows_server_totals(client, cast):
     assert summary.total_cofunding == 5_000_000
     assert summary.matches is True
     assert BudgetLine.objects.filter(bid=cast.bid).count() == 5 * 5
-    assert 'id="budget-total-requested">€50,000,000' in response.content.decode()
+    assert 'id="budget-total-requested" data-total="requested">€50,000,000' in (
+        response.content.decode()
+    )
 
 
 def test_budget_mismatch_saved_with_clear_warning(client, cast):
@@ -216,3 +218,105 @@ def test_euro_amount_field_refuses_decimals(value):
 
     with pytest.raises(ValidationError):
         EuroAmountField().clean(str(value))
+
+
+def _budget_autosave(client, bid, **cells):
+    return client.post(
+        reverse("applications:bid_budget_autosave", args=[bid.public_id]),
+        {"version": bid.budget_version, **cells},
+    )
+
+
+def test_budget_autosave_saves_and_answers_the_servers_totals(client, cast):
+    cast.bid.requested_amount = 50_000_000
+    cast.bid.save()
+    client.force_login(cast.editor)
+
+    response = _budget_autosave(
+        client, cast.bid, requested_1_staff="30 000 000", requested_2_staff="20,000,000"
+    )
+
+    data = response.json()
+    assert response.status_code == 200
+    assert data["version"] == 2
+    assert len(data["saved_at"]) == len("14:03:27")
+    assert data["totals"]["requested"] == "€50,000,000"
+    assert data["totals"]["requested-staff"] == "€50,000,000"
+    assert data["totals"]["requested-year-2"] == "€20,000,000"
+    assert data["totals"]["cofunding"] == "€0"
+    assert 'data-matches="true"' in data["check_html"]
+    assert bid_budget(bid=cast.bid).total_requested == 50_000_000
+
+
+def test_budget_autosave_invalid_cell_gets_422_with_the_cell_and_saves_nothing(client, cast):
+    client.force_login(cast.editor)
+
+    response = _budget_autosave(client, cast.bid, requested_1_staff="7", requested_2_staff="1,5")
+
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["requested_2_staff"]
+    assert BudgetLine.objects.filter(bid=cast.bid).count() == 0
+
+
+def test_budget_autosave_stale_version_gets_409_and_keeps_the_saved_budget(client, cast):
+    client.force_login(cast.editor)
+    _budget_autosave(client, cast.bid, requested_1_staff="7")
+
+    response = client.post(
+        reverse("applications:bid_budget_autosave", args=[cast.bid.public_id]),
+        {"version": 1, "requested_1_staff": "9"},
+    )
+
+    assert response.status_code == 409
+    assert "Someone else saved the budget" in response.json()["message"]
+    assert bid_budget(bid=cast.bid).total_requested == 7
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("reader", 403), ("partner", 403), ("other", 404), ("juror", 404), ("administrator", 403)],
+)
+def test_budget_autosave_refuses_who_may_not_edit(client, cast, role, status):
+    client.force_login(cast.user(role))
+
+    response = _budget_autosave(client, cast.bid, requested_1_staff="7")
+
+    assert response.status_code == status
+    assert BudgetLine.objects.filter(bid=cast.bid).count() == 0
+
+
+def test_budget_autosave_anonymous_gets_401_json(client, cast):
+    response = _budget_autosave(client, cast.bid, requested_1_staff="7")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_expired"
+
+
+def test_budget_page_shows_grouped_amounts_and_carries_autosave(client, cast, settings):
+    BudgetLine.objects.create(
+        bid=cast.bid, year=1, category="staff", requested=2_500_000, cofunding=0
+    )
+    client.force_login(cast.editor)
+
+    response = client.get(_budget_url(cast.bid), HTTP_ACCEPT_LANGUAGE="fr")
+
+    html = response.content.decode()
+    assert 'id="id_requested_1_staff" value="2\u00a0500\u00a0000"' in html
+    assert f'data-autosave-url="/bids/{cast.bid.public_id}/budget/autosave/"' in html
+    assert f'data-draft-key="{cast.bid.public_id}:budget"' in html
+    assert 'data-euros-template="0\u00a0€"' in html
+    assert "js/budget.js" in html
+
+
+def test_budget_of_an_empty_bid_is_not_shown_as_balanced(client, cast):
+    cast.bid.requested_amount = cast.bid.minimum_amount = 0
+    cast.bid.save()
+    client.force_login(cast.editor)
+
+    response = client.get(_budget_url(cast.bid))
+
+    checklist = {item.code: item for item in bid_checklist(bid=cast.bid).items}
+    assert 'data-matches="false"' in response.content.decode()
+    assert "The budget is empty" in response.content.decode()
+    assert checklist["budget"].ok is False
+    assert checklist["budget"].detail.startswith("The budget is empty")

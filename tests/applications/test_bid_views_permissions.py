@@ -217,6 +217,7 @@ def test_submit_coordinator_creates_version(client, cast):
 
 def test_withdraw_page_coordinator_gets_form(client, cast):
     client.force_login(cast.coordinator)
+    client.post(_url("bid_submit", cast.bid))
 
     response = client.get(_url("bid_withdraw", cast.bid))
 

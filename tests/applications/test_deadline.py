@@ -131,6 +131,8 @@ def test_write_after_deadline_from_open_page_is_refused_with_403(
     client, cast, closes_at, monkeypatch, write
 ):
     client.force_login(cast.coordinator)
+    if write == "withdraw":
+        client.post(reverse("applications:bid_submit", args=[cast.bid.public_id]))
     url, data = _late_writes(cast.bid)[write]
     before = Bid.objects.get(pk=cast.bid.pk)
     _freeze(monkeypatch, closes_at + timedelta(seconds=1))
@@ -149,6 +151,7 @@ def test_write_after_deadline_from_open_page_is_refused_with_403(
 
 def test_undo_withdrawal_after_deadline_is_refused(client, cast, closes_at, monkeypatch):
     client.force_login(cast.coordinator)
+    client.post(reverse("applications:bid_submit", args=[cast.bid.public_id]))
     client.post(reverse("applications:bid_withdraw", args=[cast.bid.public_id]), {"reason": "r"})
     _freeze(monkeypatch, closes_at + timedelta(seconds=1))
 

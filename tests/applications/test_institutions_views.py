@@ -453,15 +453,53 @@ def test_remove_member_refuses_the_last_coordinator(client, institution):
     assert Membership.objects.filter(pk=coordinator.pk).exists()
 
 
-def test_member_actions_refuse_get(client, institution):
+def test_member_removal_get_asks_for_confirmation_and_removes_nobody(client, institution):
+    coordinator = institution.memberships.get()
+    target = MembershipFactory(institution=institution, role=Membership.Role.READER)
+    client.force_login(coordinator.user)
+    url = reverse("applications:institution_member_remove", args=[institution.pk, target.pk])
+
+    response = client.get(url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'action="{url}"' in html
+    assert 'id="confirm-remove"' in html
+    assert f"<title>Remove a member — {institution.name} — " in html
+    assert Membership.objects.filter(pk=target.pk).exists()
+
+
+def test_member_removal_confirmation_refuses_a_member_who_does_not_manage(client, institution):
+    target = MembershipFactory(institution=institution, role=Membership.Role.READER)
+    editor = MembershipFactory(institution=institution, role=Membership.Role.EDITOR)
+    client.force_login(editor.user)
+
+    response = client.get(
+        reverse("applications:institution_member_remove", args=[institution.pk, target.pk])
+    )
+
+    assert response.status_code == 403
+
+
+def test_member_removal_confirmation_anonymous_redirects_to_login(client, institution):
+    target = institution.memberships.get()
+
+    response = client.get(
+        reverse("applications:institution_member_remove", args=[institution.pk, target.pk])
+    )
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+def test_institution_page_links_removal_to_the_confirmation(client, institution):
     coordinator = institution.memberships.get()
     client.force_login(coordinator.user)
 
-    response = client.get(
-        reverse("applications:institution_member_remove", args=[institution.pk, coordinator.pk])
-    )
+    response = client.get(reverse("applications:institution_detail", args=[institution.pk]))
 
-    assert response.status_code == 405
+    url = reverse("applications:institution_member_remove", args=[institution.pk, coordinator.pk])
+    assert f'href="{url}"' in response.content.decode()
 
 
 def test_coordinator_sets_the_language_of_the_letters(client):

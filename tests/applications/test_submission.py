@@ -318,6 +318,7 @@ def test_submit_budget_mismatch_is_refused(cast):
 
 def test_withdraw_needs_a_reason(client, cast):
     client.force_login(cast.coordinator)
+    _submit(client, cast.bid)
 
     response = client.post(
         reverse("applications:bid_withdraw", args=[cast.bid.public_id]), {"reason": "   "}
@@ -325,7 +326,34 @@ def test_withdraw_needs_a_reason(client, cast):
 
     cast.bid.refresh_from_db()
     assert response.status_code == 200
+    assert cast.bid.status == Bid.Status.SUBMITTED
+
+
+def test_withdraw_of_a_never_submitted_draft_is_refused(client, cast):
+    client.force_login(cast.coordinator)
+
+    page = client.get(reverse("applications:bid_detail", args=[cast.bid.public_id]))
+    response = client.post(
+        reverse("applications:bid_withdraw", args=[cast.bid.public_id]),
+        {"reason": "Not ready."},
+        follow=True,
+    )
+
+    cast.bid.refresh_from_db()
+    assert b'id="withdraw-link"' not in page.content
+    assert "there is nothing to withdraw" in response.content.decode()
     assert cast.bid.status == Bid.Status.DRAFT
+    with pytest.raises(ValidationError, match="never been submitted"):
+        withdraw_bid(bid=cast.bid, reason="Not ready.", by=cast.coordinator)
+
+
+def test_withdraw_link_offered_once_submitted(client, cast):
+    client.force_login(cast.coordinator)
+    _submit(client, cast.bid)
+
+    page = client.get(reverse("applications:bid_detail", args=[cast.bid.public_id]))
+
+    assert b'id="withdraw-link"' in page.content
 
 
 def test_withdraw_with_reason_then_undo_returns_to_submitted(client, cast):
@@ -346,7 +374,8 @@ def test_withdraw_with_reason_then_undo_returns_to_submitted(client, cast):
 
 
 def test_undo_withdrawal_without_version_returns_to_draft(cast):
-    withdraw_bid(bid=cast.bid, reason="Not ready.", by=cast.coordinator)
+    # A draft withdrawn before drafts stopped being withdrawable.
+    Bid.objects.filter(pk=cast.bid.pk).update(status=Bid.Status.WITHDRAWN)
 
     bid = undo_withdrawal(bid=cast.bid, by=cast.coordinator)
 
@@ -354,6 +383,7 @@ def test_undo_withdrawal_without_version_returns_to_draft(cast):
 
 
 def test_withdrawn_bid_cannot_be_submitted(cast):
+    submit_bid(bid=cast.bid, by=cast.coordinator)
     withdraw_bid(bid=cast.bid, reason="Stop.", by=cast.coordinator)
 
     with pytest.raises(ValidationError):
@@ -363,6 +393,7 @@ def test_withdrawn_bid_cannot_be_submitted(cast):
 def test_editor_of_withdrawn_bid_cannot_edit(cast):
     from applications.services.bids import save_section
 
+    submit_bid(bid=cast.bid, by=cast.coordinator)
     withdraw_bid(bid=cast.bid, reason="Stop.", by=cast.coordinator)
     bid = Bid.objects.select_related("call").get(pk=cast.bid.pk)
 

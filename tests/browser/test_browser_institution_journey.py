@@ -114,6 +114,10 @@ def test_new_user_registers_institution_writes_submits_and_downloads_receipt(pag
     with page.expect_navigation():
         page.click("#submit-bid")
     assert_accessible(page)
+    assert "Submit the bid — JOURNEY — " in page.title()
+    with page.expect_navigation():
+        page.click("#confirm-submit")
+    assert_accessible(page)
     with page.expect_download() as download_info:
         page.click(".receipt-link >> nth=0")
     receipt = tmp_path / "receipt.pdf"

@@ -29,8 +29,7 @@ GRAPHS = {
         (C.DECIDED, C.UNDER_REVIEW),  # only by withdrawing the decision (review's guard)
     },
     Bid: {
-        (B.DRAFT, B.SUBMITTED),
-        (B.DRAFT, B.WITHDRAWN),
+        (B.DRAFT, B.SUBMITTED),  # a draft never submitted has nothing to withdraw
         (B.SUBMITTED, B.SUBMITTED),
         (B.SUBMITTED, B.WITHDRAWN),
         (B.WITHDRAWN, B.DRAFT),
