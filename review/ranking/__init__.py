@@ -19,6 +19,7 @@ from review.ranking.engine import (
     bootstrap_plan,
     calibrated_values,
     compute_bootstrap_chunk,
+    eligible_bids,
     solve,
 )
 from review.ranking.errors import DisconnectedJuryError, RankingError, RankingInputError
@@ -45,6 +46,7 @@ __all__ = [
     "calibrated_values",
     "chunk_ranks",
     "compute_bootstrap_chunk",
+    "eligible_bids",
     "lottery_priority",
     "merge_chunks",
     "parse_params",

@@ -81,6 +81,14 @@ def calibrated_values(params: Params) -> list[float | None]:
     return [_number(value) for value in problem.calibration.values]
 
 
+def eligible_bids(params: Params) -> list[BidId]:
+    """The bids that pass the thresholds, in rank order: `solve`'s eligible bids without
+    selecting, explaining or fingerprinting (ignores bootstrap and lottery)."""
+    problem = prepare(params)
+    evaluation = evaluate(problem, problem.calibrated)
+    return [problem.bid_ids[bid] for bid in evaluation.order.tolist() if evaluation.eligible[bid]]
+
+
 def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None) -> Result:
     """Rank, select and (when `params.bootstrap` is set) measure robustness.
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, fields, is_dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,6 @@ class Rules:
 @dataclass(frozen=True)
 class Problem:
     params: Params
-    fingerprint: str  # SHA-256 of the canonical input; ties bootstrap chunks to it
     bid_ids: list[BidId]
     juror_ids: list[JurorId]
     raw: aggregate.ScoreCube
@@ -60,6 +60,12 @@ class Problem:
     id_rank: IntArray  # position of each bid id in sorted order
     requested: IntArray
     minimum: IntArray
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical input; ties bootstrap chunks to it (computed when read:
+        a look at the eligible bids needs none)."""
+        return fingerprint(self.params)
 
     @property
     def rules(self) -> Rules:
@@ -176,7 +182,6 @@ def prepare(params: Params) -> Problem:
     id_position = {bid_id: index for index, bid_id in enumerate(sorted_ids)}
     return Problem(
         params=params,
-        fingerprint=fingerprint(params),
         bid_ids=bid_ids,
         juror_ids=juror_ids,
         raw=raw,

@@ -36,6 +36,7 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -115,6 +116,10 @@ class BootstrapPlan:
     n_jurors: int
     rules: Rules
     noise: tuple[_CriterionNoise, ...]
+
+    @cached_property
+    def cells(self) -> _Cells:
+        return _cells(self)
 
     def to_bytes(self) -> bytes:
         """A NumPy archive (no pickle): what a worker on another machine loads."""
@@ -410,29 +415,76 @@ def _deconvolved(
     return np.asarray(centre + factor * (quality - centre), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """Every criterion's cells end to end (in criterion order), so that a sample draws, adds
+    and refits them in a few NumPy calls rather than a few per criterion: the same
+    arithmetic element by element, and bin by bin (``bincount`` adds in input order)."""
+
+    cell: IntArray
+    pool: FloatArray  # the size of the cell's criterion's residual pool
+    first: IntArray  # where that pool starts in ``residuals``
+    fitted: FloatArray
+    residuals: FloatArray
+    bid_key: IntArray  # criterion × bids + bid
+    juror_key: IntArray  # criterion × jurors + juror
+    per_bid: FloatArray  # scores per (criterion, bid)
+    refits: tuple[tuple[int, FloatArray], ...]  # (criterion, inverted leniency system)
+
+
+def _cells(plan: BootstrapPlan) -> _Cells:
+    parts = [part for part in plan.noise if part.bid.size]
+    n_bids, n_jurors = plan.shape[0], plan.n_jurors
+    starts = np.cumsum([0] + [part.residuals.size for part in parts[:-1]])
+    sizes = [np.full(part.bid.size, part.residuals.size) for part in parts]
+
+    def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+    return _Cells(
+        cell=joined([part.cell for part in parts], np.int64),
+        pool=joined(sizes, np.float64),
+        first=joined(
+            [np.full(part.bid.size, start) for part, start in zip(parts, starts, strict=True)],
+            np.int64,
+        ),
+        fitted=joined([part.fitted for part in parts], np.float64),
+        residuals=joined([part.residuals for part in parts], np.float64),
+        bid_key=joined([part.criterion * n_bids + part.bid for part in parts], np.int64),
+        juror_key=joined([part.criterion * n_jurors + part.juror for part in parts], np.int64),
+        per_bid=np.concatenate([part.per_bid for part in plan.noise])
+        if plan.noise
+        else np.zeros(0),
+        refits=tuple((part.criterion, part.refit) for part in parts if part.refit is not None),
+    )
+
+
 def _resampled_evaluation(plan: BootstrapPlan, sample: int) -> Evaluation:
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([plan.seed, sample])))
     # Uniform doubles (a stable stream), one per cell of the cube, scaled to the pool sizes.
     uniforms = generator.random(plan.shape).reshape(-1)
     values = np.full(plan.shape, np.nan)
-    flat = values.reshape(-1)
-    n_bids = plan.shape[0]
-    for part in plan.noise:
-        if part.bid.size == 0:
-            continue
-        draws = np.floor(uniforms[part.cell] * part.residuals.size)
-        scores = part.fitted + part.residuals[draws.astype(np.int64)]
-        if part.refit is not None:
-            rhs = leniency_rhs(
-                part.bid,
-                part.juror,
-                scores,
-                n_bids=n_bids,
-                n_jurors=plan.n_jurors,
-                per_bid=part.per_bid,
-            )
-            scores = scores - (part.refit @ rhs)[part.juror]
-        flat[part.cell] = scores
+    cells = plan.cells
+    draws = np.floor(uniforms[cells.cell] * cells.pool)
+    scores = cells.fitted + cells.residuals[cells.first + draws.astype(np.int64)]
+    if cells.refits:
+        # Every criterion's right side in one pass: (criterion, bid) and (criterion, juror)
+        # pairs as the bids and jurors of one system.
+        n_bids, n_jurors, n_criteria = plan.shape[0], plan.n_jurors, plan.shape[2]
+        rhs = leniency_rhs(
+            cells.bid_key,
+            cells.juror_key,
+            scores,
+            n_bids=n_criteria * n_bids,
+            n_jurors=n_criteria * n_jurors,
+            per_bid=cells.per_bid,
+        )
+        leniency = np.zeros(n_criteria * n_jurors)  # x - 0.0 is x: unrefitted cells unchanged
+        for criterion, refit in cells.refits:
+            block = slice(criterion * n_jurors, (criterion + 1) * n_jurors)
+            leniency[block] = refit @ rhs[block]
+        scores = scores - leniency[cells.juror_key]
+    values.reshape(-1)[cells.cell] = scores
     return evaluate(plan.rules, values)
 
 

@@ -46,6 +46,7 @@ from review.ranking import (
     Result,
     bootstrap_plan,
     compute_bootstrap_chunk,
+    eligible_bids,
     parse_params,
     plan_chunks,
     seed_commitment,
@@ -137,8 +138,7 @@ def _raw_eligible(params: Params) -> list[int | str] | None:
     ``None`` without calibration (raw is what was ranked)."""
     if params.calibration == "none":
         return None
-    raw = replace(params, calibration="none", bootstrap=None, lottery=None)
-    return [bid.id for bid in solve(raw).bids if bid.eligible]
+    return eligible_bids(replace(params, calibration="none", bootstrap=None, lottery=None))
 
 
 def _frozen_facts(data: RankingData, *, call: Call) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from review.ranking import (
     bootstrap_plan,
     chunk_ranks,
     compute_bootstrap_chunk,
+    eligible_bids,
     parse_params,
     plan_chunks,
     solve,
@@ -206,3 +207,10 @@ def test_a_chunk_whose_ranks_do_not_match_its_size_is_refused():
 
     with pytest.raises(RankingInputError, match="do not match its size"):
         solve(params, bootstrap_chunks=[{**chunk, "count": 89}, {**chunk, "start": 89, "count": 1}])
+
+
+@pytest.mark.parametrize("calibration", ["none", "additive"])
+def test_eligible_bids_are_the_eligible_bids_of_solve_in_rank_order(calibration):
+    params = parse_params(_small(calibration=calibration, overall_threshold=2.9))
+
+    assert eligible_bids(params) == [bid.id for bid in solve(params).bids if bid.eligible]
