@@ -12,11 +12,15 @@ Django's request handling, middleware and templates included) as wall-clock time
 this process's CPU time (SQLite runs in-process; the CPU figure is steadier on a shared
 machine), and the query count.
 With 60 jurors the matrix has 200 × 60 cells; with 5 jurors each juror's list has 200 rows.
+Production settings from start-up (``DJANGO_DEBUG=0``); the seeded jury is connected (bid b
+has jurors b, b + 7, b + 14… modulo the pool), as a real one must be for the additive
+calibration.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
@@ -34,6 +38,42 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
+
+
+def juror_stride(n_jurors: int) -> int:
+    """The step between a bid's jurors: 7, or the next integer coprime to the pool."""
+    stride = 7
+    while math.gcd(stride, n_jurors) != 1:
+        stride += 1
+    return stride % max(n_jurors, 1) or 1
+
+
+def groups_of_jurors(pairs) -> list[set]:
+    """The jury's connected groups (jurors linked by a bid they share), by union-find."""
+    parent: dict = {}
+
+    def root(juror):
+        parent.setdefault(juror.pk, juror.pk)
+        node = juror.pk
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    first_of_bid: dict = {}
+    for bid, juror, _rapporteur in pairs:
+        if bid.pk in first_of_bid:
+            parent[root(juror)] = root(first_of_bid[bid.pk])
+        else:
+            first_of_bid[bid.pk] = juror
+            root(juror)
+    groups: dict = {}
+    for node in list(parent):
+        top = node
+        while parent[top] != top:
+            top = parent[top]
+        groups.setdefault(top, set()).add(node)
+    return list(groups.values())
 
 
 def populate(*, n_bids: int, per_bid: int, n_criteria: int, n_jurors: int, seed: int):
@@ -123,11 +163,17 @@ def populate(*, n_bids: int, per_bid: int, n_criteria: int, n_jurors: int, seed:
     call.jurors.add(*jurors)
     leniency = {juror.pk: rng.gauss(0, 0.6) for juror in jurors}
 
+    # Bid b gets jurors b, b + s, b + 2s… (modulo the pool) with s coprime to the pool: juror
+    # j shares bid j with juror j + s, so the whole jury is connected and the additive
+    # calibration accepts its runs (b × per_bid + k made pool / per_bid groups sharing no bid).
+    stride = juror_stride(n_jurors)
     pairs = []
     for b, bid in enumerate(bids):
-        chosen = [jurors[(b * per_bid + k) % n_jurors] for k in range(per_bid)]
+        chosen = [jurors[(b + k * stride) % n_jurors] for k in range(per_bid)]
         for k, juror in enumerate(dict.fromkeys(chosen)):
             pairs.append((bid, juror, k == 0))
+    if len(groups_of_jurors(pairs)) > 1:
+        raise AssertionError("the seeded jury is not connected")
     assignments = Assignment.objects.bulk_create(
         Assignment(juror=juror, bid=bid, is_rapporteur=rapporteur)
         for bid, juror, rapporteur in pairs
@@ -247,13 +293,27 @@ def main() -> None:
         (Path(folder) / "staticfiles").mkdir()
         os.environ.pop("DATABASE_URL", None)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+        # Production settings from the start (template engine, middleware, no query log),
+        # not DEBUG flipped after start-up; plain HTTP for the test client.
+        os.environ["DJANGO_DEBUG"] = "0"
+        os.environ["DJANGO_SECRET_KEY"] = "bench-only-" + "x" * 50
+        os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
         import django
         from django.conf import settings
 
         django.setup()
-        settings.DEBUG = False  # as in production: no query log kept in memory
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-        print(f"Django {django.get_version()}, SQLite, {args.requests} timed requests per page")
+        assert not settings.DEBUG
+        # The manifest storage cannot collect the vendored Bootstrap (its source maps are not
+        # vendored): plain storage here, one {% static %} per page either way.
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        print(
+            f"Django {django.get_version()}, SQLite, DEBUG off, {args.requests} timed requests "
+            f"per page; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         for n_jurors in args.jurors:
             run(args, n_jurors)
 

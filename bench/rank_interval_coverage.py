@@ -25,7 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulated_juries import SCENARIOS, simulated_input, true_ranks
 
-from review.ranking import DisconnectedJuryError, compute_bootstrap_chunk, parse_params, solve
+from review.ranking import (
+    DisconnectedJuryError,
+    chunk_ranks,
+    compute_bootstrap_chunk,
+    parse_params,
+    solve,
+)
 
 
 def jury_figures(arguments: argparse.Namespace, rng: np.random.Generator, scenario: str) -> dict:
@@ -44,7 +50,8 @@ def jury_figures(arguments: argparse.Namespace, rng: np.random.Generator, scenar
     params = parse_params(data)
     chunk = compute_bootstrap_chunk(params, start=0, count=arguments.samples)
     result = solve(params, bootstrap_chunks=[chunk])
-    histograms = {params.bids[index].id: h for index, h in enumerate(chunk["rank_counts"])}
+    ranks = chunk_ranks(chunk)  # samples × bids
+    columns = {params.bids[index].id: ranks[:, index] for index in range(len(params.bids))}
     truth = true_ranks(quality)
     covered = {50: 0, 90: 0}
     mass = {50: 0.0, 90: 0.0}
@@ -58,8 +65,8 @@ def jury_figures(arguments: argparse.Namespace, rng: np.random.Generator, scenar
             (90, robustness.rank_interval_90),
         ):
             covered[level] += low <= rank <= high
-            inside = sum(count for r, count in histograms[outcome.id] if low <= r <= high)
-            mass[level] += inside / arguments.samples
+            column = columns[outcome.id]
+            mass[level] += int(((low <= column) & (column <= high)).sum()) / arguments.samples
         p_selected.append(robustness.p_selected)
         in_top.append(rank <= arguments.top_k)
     return {

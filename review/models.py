@@ -842,6 +842,13 @@ class ConsensusComment(models.Model):
         return _("%(author)s on %(report)s") % {"author": self.author, "report": self.report}
 
 
+class RankingRunQuerySet(models.QuerySet["RankingRun"]):
+    def without_bulk(self) -> "RankingRunQuerySet":
+        """Without the engine's input and the result (megabytes at 10,000 bids): what lists
+        and the bootstrap's workers read."""
+        return self.defer("engine_input", "result", "result_json")
+
+
 class RankingRun(models.Model):
     """One immutable ranking computation: its parameters, the hash of its inputs, its result."""
 
@@ -888,6 +895,8 @@ class RankingRun(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = RankingRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -52,7 +52,7 @@ def task_run_ranking(*, run_id: int) -> None:
 @shared_task
 def task_ranking_chunk(*, run_id: int, index: int, start: int, count: int) -> None:
     """One slice of a run's bootstrap; stored once however often the message arrives."""
-    run = RankingRun.objects.filter(pk=run_id).first()
+    run = RankingRun.objects.without_bulk().filter(pk=run_id).first()
     if run is None:
         return
     record_ranking_chunk(run=run, index=index, start=start, count=count)

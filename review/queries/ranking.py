@@ -346,7 +346,7 @@ def runs_for_call(*, call: Call) -> QuerySet[RankingRun]:
     return (
         RankingRun.objects.filter(call=call)
         .select_related("created_by")
-        .defer("engine_input", "result", "result_json")
+        .without_bulk()
         .annotate(result_total_granted=KT("result__total_granted"))
         .order_by("-created_at", "-pk")
     )

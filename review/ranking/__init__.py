@@ -6,21 +6,27 @@ Typical use (the Django side builds the same dict as the JSON contract in docs/r
     result = solve(params)                   # raises RankingError (e.g. disconnected jury)
     result.to_json()                         # canonical, byte-identical for equal input
 
-Distributed bootstrap: `compute_bootstrap_chunk(params, start=..., count=...)` for each
-`plan_chunks(samples, chunk_size)` entry, then `solve(params, bootstrap_chunks=chunks)`.
+Distributed bootstrap: `plan = bootstrap_plan(params)` once (shipped to the workers as
+`plan.to_bytes()`, loaded with `BootstrapPlan.from_bytes`), then
+`compute_bootstrap_chunk(plan, start=..., count=...)` for each `plan_chunks(samples,
+chunk_size)` entry, then `solve(params, bootstrap_chunks=chunks)`.
 """
 
 from review.ranking.engine import (
     ENGINE_VERSION,
     BidOutcome,
     Result,
+    bootstrap_plan,
     calibrated_values,
     compute_bootstrap_chunk,
+    eligible_bids,
     solve,
 )
 from review.ranking.errors import DisconnectedJuryError, RankingError, RankingInputError
 from review.ranking.model import Params, parse_params
 from review.ranking.robustness import (
+    BootstrapPlan,
+    chunk_ranks,
     lottery_priority,
     merge_chunks,
     plan_chunks,
@@ -30,13 +36,17 @@ from review.ranking.robustness import (
 __all__ = [
     "ENGINE_VERSION",
     "BidOutcome",
+    "BootstrapPlan",
     "DisconnectedJuryError",
     "Params",
     "RankingError",
     "RankingInputError",
     "Result",
+    "bootstrap_plan",
     "calibrated_values",
+    "chunk_ranks",
     "compute_bootstrap_chunk",
+    "eligible_bids",
     "lottery_priority",
     "merge_chunks",
     "parse_params",

@@ -98,13 +98,23 @@ def score_bids(values: FloatArray, method: Aggregate, weights: FloatArray) -> Bi
 
 def _decimal_scale(array: FloatArray) -> int | None:
     """The smallest 10**k (k ≤ EXACT_DECIMALS) making every finite value an integer."""
+    # A scale that fails on a few values fails on all of them: calibrated and resampled
+    # cubes (floats) are turned down on a probe instead of on every cell.
+    probe = array.reshape(-1)[:_PROBE]
+    probe = probe[np.isfinite(probe)]
+    scales = [10**places for places in range(EXACT_DECIMALS + 1)]
+    scales = [scale for scale in scales if np.array_equal(np.rint(probe * scale) / scale, probe)]
+    if not scales:
+        return None
     finite = array[np.isfinite(array)]
-    for places in range(EXACT_DECIMALS + 1):
-        scale = 10**places
+    for scale in scales:
         scaled = np.rint(finite * scale)
         if np.array_equal(scaled / scale, finite):
             return scale
     return None
+
+
+_PROBE = 64
 
 
 def _exact_scores(values: FloatArray, method: Aggregate, weights: FloatArray) -> BidScores | None:
@@ -201,11 +211,26 @@ def rank_order(
 
     Missing values sort last.
     """
-    keys: list[npt.NDArray[np.float64] | IntArray] = [id_rank]
+    # The order is total (ids are unique), so sorting on the score first and then only the
+    # runs of equal scores on the rest of the chain gives the full lexicographic order.
+    primary = _descending(scores)
+    order = np.argsort(primary, kind="stable")
+    ordered = primary[order]
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return order.astype(np.int64)
+    tied = np.zeros(order.size, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    positions = np.flatnonzero(tied)
+    members = order[positions]
+    run = np.cumsum(np.concatenate(([True], ~same)))[positions]  # which run of equal scores
+    keys: list[npt.NDArray[np.float64] | IntArray] = [id_rank[members]]
     for criterion in tiebreak[::-1]:
-        keys.append(_descending(criterion_scores[:, criterion]))
-    keys.append(_descending(scores))
-    return np.lexsort(keys).astype(np.int64)
+        keys.append(_descending(criterion_scores[members, criterion]))
+    keys.append(run)
+    order[positions] = members[np.lexsort(keys)]
+    return order.astype(np.int64)
 
 
 def ranks_from_order(order: IntArray) -> IntArray:

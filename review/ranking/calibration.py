@@ -155,10 +155,21 @@ def leniency_system(
 
 
 def leniency_rhs(
-    bids: IntArray, jurors: IntArray, x: FloatArray, *, n_bids: int, n_jurors: int
+    bids: IntArray,
+    jurors: IntArray,
+    x: FloatArray,
+    *,
+    n_bids: int,
+    n_jurors: int,
+    per_bid: FloatArray | None = None,
 ) -> FloatArray:
-    """The right side: per juror, the sum of their scores' deviations from the bid means."""
-    per_bid = np.bincount(bids, minlength=n_bids).astype(np.float64)
+    """The right side: per juror, the sum of their scores' deviations from the bid means.
+
+    ``per_bid`` (scores per bid, as floats) is counted here unless given: the bootstrap
+    counts it once for all its samples (same design, new values).
+    """
+    if per_bid is None:
+        per_bid = np.bincount(bids, minlength=n_bids).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         bid_mean = np.bincount(bids, weights=x, minlength=n_bids) / per_bid
     deviations = np.bincount(jurors, weights=x - bid_mean[bids], minlength=n_jurors)

@@ -16,10 +16,12 @@ from review.ranking.problem import Evaluation, Problem, evaluate, grants, prepar
 from review.ranking.robustness import (
     BidRobustness,
     BootstrapChunk,
+    BootstrapPlan,
     LotteryOutcome,
     bootstrap_chunk,
     draw_lottery,
     merge_chunks,
+    prepare_bootstrap,
     run_bootstrap,
     summarise,
 )
@@ -79,6 +81,14 @@ def calibrated_values(params: Params) -> list[float | None]:
     return [_number(value) for value in problem.calibration.values]
 
 
+def eligible_bids(params: Params) -> list[BidId]:
+    """The bids that pass the thresholds, in rank order: `solve`'s eligible bids without
+    selecting, explaining or fingerprinting (ignores bootstrap and lottery)."""
+    problem = prepare(params)
+    evaluation = evaluate(problem, problem.calibrated)
+    return [problem.bid_ids[bid] for bid in evaluation.order.tolist() if evaluation.eligible[bid]]
+
+
 def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None) -> Result:
     """Rank, select and (when `params.bootstrap` is set) measure robustness.
 
@@ -115,9 +125,22 @@ def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | Non
     )
 
 
-def compute_bootstrap_chunk(params: Params, *, start: int, count: int) -> BootstrapChunk:
-    """Samples start..start+count-1 of the run's bootstrap, as JSON-serialisable data."""
-    return bootstrap_chunk(prepare(params), start=start, count=count)
+def bootstrap_plan(params: Params) -> BootstrapPlan:
+    """What every chunk of the bootstrap shares, prepared once (it travels as
+    `BootstrapPlan.to_bytes`); raises `RankingError` as `solve` does (a disconnected jury)."""
+    return prepare_bootstrap(prepare(params))
+
+
+def compute_bootstrap_chunk(
+    params: Params | BootstrapPlan, *, start: int, count: int
+) -> BootstrapChunk:
+    """Samples start..start+count-1 of the run's bootstrap, as JSON-serialisable data.
+
+    Pass the run's `bootstrap_plan` rather than its parameters when computing several
+    chunks: the input is then neither parsed nor prepared again for each one.
+    """
+    plan = params if isinstance(params, BootstrapPlan) else bootstrap_plan(params)
+    return bootstrap_chunk(plan, start=start, count=count)
 
 
 def _bid_outcomes(

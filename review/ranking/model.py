@@ -227,40 +227,74 @@ def _parse_bids(value: Any) -> tuple[Bid, ...]:
     return tuple(bids)
 
 
+_SCORE_KEYS = frozenset({"bid", "juror", "criterion", "value"})
+
+
 def _parse_scores(
     value: Any, bids: Sequence[Bid], criteria: Mapping[str, Criterion]
 ) -> tuple[Score, ...]:
     known_bids = {bid.id for bid in bids}
+    scales = {code: (scale.min, scale.max) for code, scale in criteria.items()}
     scores: list[Score] = []
     seen: set[tuple[BidId, JurorId, str]] = set()
     for index, item in enumerate(_list(value, "scores")):
-        where = f"scores[{index}]"
-        obj = _mapping(
-            item,
-            where,
-            allowed={"bid", "juror", "criterion", "value"},
-            required=("bid", "juror", "criterion", "value"),
-        )
-        bid_id = _identifier(obj["bid"], f"{where}.bid")
-        if bid_id not in known_bids:
-            raise RankingInputError(f"{where}.bid", f"unknown bid {bid_id!r}")
-        code = _text(obj["criterion"], f"{where}.criterion")
-        if code not in criteria:
-            raise RankingInputError(f"{where}.criterion", f"unknown criterion {code!r}")
-        juror = _identifier(obj["juror"], f"{where}.juror")
-        key = (bid_id, juror, code)
-        if key in seen:
-            raise RankingInputError(
-                where, f"juror {juror!r} scored bid {bid_id!r} on {code!r} twice"
+        # The common case checked inline (a run reads hundreds of thousands of scores);
+        # anything unusual goes through `_parse_score`, which names the offending field.
+        if type(item) is dict and item.keys() == _SCORE_KEYS:
+            bid_id, juror, code, number = (
+                item["bid"],
+                item["juror"],
+                item["criterion"],
+                item["value"],
             )
-        seen.add(key)
-        scale = criteria[code]
-        number = _number(obj["value"], f"{where}.value", low=scale.min, high=scale.max)
-        scores.append(Score(bid=bid_id, juror=juror, criterion=code, value=number))
+            key = (bid_id, juror, code)
+            scale = scales.get(code) if type(code) is str else None
+            if (
+                scale is not None
+                and (type(bid_id) is int or (type(bid_id) is str and bid_id))
+                and bid_id in known_bids
+                and (type(juror) is int or (type(juror) is str and juror))
+                and (type(number) is float or type(number) is int)
+                and scale[0] <= number <= scale[1]  # False for NaN
+                and key not in seen
+            ):
+                seen.add(key)
+                scores.append(Score(bid=bid_id, juror=juror, criterion=code, value=float(number)))
+                continue
+        scores.append(_parse_score(item, f"scores[{index}]", known_bids, criteria, seen))
     jurors = {score.juror for score in scores}
     if len({type(juror) for juror in jurors}) > 1:
         raise RankingInputError("scores", "juror ids must be all strings or all integers")
     return tuple(scores)
+
+
+def _parse_score(
+    item: Any,
+    where: str,
+    known_bids: set[BidId],
+    criteria: Mapping[str, Criterion],
+    seen: set[tuple[BidId, JurorId, str]],
+) -> Score:
+    obj = _mapping(
+        item,
+        where,
+        allowed={"bid", "juror", "criterion", "value"},
+        required=("bid", "juror", "criterion", "value"),
+    )
+    bid_id = _identifier(obj["bid"], f"{where}.bid")
+    if bid_id not in known_bids:
+        raise RankingInputError(f"{where}.bid", f"unknown bid {bid_id!r}")
+    code = _text(obj["criterion"], f"{where}.criterion")
+    if code not in criteria:
+        raise RankingInputError(f"{where}.criterion", f"unknown criterion {code!r}")
+    juror = _identifier(obj["juror"], f"{where}.juror")
+    key = (bid_id, juror, code)
+    if key in seen:
+        raise RankingInputError(where, f"juror {juror!r} scored bid {bid_id!r} on {code!r} twice")
+    seen.add(key)
+    scale = criteria[code]
+    number = _number(obj["value"], f"{where}.value", low=scale.min, high=scale.max)
+    return Score(bid=bid_id, juror=juror, criterion=code, value=number)
 
 
 def _parse_tiebreak(value: Any, criteria: Mapping[str, Criterion]) -> tuple[str, ...]:

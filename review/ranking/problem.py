@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from review.ranking import aggregate, selection
 from review.ranking.calibration import CalibrationResult, Observations, calibrate
-from review.ranking.model import BidId, JurorId, Params
+from review.ranking.model import Aggregate, BidId, JurorId, Overflow, Params, Rule, Score
 from review.ranking.selection import Selection
 
 FloatArray = npt.NDArray[np.float64]
@@ -24,9 +27,28 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
+class Rules:
+    """What `evaluate` and `select` read: the same for the main result and every resample,
+    so a bootstrap chunk needs this and its noise, not the whole input."""
+
+    aggregate: Aggregate
+    rule: Rule
+    overflow: Overflow
+    budget: int
+    min_winners: int
+    max_winners: int
+    overall_threshold: float | None
+    weights: FloatArray
+    thresholds: FloatArray  # -inf where a criterion has no threshold
+    tiebreak: IntArray  # criterion indices
+    id_rank: IntArray  # position of each bid id in sorted order
+    requested: IntArray
+    minimum: IntArray
+
+
+@dataclass(frozen=True)
 class Problem:
     params: Params
-    fingerprint: str  # SHA-256 of the canonical input; ties bootstrap chunks to it
     bid_ids: list[BidId]
     juror_ids: list[JurorId]
     raw: aggregate.ScoreCube
@@ -38,6 +60,31 @@ class Problem:
     id_rank: IntArray  # position of each bid id in sorted order
     requested: IntArray
     minimum: IntArray
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical input; ties bootstrap chunks to it (computed when read:
+        a look at the eligible bids needs none)."""
+        return fingerprint(self.params)
+
+    @property
+    def rules(self) -> Rules:
+        params = self.params
+        return Rules(
+            aggregate=params.aggregate,
+            rule=params.rule,
+            overflow=params.overflow,
+            budget=params.budget,
+            min_winners=params.min_winners,
+            max_winners=params.max_winners,
+            overall_threshold=params.overall_threshold,
+            weights=self.weights,
+            thresholds=self.thresholds,
+            tiebreak=self.tiebreak,
+            id_rank=self.id_rank,
+            requested=self.requested,
+            minimum=self.minimum,
+        )
 
 
 @dataclass(frozen=True)
@@ -52,8 +99,57 @@ class Evaluation:
 
 def fingerprint(params: Params) -> str:
     """SHA-256 of the parameters in canonical JSON: equal inputs give equal fingerprints."""
-    canonical = json.dumps(asdict(params), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(params).encode()).hexdigest()
+
+
+def canonical_json(params: Params) -> str:
+    """``json.dumps(dataclasses.asdict(params), sort_keys=True, separators=(",", ":"))``,
+    byte for byte, without the deep copy of every score and with the scores written
+    directly (what made a fingerprint cost seconds at 10,000 bids). The tests compare the
+    two on awkward inputs, and the golden tests pin the fingerprints."""
+    parts = []
+    for field in sorted(fields(params), key=lambda field: field.name):
+        value = getattr(params, field.name)
+        if field.name == "scores":
+            text = _scores_json(value)
+        else:
+            plain = [_plain(item) for item in value] if isinstance(value, tuple) else _plain(value)
+            text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
+        parts.append(f"{json.dumps(field.name)}:{text}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
+def _scores_json(scores: tuple[Score, ...]) -> str:
+    """The scores as `json.dumps` writes a list of their `asdict`, keys sorted."""
+    if [field.name for field in fields(Score)] != ["bid", "juror", "criterion", "value"]:
+        raise AssertionError("Score's fields changed: update _scores_json")  # pragma: no cover
+    encoded: dict[tuple[type, Any], str] = {}
+
+    def scalar(value: Any) -> str:
+        # json.dumps writes floats with float.__repr__ and ints with int.__repr__; strings
+        # (ids and codes, few and repeated) are encoded once each.
+        kind = type(value)
+        if kind is float and math.isfinite(value):
+            return float.__repr__(value)
+        key = (kind, value)
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = json.dumps(value)
+        return text
+
+    return (
+        "["
+        + ",".join(
+            f'{{"bid":{scalar(score.bid)},"criterion":{scalar(score.criterion)},'
+            f'"juror":{scalar(score.juror)},"value":{scalar(score.value)}}}'
+            for score in scores
+        )
+        + "]"
+    )
 
 
 def prepare(params: Params) -> Problem:
@@ -86,7 +182,6 @@ def prepare(params: Params) -> Problem:
     id_position = {bid_id: index for index, bid_id in enumerate(sorted_ids)}
     return Problem(
         params=params,
-        fingerprint=fingerprint(params),
         bid_ids=bid_ids,
         juror_ids=juror_ids,
         raw=raw,
@@ -115,14 +210,15 @@ def _cube(observations: Observations, values: FloatArray) -> aggregate.ScoreCube
     )
 
 
-def evaluate(problem: Problem, values: FloatArray) -> Evaluation:
+def evaluate(problem: Problem | Rules, values: FloatArray) -> Evaluation:
     """Aggregate a cube of (possibly resampled) scores, check thresholds and rank."""
-    scored = aggregate.score_bids(values, problem.params.aggregate, problem.weights)
+    rules = problem.rules if isinstance(problem, Problem) else problem
+    scored = aggregate.score_bids(values, rules.aggregate, rules.weights)
     criterion_scores, scores = scored.criterion_scores, scored.scores
     eligible = aggregate.eligible_mask(
-        criterion_scores, scores, problem.thresholds, problem.params.overall_threshold
+        criterion_scores, scores, rules.thresholds, rules.overall_threshold
     )
-    order = aggregate.rank_order(scores, criterion_scores, problem.tiebreak, problem.id_rank)
+    order = aggregate.rank_order(scores, criterion_scores, rules.tiebreak, rules.id_rank)
     return Evaluation(
         criterion_scores=criterion_scores,
         scores=scores,
@@ -133,21 +229,21 @@ def evaluate(problem: Problem, values: FloatArray) -> Evaluation:
     )
 
 
-def select(problem: Problem, evaluation: Evaluation) -> Selection:
+def select(problem: Problem | Rules, evaluation: Evaluation) -> Selection:
     """Apply the run's rule; positions in the result index `evaluation.order`."""
-    params = problem.params
+    params = problem.rules if isinstance(problem, Problem) else problem
     order = evaluation.order
     eligible = evaluation.eligible[order]
     if params.rule == "merit_order":
         return selection.merit_order(
-            problem.requested[order],
+            params.requested[order],
             eligible,
             budget=params.budget,
             min_winners=params.min_winners,
             max_winners=params.max_winners,
             overflow=params.overflow,
         )
-    costs = problem.requested if params.rule == "optimal" else problem.minimum
+    costs = params.requested if params.rule == "optimal" else params.minimum
     return selection.optimal(
         costs[order],
         evaluation.units[order],

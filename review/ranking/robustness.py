@@ -18,15 +18,26 @@ narrow (bench/rank_interval_coverage.py measures it):
 
 Sample i draws from its own generator seeded with (seed, i), so a chunk of samples
 (start, count) can be computed anywhere and merged: the chunk results are integer
-counts, JSON-serialisable, and merging them gives the same result for any chunking.
+counts and ranks, JSON-serialisable, and merging them gives the same result for any
+chunking.
+
+What is the same for every chunk (the fitted parts, the pooled residuals, the inverted
+leniency systems, the rules) is computed once, by `prepare_bootstrap`, into a
+`BootstrapPlan` that travels as bytes (`to_bytes`, `from_bytes`): a worker computing a
+chunk neither parses the input nor prepares the problem again.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
+import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +47,7 @@ from review.ranking.aggregate import aggregate_criteria
 from review.ranking.calibration import leniency_rhs, leniency_system
 from review.ranking.errors import RankingInputError
 from review.ranking.model import BidId, LotteryParams
-from review.ranking.problem import Evaluation, Problem, evaluate, select
+from review.ranking.problem import Evaluation, Problem, Rules, evaluate, select
 from review.ranking.selection import top_up
 from review.ranking.version import ENGINE_VERSION
 
@@ -75,42 +86,198 @@ def plan_chunks(samples: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(chunk_size, samples - start)) for start in range(0, samples, chunk_size)]
 
 
-def bootstrap_chunk(problem: Problem, *, start: int, count: int) -> BootstrapChunk:
-    """Compute samples start..start+count-1; the result is plain JSON-serialisable data."""
+@dataclass(frozen=True)
+class _CriterionNoise:
+    """One criterion's scores as fitted part + residual, and how to refit the leniencies.
+
+    Cells are the (bid, slot) pairs of the score cube that hold a score on the criterion;
+    ``cell`` is each one's flat index in the cube (bid, slot, criterion).
+    """
+
+    criterion: int
+    bid: IntArray
+    slot: IntArray
+    juror: IntArray
+    cell: IntArray
+    fitted: FloatArray  # bid quality (+ juror leniency when refitted)
+    residuals: FloatArray  # pooled, scaled for the fit's degrees of freedom
+    per_bid: FloatArray  # scores per bid on the criterion (the refit's bid means)
+    refit: FloatArray | None  # inverse of the leniency system (small: jurors × jurors)
+
+
+@dataclass(frozen=True)
+class BootstrapPlan:
+    """Everything a bootstrap chunk reads, the same for every chunk of a run."""
+
+    fingerprint: str
+    samples: int
+    seed: int
+    shape: tuple[int, int, int]  # the score cube: bids, slots, criteria
+    n_jurors: int
+    rules: Rules
+    noise: tuple[_CriterionNoise, ...]
+
+    @cached_property
+    def cells(self) -> _Cells:
+        return _cells(self)
+
+    def to_bytes(self) -> bytes:
+        """A NumPy archive (no pickle): what a worker on another machine loads."""
+        header = {
+            "engine_version": ENGINE_VERSION,
+            "fingerprint": self.fingerprint,
+            "samples": self.samples,
+            "seed": self.seed,
+            "shape": list(self.shape),
+            "n_jurors": self.n_jurors,
+            "rules": {name: getattr(self.rules, name) for name in _RULE_SETTINGS},
+            "refit": [part.refit is not None for part in self.noise],
+        }
+        arrays: dict[str, np.ndarray] = {
+            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        }
+        for name in _RULE_ARRAYS:
+            arrays[name] = getattr(self.rules, name)
+        for index, part in enumerate(self.noise):
+            for name in _NOISE_ARRAYS:
+                value = getattr(part, name)
+                if value is not None:
+                    arrays[f"{name}_{index}"] = value
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BootstrapPlan:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        header = json.loads(arrays.pop("header").tobytes())
+        if header["engine_version"] != ENGINE_VERSION:
+            raise RankingInputError(
+                "bootstrap",
+                f"the plan was prepared by engine {header['engine_version']}, not {ENGINE_VERSION}",
+            )
+        rules = Rules(**header["rules"], **{name: arrays[name] for name in _RULE_ARRAYS})
+        noise = tuple(
+            _CriterionNoise(
+                criterion=index,
+                bid=arrays[f"bid_{index}"],
+                slot=arrays[f"slot_{index}"],
+                juror=arrays[f"juror_{index}"],
+                cell=arrays[f"cell_{index}"],
+                fitted=arrays[f"fitted_{index}"],
+                residuals=arrays[f"residuals_{index}"],
+                per_bid=arrays[f"per_bid_{index}"],
+                refit=arrays[f"refit_{index}"] if refit else None,
+            )
+            for index, refit in enumerate(header["refit"])
+        )
+        shape = cast(tuple[int, int, int], tuple(header["shape"]))
+        return cls(
+            fingerprint=header["fingerprint"],
+            samples=header["samples"],
+            seed=header["seed"],
+            shape=shape,
+            n_jurors=header["n_jurors"],
+            rules=rules,
+            noise=noise,
+        )
+
+
+_RULE_ARRAYS = ("weights", "thresholds", "tiebreak", "id_rank", "requested", "minimum")
+_RULE_SETTINGS = tuple(field.name for field in fields(Rules) if field.name not in _RULE_ARRAYS)
+_NOISE_ARRAYS = tuple(field.name for field in fields(_CriterionNoise) if field.name != "criterion")
+
+
+def prepare_bootstrap(problem: Problem) -> BootstrapPlan:
+    """The work shared by every chunk, done once: split each criterion's scores into
+    fitted part and residuals and invert its leniency system."""
     settings = problem.params.bootstrap
     if settings is None:
         raise RankingInputError("bootstrap", "the run has no bootstrap settings")
-    if start < 0 or count < 1 or start + count > settings.samples:
+    n_bids, width, n_criteria = problem.raw.values.shape
+    return BootstrapPlan(
+        fingerprint=problem.fingerprint,
+        samples=settings.samples,
+        seed=settings.seed,
+        shape=(n_bids, width, n_criteria),
+        n_jurors=len(problem.juror_ids),
+        rules=problem.rules,
+        noise=tuple(_criterion_noise(problem, criterion) for criterion in range(n_criteria)),
+    )
+
+
+def bootstrap_chunk(plan: BootstrapPlan | Problem, *, start: int, count: int) -> BootstrapChunk:
+    """Compute samples start..start+count-1; the result is plain JSON-serialisable data:
+    how often each bid was selected, and each sample's ranks (``ranks``, see `chunk_ranks`).
+    """
+    if isinstance(plan, Problem):
+        plan = prepare_bootstrap(plan)
+    if start < 0 or count < 1 or start + count > plan.samples:
         raise RankingInputError(
-            "bootstrap", f"chunk ({start}, {count}) is outside 0..{settings.samples - 1}"
+            "bootstrap", f"chunk ({start}, {count}) is outside 0..{plan.samples - 1}"
         )
-    n_bids = len(problem.bid_ids)
+    n_bids = plan.shape[0]
     selected = np.zeros(n_bids, dtype=np.int64)
-    ranks = np.empty((count, n_bids), dtype=np.int64)
-    noise = [_criterion_noise(problem, criterion) for criterion in range(len(problem.weights))]
+    ranks = np.empty((count, n_bids), dtype=_rank_dtype(n_bids))
     for offset in range(count):
-        evaluation = _resampled_evaluation(problem, noise, settings.seed, start + offset)
-        chosen = select(problem, evaluation)
+        evaluation = _resampled_evaluation(plan, start + offset)
+        chosen = select(plan.rules, evaluation)
         selected[evaluation.order[list(chosen.positions)]] += 1
         ranks[offset] = evaluation.ranks
     return {
-        "fingerprint": problem.fingerprint,
+        "fingerprint": plan.fingerprint,
         "engine_version": ENGINE_VERSION,
         "start": start,
         "count": count,
         "selected": selected.tolist(),
-        "rank_counts": [_histogram(ranks[:, bid]) for bid in range(n_bids)],
+        "ranks": _encode_ranks(ranks),
     }
 
 
+def _rank_dtype(n_bids: int) -> np.dtype[Any]:
+    return np.dtype("<u2") if n_bids <= np.iinfo(np.uint16).max else np.dtype("<u4")
+
+
+def _encode_ranks(ranks: np.ndarray) -> str:
+    """Samples × bids ranks as base64 of the zlib of their little-endian integers: a tenth of
+    the JSON lists' size, and decoded by NumPy without building a Python object per rank."""
+    return base64.b64encode(zlib.compress(ranks.tobytes(), 1)).decode("ascii")
+
+
+def chunk_ranks(chunk: Mapping[str, Any]) -> np.ndarray:
+    """A chunk's ranks as an int32 array (samples × bids). A chunk from before the compact
+    format (per-bid histograms, ``rank_counts``) gives each bid's ranks sorted."""
+    count, n_bids = int(chunk["count"]), len(chunk["selected"])
+    if "ranks" in chunk:
+        raw = zlib.decompress(base64.b64decode(chunk["ranks"]))
+        values = np.frombuffer(raw, dtype=_rank_dtype(n_bids))
+        if values.size != count * n_bids:
+            raise RankingInputError("bootstrap", "a chunk's ranks do not match its size")
+        return values.reshape(count, n_bids).astype(np.int32)
+    ranks = np.empty((count, n_bids), dtype=np.int32)
+    for bid, pairs in enumerate(chunk["rank_counts"]):
+        column = np.repeat(
+            np.array([rank for rank, _ in pairs], dtype=np.int32),
+            np.array([number for _, number in pairs], dtype=np.int64),
+        )
+        if column.size != count:
+            raise RankingInputError("bootstrap", "a chunk's rank counts do not match its size")
+        ranks[:, bid] = column
+    return ranks
+
+
 def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
-    """Add up chunks that together cover 0..N-1 exactly once (in any order)."""
+    """Add up chunks that together cover 0..N-1 exactly once (in any order).
+
+    The merged ``ranks`` is an array (samples × bids) whose columns hold each bid's ranks
+    over all samples (rows in no particular order: only each bid's ranks count).
+    """
     if not chunks:
         raise RankingInputError("bootstrap", "no chunks to merge")
     ordered = sorted(chunks, key=lambda chunk: int(chunk["start"]))
     expected_start = 0
     selected = np.zeros(len(ordered[0]["selected"]), dtype=np.int64)
-    rank_counts: list[dict[int, int]] = [{} for _ in ordered[0]["rank_counts"]]
     for chunk in ordered:
         if chunk["fingerprint"] != ordered[0]["fingerprint"]:
             raise RankingInputError("bootstrap", "chunks come from different inputs")
@@ -126,16 +293,17 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> BootstrapChunk:
             )
         expected_start += int(chunk["count"])
         selected += np.asarray(chunk["selected"], dtype=np.int64)
-        for counts, pairs in zip(rank_counts, chunk["rank_counts"], strict=True):
-            for rank, number in pairs:
-                counts[rank] = counts.get(rank, 0) + number
+    ranks = np.empty((expected_start, selected.size), dtype=np.int32)
+    for chunk in ordered:
+        first = int(chunk["start"])
+        ranks[first : first + int(chunk["count"])] = chunk_ranks(chunk)
     return {
         "fingerprint": ordered[0]["fingerprint"],
         "engine_version": ENGINE_VERSION,
         "start": 0,
         "count": expected_start,
         "selected": selected.tolist(),
-        "rank_counts": [sorted(counts.items()) for counts in rank_counts],
+        "ranks": ranks,
     }
 
 
@@ -151,14 +319,17 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
             "bootstrap", f"chunks cover {merged['count']} samples, not {settings.samples}"
         )
     samples = settings.samples
+    ranks = np.sort(np.asarray(merged["ranks"]), axis=0)
+    low_50, high_50 = rank_intervals(ranks, 50)
+    low_90, high_90 = rank_intervals(ranks, 90)
     per_bid = []
-    for times_selected, pairs in zip(merged["selected"], merged["rank_counts"], strict=True):
+    for bid, times_selected in enumerate(merged["selected"]):
         share = times_selected / samples
         per_bid.append(
             BidRobustness(
                 p_selected=round(share, 9),
-                rank_interval_50=rank_interval(pairs, samples, 50),
-                rank_interval_90=rank_interval(pairs, samples, 90),
+                rank_interval_50=(int(low_50[bid]), int(high_50[bid])),
+                rank_interval_90=(int(low_90[bid]), int(high_90[bid])),
                 grey_zone=settings.grey_zone < share < 1 - settings.grey_zone,
             )
         )
@@ -172,24 +343,8 @@ def run_bootstrap(problem: Problem) -> BootstrapSummary:
     return summarise(problem, merge_chunks([chunk]))
 
 
-@dataclass(frozen=True)
-class _CriterionNoise:
-    """One criterion's scores as fitted part + residual, and how to refit the leniencies.
-
-    Cells are the (bid, slot) pairs of the score cube that hold a score on the criterion.
-    """
-
-    criterion: int
-    bid: IntArray
-    slot: IntArray
-    juror: IntArray
-    fitted: FloatArray  # bid quality (+ juror leniency when refitted)
-    residuals: FloatArray  # pooled, scaled for the fit's degrees of freedom
-    refit: FloatArray | None  # inverse of the leniency system (small: jurors × jurors)
-
-
 def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
-    """Split a criterion's scores into fitted part and residuals, once per chunk.
+    """Split a criterion's scores into fitted part and residuals, once per run.
 
     The fitted quality of a bid is the mean of its calibrated scores (under the additive
     model, exactly the fitted quality); the residual of a score is its calibrated value
@@ -202,6 +357,7 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
     bid, slot = np.nonzero(~np.isnan(raw))
     juror = problem.raw.slot_jurors[bid, slot]
     n_bids, n_jurors = len(problem.bid_ids), len(problem.juror_ids)
+    _, width, n_criteria = problem.raw.values.shape
     cells = calibrated[bid, slot]
     quality = aggregate_criteria(problem.calibrated[:, :, [criterion]], "mean")[:, 0]
     residuals = cells - quality[bid]
@@ -214,14 +370,15 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
         system = leniency_system(
             bid, juror, n_bids=n_bids, n_jurors=n_jurors, regularisation=regularisation
         )
-        # Inverted once per chunk: each sample's refit is then one small product.
+        # Inverted once per run: each sample's refit is then one small product.
         refit = scipy.linalg.inv(system)
         degrees += n_jurors - regularisation * float(np.trace(refit))
     elif method == "zscore":
         degrees += float(np.unique(juror).size)
     if bid.size > degrees:
         residuals = residuals * np.sqrt(bid.size / (bid.size - degrees))
-    quality = _deconvolved(quality, scored, residuals, np.bincount(bid, minlength=n_bids))
+    per_bid = np.bincount(bid, minlength=n_bids)
+    quality = _deconvolved(quality, scored, residuals, per_bid)
     fitted = quality[bid]
     if refit is not None:
         fitted = fitted + (raw[bid, slot] - cells)  # plus the fitted leniency
@@ -230,8 +387,10 @@ def _criterion_noise(problem: Problem, criterion: int) -> _CriterionNoise:
         bid=bid,
         slot=slot,
         juror=juror,
+        cell=(bid * width + slot) * n_criteria + criterion,
         fitted=fitted,
         residuals=residuals,
+        per_bid=per_bid.astype(np.float64),
         refit=refit,
     )
 
@@ -256,29 +415,110 @@ def _deconvolved(
     return np.asarray(centre + factor * (quality - centre), dtype=np.float64)
 
 
-def _resampled_evaluation(
-    problem: Problem, noise: Sequence[_CriterionNoise], seed: int, sample: int
-) -> Evaluation:
-    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sample])))
+@dataclass(frozen=True)
+class _Cells:
+    """Every criterion's cells end to end (in criterion order), so that a sample draws, adds
+    and refits them in a few NumPy calls rather than a few per criterion: the same
+    arithmetic element by element, and bin by bin (``bincount`` adds in input order)."""
+
+    cell: IntArray
+    pool: FloatArray  # the size of the cell's criterion's residual pool
+    first: IntArray  # where that pool starts in ``residuals``
+    fitted: FloatArray
+    residuals: FloatArray
+    bid_key: IntArray  # criterion × bids + bid
+    juror_key: IntArray  # criterion × jurors + juror
+    per_bid: FloatArray  # scores per (criterion, bid)
+    refits: tuple[tuple[int, FloatArray], ...]  # (criterion, inverted leniency system)
+
+
+def _cells(plan: BootstrapPlan) -> _Cells:
+    parts = [part for part in plan.noise if part.bid.size]
+    n_bids, n_jurors = plan.shape[0], plan.n_jurors
+    starts = np.cumsum([0] + [part.residuals.size for part in parts[:-1]])
+    sizes = [np.full(part.bid.size, part.residuals.size) for part in parts]
+
+    def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+    return _Cells(
+        cell=joined([part.cell for part in parts], np.int64),
+        pool=joined(sizes, np.float64),
+        first=joined(
+            [np.full(part.bid.size, start) for part, start in zip(parts, starts, strict=True)],
+            np.int64,
+        ),
+        fitted=joined([part.fitted for part in parts], np.float64),
+        residuals=joined([part.residuals for part in parts], np.float64),
+        bid_key=joined([part.criterion * n_bids + part.bid for part in parts], np.int64),
+        juror_key=joined([part.criterion * n_jurors + part.juror for part in parts], np.int64),
+        per_bid=np.concatenate([part.per_bid for part in plan.noise])
+        if plan.noise
+        else np.zeros(0),
+        refits=tuple((part.criterion, part.refit) for part in parts if part.refit is not None),
+    )
+
+
+def _resampled_evaluation(plan: BootstrapPlan, sample: int) -> Evaluation:
+    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([plan.seed, sample])))
     # Uniform doubles (a stable stream), one per cell of the cube, scaled to the pool sizes.
-    uniforms = generator.random(problem.raw.values.shape)
-    values = np.full(problem.raw.values.shape, np.nan)
-    n_bids, n_jurors = len(problem.bid_ids), len(problem.juror_ids)
-    for part in noise:
-        if part.bid.size == 0:
-            continue
-        draws = np.floor(uniforms[part.bid, part.slot, part.criterion] * part.residuals.size)
-        scores = part.fitted + part.residuals[draws.astype(np.int64)]
-        if part.refit is not None:
-            rhs = leniency_rhs(part.bid, part.juror, scores, n_bids=n_bids, n_jurors=n_jurors)
-            scores = scores - (part.refit @ rhs)[part.juror]
-        values[part.bid, part.slot, part.criterion] = scores
-    return evaluate(problem, values)
+    uniforms = generator.random(plan.shape).reshape(-1)
+    values = np.full(plan.shape, np.nan)
+    cells = plan.cells
+    draws = np.floor(uniforms[cells.cell] * cells.pool)
+    scores = cells.fitted + cells.residuals[cells.first + draws.astype(np.int64)]
+    if cells.refits:
+        # Every criterion's right side in one pass: (criterion, bid) and (criterion, juror)
+        # pairs as the bids and jurors of one system.
+        n_bids, n_jurors, n_criteria = plan.shape[0], plan.n_jurors, plan.shape[2]
+        rhs = leniency_rhs(
+            cells.bid_key,
+            cells.juror_key,
+            scores,
+            n_bids=n_criteria * n_bids,
+            n_jurors=n_criteria * n_jurors,
+            per_bid=cells.per_bid,
+        )
+        leniency = np.zeros(n_criteria * n_jurors)  # x - 0.0 is x: unrefitted cells unchanged
+        for criterion, refit in cells.refits:
+            block = slice(criterion * n_jurors, (criterion + 1) * n_jurors)
+            leniency[block] = refit @ rhs[block]
+        scores = scores - leniency[cells.juror_key]
+    values.reshape(-1)[cells.cell] = scores
+    return evaluate(plan.rules, values)
 
 
-def _histogram(ranks: np.ndarray) -> list[list[int]]:
-    values, counts = np.unique(ranks, return_counts=True)
-    return [[int(value), int(count)] for value, count in zip(values, counts, strict=True)]
+def rank_intervals(sorted_ranks: np.ndarray, level: int) -> tuple[IntArray, IntArray]:
+    """`rank_interval` of every bid at once; column b holds bid b's ranks over all the
+    samples, sorted. Vectorised over blocks of bids (the same mid-rank rule, in integers)."""
+    samples, n_bids = sorted_ranks.shape
+    low = np.empty(n_bids, dtype=np.int64)
+    high = np.empty(n_bids, dtype=np.int64)
+    if samples == 0:
+        return low, high
+    low_bound, high_bound = (100 - level) * samples, (100 + level) * samples
+    rows = np.arange(samples, dtype=np.int64)[:, None]
+    for first_bid in range(0, n_bids, _BLOCK):
+        block = sorted_ranks[:, first_bid : first_bid + _BLOCK]
+        columns = np.arange(block.shape[1])
+        starts = np.ones(block.shape, dtype=bool)
+        starts[1:] = block[1:] != block[:-1]
+        ends = np.ones(block.shape, dtype=bool)
+        ends[:-1] = starts[1:]
+        # Per sample: the index of the first and of the last sample of its rank, so that
+        # (2 × samples below + samples at the rank) = first + last + 1.
+        first = np.maximum.accumulate(np.where(starts, rows, 0), axis=0)
+        last = np.minimum.accumulate(np.where(ends, rows, samples)[::-1], axis=0)[::-1]
+        middle = (first + last + 1) * 100  # non-decreasing down each column
+        low_rank = block[np.argmax(middle >= low_bound, axis=0), columns]
+        inside = (middle <= high_bound).sum(axis=0)
+        high_rank = np.where(inside > 0, block[np.maximum(inside - 1, 0), columns], block[0])
+        low[first_bid : first_bid + block.shape[1]] = low_rank
+        high[first_bid : first_bid + block.shape[1]] = np.maximum(low_rank, high_rank)
+    return low, high
+
+
+_BLOCK = 2048  # bids per block of `rank_intervals`: bounds its memory at 10,000 bids
 
 
 def rank_interval(pairs: Sequence[Sequence[int]], samples: int, level: int) -> tuple[int, int]:

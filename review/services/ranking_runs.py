@@ -8,6 +8,12 @@ The Celery side (``review.tasks``) needs no result backend: the bootstrap is spl
 chunks that any worker computes (``record_ranking_chunk``); each chunk is stored once
 (unique on run and index) and the worker that stores the last one finishes the run, under a
 lock on the run row, once. Every step is safe to run twice (a redelivered message).
+
+What every chunk shares is prepared once, by the first step: the engine's
+``bootstrap_plan``, as bytes in the shared cache (Redis in production, the database
+otherwise) under the input's fingerprint (``plan_cache_key``). A chunk loads it, and neither
+reads the run's input nor parses it; should the cache have lost it, the chunk prepares it
+again from the input and puts it back (same bytes: the plan is a function of the input).
 Status changes follow ``RankingRun.TRANSITIONS`` as conditional ``UPDATE``s filtered on
 ``transitions.sources``: a run already done or failed is never changed again.
 """
@@ -21,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -33,9 +40,13 @@ from review.models import RankingChunk, RankingRun
 from review.queries.ranking import BASES, BASIS_CONSENSUS, RankingData, ranking_data
 from review.ranking import (
     ENGINE_VERSION,
+    BootstrapPlan,
+    Params,
     RankingError,
     Result,
+    bootstrap_plan,
     compute_bootstrap_chunk,
+    eligible_bids,
     parse_params,
     plan_chunks,
     seed_commitment,
@@ -50,6 +61,9 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 100  # bootstrap samples per Celery task
 MAX_BOOTSTRAP_SAMPLES = 5000
 MAX_SEED = 2**63 - 1
+# How long the shared cache keeps a run's bootstrap plan: a run takes minutes; a chunk
+# that finds it gone prepares it again.
+PLAN_CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -118,15 +132,13 @@ def _check_settings(settings: RunSettings, *, codes: list[str]) -> None:
         raise ValidationError(errors)
 
 
-def _raw_eligible(engine_input: dict[str, Any]) -> list[int | str] | None:
+def _raw_eligible(params: Params) -> list[int | str] | None:
     """With a calibration, the bids the thresholds would pass on the raw scores (the engine
     run again without calibration), so the page shows where calibration decides eligibility;
     ``None`` without calibration (raw is what was ranked)."""
-    if engine_input["calibration"] == "none":
+    if params.calibration == "none":
         return None
-    raw = {key: value for key, value in engine_input.items() if key not in ("bootstrap", "lottery")}
-    result = solve(parse_params({**raw, "calibration": "none"}))
-    return [bid.id for bid in result.bids if bid.eligible]
+    return eligible_bids(replace(params, calibration="none", bootstrap=None, lottery=None))
 
 
 def _frozen_facts(data: RankingData, *, call: Call) -> dict[str, Any]:
@@ -178,13 +190,13 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
             commitment = seed_commitment(lottery_seed)
             engine_input["lottery"] = {"seed": lottery_seed, "commitment": commitment}
     try:
-        parse_params(engine_input)
+        params = parse_params(engine_input)
     except RankingError as error:
         raise ValidationError(
             _("The scores cannot be ranked as they stand: %(error)s") % {"error": error}
         ) from error
     chunks = plan_chunks(settings.bootstrap_samples, CHUNK_SIZE) if seed is not None else []
-    raw_eligible = _raw_eligible(engine_input)
+    raw_eligible = _raw_eligible(params)
     with transaction.atomic():
         run = RankingRun(
             call=call,
@@ -209,7 +221,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
             engine_input=engine_input,
             # The engine's fingerprint: what `python -m review.ranking solve` prints as
             # `input_sha256` for the downloaded input.
-            input_hash=fingerprint(parse_params(engine_input)),
+            input_hash=fingerprint(params),
             engine_version=ENGINE_VERSION,
             status=RankingRun.Status.PENDING,
             chunks_total=len(chunks),
@@ -226,14 +238,39 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
 
 
 def planned_chunks(run: RankingRun) -> list[ChunkSpec]:
-    bootstrap = (run.engine_input or {}).get("bootstrap")
-    if not bootstrap:
+    """The run's bootstrap chunks, from its parameters (the input need not be loaded)."""
+    parameters = run.parameters or {}
+    samples = int(parameters.get("bootstrap_samples") or 0)
+    if not samples:
         return []
-    size = int(run.parameters.get("chunk_size", CHUNK_SIZE))
+    size = int(parameters.get("chunk_size", CHUNK_SIZE))
     return [
         ChunkSpec(index=index, start=start, count=count)
-        for index, (start, count) in enumerate(plan_chunks(int(bootstrap["samples"]), size))
+        for index, (start, count) in enumerate(plan_chunks(samples, size))
     ]
+
+
+def plan_cache_key(input_hash: str) -> str:
+    """Where the shared cache keeps the bootstrap plan of an input (engine and fingerprint)."""
+    return f"ranking-plan:{ENGINE_VERSION}:{input_hash}"
+
+
+def _share_plan(run: RankingRun, plan: BootstrapPlan) -> None:
+    cache.set(plan_cache_key(run.input_hash), plan.to_bytes(), PLAN_CACHE_SECONDS)
+
+
+def _shared_plan(run: RankingRun) -> BootstrapPlan:
+    """The run's bootstrap plan from the shared cache, or prepared again from its input."""
+    data = cache.get(plan_cache_key(run.input_hash))
+    if data is not None:
+        plan = BootstrapPlan.from_bytes(data)
+        if plan.fingerprint == run.input_hash:
+            return plan
+    logger.info("Ranking run %s: bootstrap plan not in the cache, prepared again", run.pk)
+    engine_input = RankingRun.objects.filter(pk=run.pk).values_list("engine_input", flat=True).get()
+    plan = bootstrap_plan(parse_params(engine_input))
+    _share_plan(run, plan)
+    return plan
 
 
 def _lock(run_id: int, *fields: str) -> RankingRun | None:
@@ -305,9 +342,9 @@ def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
                 if _lock(run.pk, "status") is not None:
                     _store_result(run.pk, result)
             return []
-        # The deterministic part first: a disconnected jury or a bad input fails here,
+        # The shared part first, once: a disconnected jury or a bad input fails here,
         # before any worker spends time on the bootstrap.
-        solve(replace(params, bootstrap=None, lottery=None))
+        _share_plan(run, bootstrap_plan(params))
         running = RankingRun.Status.RUNNING
         RankingRun.objects.filter(
             pk=run.pk, status__in=transitions.sources(RankingRun, running)
@@ -323,7 +360,10 @@ def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
 
 def record_ranking_chunk(*, run: RankingRun, index: int, start: int, count: int) -> None:
     """Compute one bootstrap chunk and store it once; the worker storing the last one
-    finishes the run. A redelivered chunk is not stored twice."""
+    finishes the run. A redelivered chunk is not stored twice.
+
+    Reads the run's status, parameters and input hash only: fetch it without its input and
+    result (``RankingRun.objects.without_bulk()``)."""
     if ChunkSpec(index=index, start=start, count=count) not in planned_chunks(run):
         logger.warning(
             "Ranking run %s: chunk %s (%s, %s) is not planned", run.pk, index, start, count
@@ -335,9 +375,7 @@ def record_ranking_chunk(*, run: RankingRun, index: int, start: int, count: int)
     with _failing_run(run):
         chunk = None
         if not RankingChunk.objects.filter(run=run, index=index).exists():
-            chunk = compute_bootstrap_chunk(
-                parse_params(run.engine_input), start=start, count=count
-            )
+            chunk = compute_bootstrap_chunk(_shared_plan(run), start=start, count=count)
         with transaction.atomic():
             locked = _lock(run.pk, "status", "chunks_total")
             if locked is None or locked.status != RankingRun.Status.RUNNING:

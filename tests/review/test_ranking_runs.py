@@ -3,16 +3,27 @@
 import json
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from review.models import RankingChunk, RankingRun
-from review.ranking import ENGINE_VERSION, parse_params, seed_commitment, solve
+from review.ranking import (
+    ENGINE_VERSION,
+    bootstrap_plan,
+    compute_bootstrap_chunk,
+    parse_params,
+    seed_commitment,
+    solve,
+)
 from review.services.ranking_runs import (
     RunSettings,
     compute_ranking_run,
     create_and_run_ranking,
     create_ranking_run,
+    plan_cache_key,
+    planned_chunks,
     record_ranking_chunk,
+    start_ranking_run,
 )
 from review.tasks import task_ranking_chunk, task_run_ranking
 from tests.factories import AdministratorFactory, CallFactory, CriterionFactory
@@ -222,3 +233,58 @@ def test_create_and_run_ranking_computes_without_a_broker():
 
     assert run.status == RankingRun.Status.DONE
     assert compute_ranking_run(run=run).result_json == run.result_json
+
+
+def _started_bootstrap_run(samples: int = 200) -> tuple[RankingRun, dict]:
+    setup = scored_call(bids=8)
+    run = create_ranking_run(
+        call=setup.call,
+        by=AdministratorFactory(),
+        settings=RunSettings(calibration="additive", bootstrap_samples=samples, bootstrap_seed=9),
+    )
+    assert start_ranking_run(run=run) == planned_chunks(run)
+    return run, run.engine_input
+
+
+def test_the_first_step_shares_the_bootstrap_plan_under_the_input_fingerprint():
+    run, engine_input = _started_bootstrap_run()
+
+    shared = cache.get(plan_cache_key(run.input_hash))
+
+    assert shared == bootstrap_plan(parse_params(engine_input)).to_bytes()
+
+
+def test_a_chunk_reads_the_shared_plan_not_the_run_input():
+    run, engine_input = _started_bootstrap_run()
+    RankingRun.objects.filter(pk=run.pk).update(engine_input=None)  # not read by a chunk
+    worker_run = RankingRun.objects.without_bulk().get(pk=run.pk)
+
+    record_ranking_chunk(run=worker_run, index=1, start=100, count=100)
+
+    stored = RankingChunk.objects.get(run=run, index=1).result
+    assert stored == compute_bootstrap_chunk(parse_params(engine_input), start=100, count=100)
+
+
+def test_a_chunk_whose_plan_the_cache_lost_prepares_it_again():
+    run, engine_input = _started_bootstrap_run()
+    cache.delete(plan_cache_key(run.input_hash))
+
+    record_ranking_chunk(run=run, index=0, start=0, count=100)
+    record_ranking_chunk(run=run, index=1, start=100, count=100)
+    run.refresh_from_db()
+
+    assert cache.get(plan_cache_key(run.input_hash)) is not None
+    assert run.status == RankingRun.Status.DONE
+    assert run.result_json == solve(parse_params(engine_input)).to_json()
+
+
+def test_a_shared_plan_of_another_input_is_not_used():
+    run, engine_input = _started_bootstrap_run()
+    other, _ = _started_bootstrap_run(samples=300)
+    cache.set(plan_cache_key(run.input_hash), cache.get(plan_cache_key(other.input_hash)))
+
+    record_ranking_chunk(run=run, index=0, start=0, count=100)
+
+    stored = RankingChunk.objects.get(run=run, index=0).result
+    assert stored["fingerprint"] == run.input_hash
+    assert stored == compute_bootstrap_chunk(parse_params(engine_input), start=0, count=100)
