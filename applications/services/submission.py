@@ -135,8 +135,10 @@ def _check_complete(bid: Bid) -> None:
 def submit_bid(*, bid: Bid, by: User) -> BidVersion:
     """Freeze the current content of ``bid`` as a new version and mark the bid submitted.
 
-    Runs in one transaction with the bid row locked, so two clicks create two versions one
-    after the other, never the same number twice.
+    Runs in one transaction with the bid row locked, so concurrent submissions queue on the
+    lock, one after the other, never the same number twice. A submission that finds the bid
+    already submitted with exactly this content (two coordinators clicking at the same
+    instant, a double click) returns that version: no second version, no second receipt.
     """
     with transaction.atomic():
         locked = (
@@ -148,6 +150,20 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
         check_bid_writable(bid=locked, at=now)
         transitions.check_transition(locked, Bid.Status.SUBMITTED)
         _check_complete(locked)
+        latest = BidVersion.objects.filter(bid=locked).order_by("-number").first()
+        if (
+            locked.status == Bid.Status.SUBMITTED
+            and latest is not None
+            and not has_unsubmitted_changes(bid=locked, version=latest)
+        ):
+            logger.info(
+                "Bid %s: user %s submitted unchanged content, version %s kept",
+                locked.pk,
+                by.pk,
+                latest.number,
+            )
+            bid.status = locked.status
+            return latest
         number = (BidVersion.objects.filter(bid=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         snapshot = bid_content(bid=locked)
         snapshot.update(

@@ -143,6 +143,7 @@ def test_resubmission_creates_new_version_and_keeps_old(client, cast):
 def test_detail_page_lists_versions_with_receipts(client, cast):
     client.force_login(cast.coordinator)
     _submit(client, cast.bid)
+    BidSection.objects.filter(bid=cast.bid, key="summary").update(content="Improved summary.")
     _submit(client, cast.bid)
     client.force_login(cast.reader)
 
