@@ -27,7 +27,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url() -> str:
+def database_url() -> str:
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{Path(db['NAME']).resolve()}"
@@ -90,7 +90,7 @@ def worker_env(*, broker_url: str, media_root: Path, **extra: str) -> dict[str, 
     """The environment of a worker process: the test database, ``broker_url``, not eager."""
     return {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker_url,
         "PORTAL_MEDIA_ROOT": str(media_root),
         "CELERY_TASK_ALWAYS_EAGER": "0",
