@@ -5,7 +5,8 @@ from celery import shared_task
 
 from applications.models import BidVersion
 from applications.services.deadline_reminders import send_deadline_reminders
-from applications.services.submission import deliver_receipt
+from applications.services.submission import deliver_receipt, undelivered_receipts
+from portal import queue
 
 
 @shared_task(acks_late=True)
@@ -22,3 +23,10 @@ def task_deliver_receipt(*, version_id: int) -> None:
 def task_send_deadline_reminders() -> None:
     """Beat, hourly: remind coordinators before the deadline; recorded, so re-runs send nothing."""
     send_deadline_reminders()
+
+
+@shared_task
+def task_requeue_undelivered_receipts() -> None:
+    """Beat: publish again the receipt deliveries whose task message was lost."""
+    for version_id in undelivered_receipts():
+        queue.publish(task_deliver_receipt, version_id=version_id)

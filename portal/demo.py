@@ -17,9 +17,13 @@ versions, receipts, conflicts, assignments, reviews and a ranking run — nothin
 """
 
 import functools
+import itertools
 import random
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -493,6 +497,19 @@ def _score(rng, quality: float, leniency: float) -> Decimal:
     return Decimal(str(min(5.0, max(0.0, round(value * 2) / 2))))
 
 
+@contextmanager
+def _clock(at: datetime) -> Iterator[None]:
+    """Run the services as if it were ``at``: every ``timezone.now()`` (the services' clock,
+    ``auto_now`` fields included) returns ``at`` plus one millisecond per call, so the demo's
+    past is dated in order (bids submitted before their call closed, reviews after the
+    submissions, the decision after the reviews). Demo data only."""
+    ticks = itertools.count()
+    with mock.patch.object(
+        timezone, "now", side_effect=lambda: at + timedelta(milliseconds=next(ticks))
+    ):
+        yield
+
+
 def load() -> str:
     # The services e-mail members and jurors: the demo's fictional addresses get none. The
     # demo's administrator and jurors have no TOTP device, as on the local demo portal.
@@ -527,30 +544,34 @@ def _load() -> str:
     def coordinator(institution: Institution):
         return institution.memberships.get(role=Membership.Role.COORDINATOR).user
 
-    # Wave 1, under review: 12 bids submitted while the call was open, then closed.
-    review_call = _make_call(
-        slug=REVIEW_CALL_SLUG,
-        title_en="IA-cluster — wave 1 (under review)",
-        title_fr="IA-cluster — vague 1 (en évaluation)",
-        closes_in=timedelta(days=1),
-        admin=admin,
-    )
-    review_bids: list[tuple[Bid, float]] = []
-    for index, (institution, focus) in enumerate(institutions[:12]):
-        partner = institutions[(index + 5) % len(institutions)][0]
-        bid = _write_bid(
-            call=review_call,
-            institution=institution,
-            focus=focus,
-            partners=[partner],
-            by=coordinator(institution),
-            rng=rng,
-        )
-        _submit(bid=bid, by=coordinator(institution))
-        review_bids.append((bid, rng.uniform(2.4, 4.6)))
+    # Wave 1, under review: 12 bids written and submitted 30 days ago while the call was
+    # open (it closed 20 days ago), then screened and reviewed now.
     now = timezone.now()
+    with _clock(now - timedelta(days=30)):
+        review_call = _make_call(
+            slug=REVIEW_CALL_SLUG,
+            title_en="IA-cluster — wave 1 (under review)",
+            title_fr="IA-cluster — vague 1 (en évaluation)",
+            closes_in=timedelta(days=1),
+            admin=admin,
+        )
+        review_bids: list[tuple[Bid, float]] = []
+        for index, (institution, focus) in enumerate(institutions[:12]):
+            partner = institutions[(index + 5) % len(institutions)][0]
+            bid = _write_bid(
+                call=review_call,
+                institution=institution,
+                focus=focus,
+                partners=[partner],
+                by=coordinator(institution),
+                rng=rng,
+            )
+            _submit(bid=bid, by=coordinator(institution))
+            review_bids.append((bid, rng.uniform(2.4, 4.6)))
     Call.objects.filter(pk=review_call.pk).update(
-        opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=20)
+        opens_at=now - timedelta(days=90),
+        closes_at=now - timedelta(days=20),
+        review_deadline=now + timedelta(days=21),
     )
     review_call.refresh_from_db()
     call_services.transition_call(call=review_call, to_status=Call.Status.CLOSED, by=admin)
@@ -774,28 +795,32 @@ def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
     """Wave 0, decided and published: 10 bids, all reviewed, every consensus approved, a run,
     an approved decision with one deviation and a reserve list (a pilot wave: a smaller
     envelope, 3 to 6 winners), its letters sent and one appeal."""
-    call = _make_call(
-        slug=DECIDED_CALL_SLUG,
-        title_en="IA-cluster — wave 0 (results published)",
-        title_fr="IA-cluster — vague 0 (résultats publiés)",
-        closes_in=timedelta(days=1),
-        admin=admin,
-    )
-    bids = []
-    for index, institution in enumerate(institutions[2:12]):
-        partner = institutions[(index + 7) % len(institutions)]
-        by = coordinator(institution)
-        bid = _write_bid(
-            call=call,
-            institution=institution,
-            focus=focus[institution.pk],
-            partners=[partner],
-            by=by,
-            rng=rng,
-        )
-        _submit(bid=bid, by=by)
-        bids.append((bid, rng.uniform(2.6, 4.6)))
     now = timezone.now()
+    # Written and submitted 125 days ago, while the call was open (it closed 120 days ago);
+    # reviewed 100 days ago, before the review deadline (30 days ago); ranked, decided and
+    # published 25 days ago.
+    with _clock(now - timedelta(days=125)):
+        call = _make_call(
+            slug=DECIDED_CALL_SLUG,
+            title_en="IA-cluster — wave 0 (results published)",
+            title_fr="IA-cluster — vague 0 (résultats publiés)",
+            closes_in=timedelta(days=1),
+            admin=admin,
+        )
+        bids = []
+        for index, institution in enumerate(institutions[2:12]):
+            partner = institutions[(index + 7) % len(institutions)]
+            by = coordinator(institution)
+            bid = _write_bid(
+                call=call,
+                institution=institution,
+                focus=focus[institution.pk],
+                partners=[partner],
+                by=by,
+                rng=rng,
+            )
+            _submit(bid=bid, by=by)
+            bids.append((bid, rng.uniform(2.6, 4.6)))
     Call.objects.filter(pk=call.pk).update(
         opens_at=now - timedelta(days=200),
         closes_at=now - timedelta(days=120),
@@ -805,115 +830,116 @@ def _decided_wave(*, institutions, focus, coordinator, jurors, admin, rng):
         max_winners=6,
     )
     call.refresh_from_db()
-    call_services.transition_call(call=call, to_status=Call.Status.CLOSED, by=admin)
-    for bid, _quality in bids:
-        eligibility_services.screen_bid(bid=bid, eligible=True, reason="", by=admin)
-    call_services.transition_call(call=call, to_status=Call.Status.UNDER_REVIEW, by=admin)
+    with _clock(now - timedelta(days=100)):
+        call_services.transition_call(call=call, to_status=Call.Status.CLOSED, by=admin)
+        for bid, _quality in bids:
+            eligibility_services.screen_bid(bid=bid, eligible=True, reason="", by=admin)
+        call_services.transition_call(call=call, to_status=Call.Status.UNDER_REVIEW, by=admin)
 
-    for juror in jurors:
-        juror.calls.add(call)
-    conflict_services.detect_conflicts(call=call)
-    for conflict in Conflict.objects.filter(bid__call=call, status=Conflict.Status.SUGGESTED):
-        conflict_services.confirm_conflict(conflict=conflict, by=admin)
-    proposal = assignment_services.request_assignment_proposal(
-        call=call, jurors_per_bid=3, min_load=1, max_load=4, by=admin
-    )
-    assignment_services.compute_assignment_proposal(proposal=proposal)
-    proposal.refresh_from_db()
-    # Reviewed in the past: the review deadline is lifted for the writes, then set back.
-    Call.objects.filter(pk=call.pk).update(review_deadline=None)
-    assignment_services.save_assignment_proposal(proposal=proposal, by=admin)
-    quality = dict(bids)
-    criteria = list(call.criteria.all())
-    for assignment in Assignment.objects.filter(bid__call=call).select_related(
-        "juror__user", "bid"
-    ):
-        juror, bid = assignment.juror, assignment.bid
-        conflict_services.declare_conflict(juror=juror, bid=bid, has_conflict=False)
-        review_services.submit_review(
-            assignment=assignment,
-            by=juror.user,
-            scores={
-                criterion.pk: review_services.ScoreInput(
-                    value=_score(rng, quality[bid], rng.gauss(0, 0.3)),
-                    comment=f"{criterion.name_en}: assessed against the call's aims.",
-                )
-                for criterion in criteria
-            },
-            overall_comment="A cluster with a clear international ambition.",
-            confidence=3,
-            expected_version=0,
+        for juror in jurors:
+            juror.calls.add(call)
+        conflict_services.detect_conflicts(call=call)
+        for conflict in Conflict.objects.filter(bid__call=call, status=Conflict.Status.SUGGESTED):
+            conflict_services.confirm_conflict(conflict=conflict, by=admin)
+        proposal = assignment_services.request_assignment_proposal(
+            call=call, jurors_per_bid=3, min_load=1, max_load=4, by=admin
         )
-    for bid, bid_quality in bids:
-        first = Assignment.objects.filter(bid=bid).order_by("pk").first()
-        if first is None:
-            continue
-        rapporteur = assignment_services.set_rapporteur(assignment=first, by=admin)
-        report = consensus_services.save_consensus(
-            bid=bid,
-            rapporteur=rapporteur,
-            by=rapporteur.juror.user,
-            scores={
-                criterion.pk: review_services.ScoreInput(
-                    value=_score(rng, bid_quality, 0.0),
-                    comment=f"The jury agrees on {criterion.name_en.lower()}.",
-                )
-                for criterion in criteria
-            },
-            summary="The jury's consensus: a credible cluster; the governance needs sharpening.",
-            expected_version=0,
-            submit=True,
-        )
-        consensus_services.approve_consensus(report=report, by=admin)
-    Call.objects.filter(pk=call.pk).update(review_deadline=now - timedelta(days=30))
-    call.refresh_from_db()
+        assignment_services.compute_assignment_proposal(proposal=proposal)
+        proposal.refresh_from_db()
+        assignment_services.save_assignment_proposal(proposal=proposal, by=admin)
+        quality = dict(bids)
+        criteria = list(call.criteria.all())
+        for assignment in Assignment.objects.filter(bid__call=call).select_related(
+            "juror__user", "bid"
+        ):
+            juror, bid = assignment.juror, assignment.bid
+            conflict_services.declare_conflict(juror=juror, bid=bid, has_conflict=False)
+            review_services.submit_review(
+                assignment=assignment,
+                by=juror.user,
+                scores={
+                    criterion.pk: review_services.ScoreInput(
+                        value=_score(rng, quality[bid], rng.gauss(0, 0.3)),
+                        comment=f"{criterion.name_en}: assessed against the call's aims.",
+                    )
+                    for criterion in criteria
+                },
+                overall_comment="A cluster with a clear international ambition.",
+                confidence=3,
+                expected_version=0,
+            )
+        for bid, bid_quality in bids:
+            first = Assignment.objects.filter(bid=bid).order_by("pk").first()
+            if first is None:
+                continue
+            rapporteur = assignment_services.set_rapporteur(assignment=first, by=admin)
+            report = consensus_services.save_consensus(
+                bid=bid,
+                rapporteur=rapporteur,
+                by=rapporteur.juror.user,
+                scores={
+                    criterion.pk: review_services.ScoreInput(
+                        value=_score(rng, bid_quality, 0.0),
+                        comment=f"The jury agrees on {criterion.name_en.lower()}.",
+                    )
+                    for criterion in criteria
+                },
+                summary="The jury's consensus: a credible cluster; the governance needs sharpening.",
+                expected_version=0,
+                submit=True,
+            )
+            consensus_services.approve_consensus(report=report, by=admin)
+        call.refresh_from_db()
 
-    run = ranking_services.create_and_run_ranking(
-        call=call,
-        by=admin,
-        settings=ranking_services.RunSettings(
-            rule="optimal", calibration="additive", bootstrap_samples=200, bootstrap_seed=2025
-        ),
-    )
-    second_admin = _user(SECOND_ADMIN_EMAIL, staff=True)
-    decision = decision_services.prepare_decision(call=call, run=run, by=admin)
-    lines = list(decision.lines.select_related("bid").order_by("rank"))
-    cut = next(line for line in lines if line.outcome == "funded")
-    changes = {
-        line.bid_id: decision_services.LineInput(
-            outcome=line.outcome,
-            amount=line.amount_awarded,
-            reserve_position=line.reserve_position,
-            override_reason="Reviewed by fewer jurors after a confirmed conflict."
-            if line.under_reviewed and line.outcome == "funded"
-            else "",
+    with _clock(now - timedelta(days=25)):
+        run = ranking_services.create_and_run_ranking(
+            call=call,
+            by=admin,
+            settings=ranking_services.RunSettings(
+                rule="optimal", calibration="additive", bootstrap_samples=200, bootstrap_seed=2025
+            ),
         )
-        for line in lines
-    }
-    changes[cut.bid_id] = decision_services.LineInput(
-        outcome="funded",
-        amount=int(cut.bid.minimum_amount),
-        reason=(
-            "The equipment line duplicates national computing infrastructure (GENCI): funded at "
-            "the bid's minimum."
-        ),
-        override_reason=changes[cut.bid_id].override_reason,
-    )
-    decision_services.save_decision(decision=decision, changes=changes, by=admin)
-    decision = decision_services.approve_decision(decision=decision, by=second_admin)
+        second_admin = _user(SECOND_ADMIN_EMAIL, staff=True)
+        decision = decision_services.prepare_decision(call=call, run=run, by=admin)
+        lines = list(decision.lines.select_related("bid").order_by("rank"))
+        cut = next(line for line in lines if line.outcome == "funded")
+        changes = {
+            line.bid_id: decision_services.LineInput(
+                outcome=line.outcome,
+                amount=line.amount_awarded,
+                reserve_position=line.reserve_position,
+                override_reason="Reviewed by fewer jurors after a confirmed conflict."
+                if line.under_reviewed and line.outcome == "funded"
+                else "",
+            )
+            for line in lines
+        }
+        changes[cut.bid_id] = decision_services.LineInput(
+            outcome="funded",
+            amount=int(cut.bid.minimum_amount),
+            reason=(
+                "The equipment line duplicates national computing infrastructure (GENCI): funded at "
+                "the bid's minimum."
+            ),
+            override_reason=changes[cut.bid_id].override_reason,
+        )
+        decision_services.save_decision(decision=decision, changes=changes, by=admin)
+        decision = decision_services.approve_decision(decision=decision, by=second_admin)
 
-    # Published: every institution's decision letter written and sent, and one appeal.
-    publication_services.publish_call(call=call, by=second_admin)
-    for letter in DecisionLetter.objects.filter(call=call):
-        letter_services.send_decision_letter(letter_id=letter.pk)
-    not_funded = next((line.bid for line in lines if line.outcome == "not_funded"), lines[-1].bid)
-    redress_services.file_redress(
-        bid=not_funded,
-        text=(
-            "We contest the procedure: one of the three jurors assigned to our bid declared a "
-            "conflict of interest late, and our bid was assessed by a replacement who had less "
-            "time than the others."
-        ),
-        by=coordinator(not_funded.lead_institution),
-    )
+        # Published: every institution's decision letter written and sent, and one appeal.
+        publication_services.publish_call(call=call, by=second_admin)
+        for letter in DecisionLetter.objects.filter(call=call):
+            letter_services.send_decision_letter(letter_id=letter.pk)
+        not_funded = next(
+            (line.bid for line in lines if line.outcome == "not_funded"), lines[-1].bid
+        )
+        redress_services.file_redress(
+            bid=not_funded,
+            text=(
+                "We contest the procedure: one of the three jurors assigned to our bid declared a "
+                "conflict of interest late, and our bid was assessed by a replacement who had less "
+                "time than the others."
+            ),
+            by=coordinator(not_funded.lead_institution),
+        )
     return decision

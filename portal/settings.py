@@ -107,6 +107,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A persistent connection is checked before each request reuses it: after a
+        # PostgreSQL restart the next request reconnects instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -129,13 +132,17 @@ def cache_settings(url: str | None) -> dict[str, dict[str, object]]:
     """One cache shared by every gunicorn worker and Celery process: Redis at ``url`` when it
     is set, otherwise the database (the ``portal_cache`` table, created by the migration
     ``portal/migrations/0001_cache_table``). allauth's login throttling (ACCOUNT_RATE_LIMITS)
-    counts in it, so three workers give an attacker no more attempts than one."""
+    counts in it, so three workers give an attacker no more attempts than one. Redis down:
+    the database cache stands in (``portal.cache.FallbackRedisCache``)."""
     if url:
+        # While Redis is down the database cache stands in (portal.cache); a dead Redis
+        # must cost a request a fraction of a second, not the socket's default minutes.
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "portal.cache.FallbackRedisCache",
                 "LOCATION": url,
                 "KEY_PREFIX": "portal",
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
             }
         }
     return {
@@ -238,6 +245,8 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# A mail server that accepts the connection and then hangs must not hold a worker for ever.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IA-cluster portal <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -265,6 +274,16 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # A message a worker took and never acknowledged (the worker was killed: acks late) is
+    # delivered again after this long: longer than the longest task (an assignment solve is
+    # capped at 2 min, a bids.zip export takes minutes) and than the longest retry countdown
+    # (portal.mail: 25 min), shorter than an administrator's patience.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))
+    }
+# A request publishing a task waits at most a few seconds for a dead broker (portal.queue).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-way is redelivered; tasks are idempotent
@@ -282,6 +301,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "send-deadline-reminders": {
         "task": "applications.tasks.task_send_deadline_reminders",
         "schedule": 3600.0,
+    },
+    # E-mails and decision letters whose task message was lost (the broker was down when the
+    # request committed): published again once it is back (portal.queue).
+    "requeue-stalled-mail": {"task": "portal.mail.task_requeue_stalled_mail", "schedule": 300.0},
+    "requeue-undelivered-receipts": {
+        "task": "applications.tasks.task_requeue_undelivered_receipts",
+        "schedule": 300.0,
+    },
+    "requeue-stalled-letters": {
+        "task": "review.tasks.task_requeue_stalled_letters",
+        "schedule": 300.0,
     },
 }
 # Days before a call's deadline at which coordinators are reminded (applications.services.

@@ -8,6 +8,8 @@ from portal import views
 # The admin shows bids and reviews: allauth's login (with TOTP) and the TOTP rule apply.
 protect_admin_site(admin.site)
 
+handler500 = "portal.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),

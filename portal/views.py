@@ -1,5 +1,9 @@
-from django.http import HttpRequest, HttpResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -48,3 +52,21 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     """Déclaration d'accessibilité (RGAA): partially compliant, what is tested, recourse."""
     return render(request, "legal/accessibility.html", {"operator": legal.operator()})
+
+
+# The database refused or lost the connection (a restart, a failover, too many clients):
+# the request cannot be served, the next one reconnects (CONN_HEALTH_CHECKS).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a styled page without request context (no user, no database). A lost
+    database is a 503 "try again in a moment" (logged as one line, portal.log), anything
+    else the 500 page."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -3,7 +3,9 @@
 from celery import shared_task
 
 from applications.models import Call
+from portal import queue
 from review.models import AssignmentProposal, CallExport, RankingRun
+from review.queries.letters import stalled_letter_ids
 from review.services.assignments import compute_assignment_proposal
 from review.services.exports import build_export
 from review.services.juror_import import send_import_invitations
@@ -73,3 +75,11 @@ def task_send_decision_letter(self, *, letter_id: int) -> None:
     run twice (a sent letter is not sent again, a reached address not reached again)."""
     if send_decision_letter(letter_id=letter_id) is Sending.RETRY:
         raise self.retry(countdown=30 * 2**self.request.retries)
+
+
+@shared_task
+def task_requeue_stalled_letters() -> None:
+    """Beat: publish again the queued letters whose task message was lost (the broker was
+    down at publication); sending holds the letter's lock, so a duplicate is harmless."""
+    for letter_id in stalled_letter_ids():
+        queue.publish(task_send_decision_letter, letter_id=letter_id)

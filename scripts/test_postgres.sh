@@ -18,4 +18,6 @@ trap cleanup EXIT
 "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off" \
   -l "$PGDATA/log" -w start >/dev/null
 echo "== pytest (PostgreSQL on 127.0.0.1:$PGPORT)"
+# tests/faults/test_database_restart.py restarts this cluster under load.
+export PORTAL_TEST_PG_CTL="${RUN_AS[*]} $PGBIN/pg_ctl" PORTAL_TEST_PGDATA="$PGDATA"
 DATABASE_URL="postgres://portal@127.0.0.1:$PGPORT/portal" "$VENV/bin/pytest" "$@"

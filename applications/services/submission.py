@@ -18,7 +18,7 @@ on who builds it, or when. Withdrawals and their undoing are e-mailed to the sam
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -42,7 +42,7 @@ from applications.models import (
 from applications.queries import accepted_partners, bid_checklist, external_partners
 from applications.services.bids import check_bid_writable, closed_message
 from applications.services.receipts import build_receipt_pdf
-from portal import transitions
+from portal import queue, transitions
 from portal.editing import CallClosed
 from portal.mail import absolute_url, send_templated_mail
 
@@ -150,8 +150,10 @@ def _check_complete(bid: Bid) -> None:
 def submit_bid(*, bid: Bid, by: User) -> BidVersion:
     """Freeze the current content of ``bid`` as a new version and mark the bid submitted.
 
-    Runs in one transaction with the bid row locked, so two clicks create two versions one
-    after the other, never the same number twice.
+    Runs in one transaction with the bid row locked, so concurrent submissions queue on the
+    lock, one after the other, never the same number twice. A submission that finds the bid
+    already submitted with exactly this content (two coordinators clicking at the same
+    instant, a double click) returns that version: no second version, no second receipt.
     """
     with transaction.atomic():
         locked = (
@@ -163,6 +165,20 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
         check_bid_writable(bid=locked, at=now)
         transitions.check_transition(locked, Bid.Status.SUBMITTED)
         _check_complete(locked)
+        latest = BidVersion.objects.filter(bid=locked).order_by("-number").first()
+        if (
+            locked.status == Bid.Status.SUBMITTED
+            and latest is not None
+            and not has_unsubmitted_changes(bid=locked, version=latest)
+        ):
+            logger.info(
+                "Bid %s: user %s submitted unchanged content, version %s kept",
+                locked.pk,
+                by.pk,
+                latest.number,
+            )
+            bid.status = locked.status
+            return latest
         number = (BidVersion.objects.filter(bid=locked).aggregate(n=Max("number"))["n"] or 0) + 1
         snapshot = bid_content(bid=locked)
         snapshot.update(
@@ -190,10 +206,29 @@ def submit_bid(*, bid: Bid, by: User) -> BidVersion:
         # Imported here: the task module imports this one.
         from applications.tasks import task_deliver_receipt
 
-        task_deliver_receipt.delay_on_commit(version_id=version.pk)
+        # Best effort: with the broker down the submission still succeeds, and the beat sweep
+        # (requeue_undelivered_receipts) publishes the delivery once it is back.
+        queue.publish_on_commit(task_deliver_receipt, version_id=version.pk)
     logger.info("Bid %s submitted as version %s by user %s", locked.pk, number, by.pk)
     bid.status = locked.status
     return version
+
+
+# A delivery this late lost its task message (the broker was down at the commit, or a worker
+# died holding it): published again by the beat sweep.
+RECEIPT_STALLED_AFTER = timedelta(minutes=10)
+
+
+def undelivered_receipts() -> list[int]:
+    """Versions whose receipt e-mails were never sent, long after their submission."""
+    return list(
+        BidVersion.objects.filter(
+            receipt_mailed_at__isnull=True,
+            submitted_at__lt=timezone.now() - RECEIPT_STALLED_AFTER,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
 
 
 def ensure_receipt(*, version: BidVersion) -> BidVersion:

@@ -12,7 +12,7 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone, translation
@@ -131,4 +131,20 @@ def outcome_for(*, bid: Bid, at: datetime | None = None) -> Outcome:
         appeal=appeal,
         redress_closes_at=redress_closes_at(publication.published_at, days),
         redress_open=redress_open(publication.published_at, days, at or timezone.now()),
+    )
+
+
+# A queued letter never tried this long after it was written lost its task message (the
+# broker was down when the call was published): review.tasks.task_requeue_stalled_letters.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def stalled_letter_ids() -> list[int]:
+    """Queued letters no worker has tried, written more than ``STALLED_AFTER`` ago."""
+    return list(
+        DecisionLetter.objects.filter(
+            status=DecisionLetter.Status.QUEUED,
+            attempts=0,
+            created_at__lt=timezone.now() - STALLED_AFTER,
+        ).values_list("pk", flat=True)[:1000]
     )

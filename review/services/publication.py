@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from applications.models import Call
 from applications.services.calls import register_transition_hook, transition_call
+from portal import queue
 from review.models import BidDecision, Decision, DecisionLetter, Publication
 from review.queries.letters import letter_content
 from review.services.audit import record_publication
@@ -59,7 +60,7 @@ def write_decision_letters(call: Call, by: User) -> None:
     )
     letters = [_write_letter(line=line, publication=publication) for line in lines]
     for letter in letters:
-        task_send_decision_letter.delay_on_commit(letter_id=letter.pk)
+        queue.publish_on_commit(task_send_decision_letter, letter_id=letter.pk)
     logger.info("Call %s published by user %s: %s letters queued", call.pk, by.pk, len(letters))
 
 

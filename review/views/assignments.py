@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from applications.mfa import json_endpoint
 from applications.models import Call
 from applications.rules import permission_required
+from portal import queue
 from portal.users import acting_user
 from review.forms.assignments import AutoAssignmentForm, ManualAssignmentForm
 from review.models import Assignment, AssignmentProposal
@@ -30,6 +31,7 @@ def _assignment_page(
     *,
     manual_form: ManualAssignmentForm | None = None,
     auto_form: AutoAssignmentForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     bids = list(bids_to_assign(call=call))
     jurors = jurors_with_load(call=call)
@@ -50,6 +52,7 @@ def _assignment_page(
                 :5
             ],
         },
+        status=status,
     )
 
 
@@ -127,7 +130,11 @@ def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            task_compute_assignment.delay_on_commit(proposal_id=proposal.pk)
+            try:
+                queue.start(task_compute_assignment, row=proposal, proposal_id=proposal.pk)
+            except queue.BrokerUnavailable as error:
+                form.add_error(None, error.message)
+                return _assignment_page(request, call, auto_form=form, status=503)
             return redirect("review:proposal_detail", pk=proposal.pk)
     return _assignment_page(request, call, auto_form=form)
 

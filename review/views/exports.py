@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from applications.mfa import json_endpoint
 from applications.models import Call
 from applications.rules import permission_required
+from portal import queue
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.exports import ExportRequestForm
@@ -61,7 +62,11 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            task_build_export.delay_on_commit(export_id=export.pk)
+            try:
+                queue.start(task_build_export, row=export, export_id=export.pk)
+            except queue.BrokerUnavailable as error:
+                form.add_error(None, error.message)
+                return _page(request, call, form, status=503)
             messages.success(
                 request,
                 _("Export #%(number)s requested: the file is being built.") % {"number": export.pk},

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from applications.rules import permission_required
+from portal import queue
 from portal.forms import add_errors
 from portal.users import acting_user
 from review.forms.jurors import (
@@ -201,8 +202,10 @@ def juror_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("review:juror_import")
             outcome = confirm_import(juror_import=juror_import, by=by)
             if outcome.invited:
-                task_send_import_invitations.delay_on_commit(
-                    call_id=juror_import.call_id, profile_ids=list(outcome.invited)
+                queue.publish_on_commit(
+                    task_send_import_invitations,
+                    call_id=juror_import.call_id,
+                    profile_ids=list(outcome.invited),
                 )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from applications.models import Bid, Call
 from applications.rules import permission_required
+from portal import queue
 from portal.editing import ClosedForEdits
 from portal.forms import add_errors
 from portal.users import acting_user
@@ -61,7 +62,7 @@ def letter_resend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _letters(request, letter.call, status=409)
-    task_send_decision_letter.delay_on_commit(letter_id=letter.pk)
+    queue.publish_on_commit(task_send_decision_letter, letter_id=letter.pk)
     messages.success(
         request, _("The letter for %(acronym)s is queued again.") % {"acronym": letter.bid.acronym}
     )

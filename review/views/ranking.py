@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from applications.mfa import json_endpoint
 from applications.models import Call
 from applications.rules import permission_required
+from portal import queue
 from portal.forms import add_errors
 from portal.users import acting_user
 from review import exports
@@ -61,7 +62,9 @@ def _max_score(run: RankingRun) -> float:
 # --------------------------------------------------------------------------- pages
 
 
-def _runs_page(request: HttpRequest, call: Call, form: RankingRunForm) -> HttpResponse:
+def _runs_page(
+    request: HttpRequest, call: Call, form: RankingRunForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "review/ranking/runs.html",
@@ -70,6 +73,7 @@ def _runs_page(request: HttpRequest, call: Call, form: RankingRunForm) -> HttpRe
             "runs": [(run, run_summary(run)) for run in runs_for_call(call=call)],
             "form": form,
         },
+        status=status,
     )
 
 
@@ -88,7 +92,11 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            task_run_ranking.delay_on_commit(run_id=run.pk)
+            try:
+                queue.start(task_run_ranking, row=run, run_id=run.pk)
+            except queue.BrokerUnavailable as error:
+                form.add_error(None, error.message)
+                return _runs_page(request, call, form, status=503)
             messages.success(request, _("Ranking run #%(number)s started.") % {"number": run.pk})
             return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     return _runs_page(request, call, form)

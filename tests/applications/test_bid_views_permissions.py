@@ -317,7 +317,9 @@ def test_detail_page_query_count_does_not_grow_with_versions(
     from applications.services.submission import submit_bid
 
     cast = make_cast(complete_bid())
-    for _ in range(count):
+    for number in range(count):
+        # Each version with new content: unchanged content resubmitted keeps the version.
+        BidSection.objects.filter(bid=cast.bid, key="summary").update(content=f"Draft {number}.")
         submit_bid(bid=cast.bid, by=cast.coordinator)
     client.force_login(cast.coordinator)
 

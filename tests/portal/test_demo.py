@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -9,6 +11,7 @@ from review.models import (
     ConsensusReport,
     Decision,
     DecisionLetter,
+    Publication,
     RankingRun,
     RedressRequest,
     Review,
@@ -87,3 +90,40 @@ def test_load_demo_seeds_the_open_call_page(client):
     assert len(response.context["page"].faqs) == 3
     assert len(response.context["page"].grid) == call.criteria.count() > 0
     assert download["Content-Disposition"] == 'attachment; filename="Budget template.xlsx"'
+
+
+def test_load_demo_dates_the_past_in_order():
+    """Versions of the closed calls before their closing (the snapshot and receipt agree),
+    reviews after the submissions and, in the decided wave, before the review deadline;
+    consensus after the reviews, the decision after the consensus, publication after that."""
+    call_command("load_demo")
+
+    for call in Call.objects.exclude(status="open"):
+        versions = BidVersion.objects.filter(bid__call=call)
+        assert versions.exists()
+        latest_submission = max(v.submitted_at for v in versions)
+        assert all(call.opens_at <= v.submitted_at < call.closes_at for v in versions)
+        assert all(
+            v.snapshot["submitted_at"] == v.submitted_at.astimezone(UTC).isoformat()
+            for v in versions
+        )
+        reviews = Review.objects.filter(assignment__bid__call=call, submitted_at__isnull=False)
+        assert reviews.exists()
+        assert min(r.submitted_at for r in reviews) > max(call.closes_at, latest_submission)
+        consensus = ConsensusReport.objects.filter(bid__call=call, approved_at__isnull=False)
+        assert min(c.approved_at for c in consensus) > max(r.submitted_at for r in reviews)
+
+    wave0 = Call.objects.get(slug="ia-cluster-wave-0")
+    reviews = Review.objects.filter(assignment__bid__call=wave0)
+    last_review = max(r.submitted_at for r in reviews)
+    assert last_review < wave0.review_deadline
+    last_consensus = max(c.approved_at for c in ConsensusReport.objects.filter(bid__call=wave0))
+    decision = Decision.objects.get(call=wave0, status="approved")
+    assert last_consensus < decision.prepared_at < decision.approved_at
+    publication = Publication.objects.get(call=wave0)
+    assert decision.approved_at < publication.published_at
+    assert all(
+        letter.sent_at > publication.published_at
+        for letter in DecisionLetter.objects.filter(call=wave0)
+    )
+    assert RedressRequest.objects.get(bid__call=wave0).filed_at > publication.published_at

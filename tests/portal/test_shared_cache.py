@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_cache_is_redis_when_a_url_is_set():
     config = cache_settings("redis://cache.internal:6379/1")["default"]
 
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["BACKEND"] == "portal.cache.FallbackRedisCache"  # Redis, the database if down
     assert config["LOCATION"] == "redis://cache.internal:6379/1"
 
 
