@@ -30,10 +30,18 @@ def _lead_addresses(bid: Bid) -> list[str]:
 # --------------------------------------------------------------------------- withdrawal
 
 
+def _submitted_cast():
+    """A bid submitted once (only a submitted bid can be withdrawn); its receipt e-mails are
+    not sent here (their on-commit callbacks are not run)."""
+    cast = make_cast(complete_bid())
+    submit_bid(bid=cast.bid, by=cast.coordinator)
+    return cast
+
+
 def test_withdrawal_tells_every_member_of_the_lead_with_the_reason(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
-    cast = make_cast()
+    cast = _submitted_cast()
     client.force_login(cast.coordinator)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -54,7 +62,7 @@ def test_withdrawal_tells_every_member_of_the_lead_with_the_reason(
 def test_withdrawal_e_mails_are_in_the_institution_language(
     mailoutbox, django_capture_on_commit_callbacks
 ):
-    cast = make_cast()
+    cast = _submitted_cast()
     Institution.objects.filter(pk=cast.bid.lead_institution_id).update(language="en")
     english = cast.bid.lead_institution
     english.refresh_from_db()
@@ -72,7 +80,7 @@ def test_withdrawal_e_mails_are_in_the_institution_language(
 def test_withdrawal_e_mail_in_french_names_the_call_in_french(
     mailoutbox, django_capture_on_commit_callbacks
 ):
-    cast = make_cast()
+    cast = _submitted_cast()
     assert cast.bid.lead_institution.language == "fr"
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -83,7 +91,7 @@ def test_withdrawal_e_mail_in_french_names_the_call_in_french(
 
 
 def test_refused_withdrawal_sends_nothing(mailoutbox, django_capture_on_commit_callbacks):
-    cast = make_cast()
+    cast = _submitted_cast()
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
         withdraw_bid(bid=cast.bid, reason="  ", by=cast.coordinator)
@@ -92,7 +100,7 @@ def test_refused_withdrawal_sends_nothing(mailoutbox, django_capture_on_commit_c
 
 
 def test_undoing_a_withdrawal_tells_every_member(mailoutbox, django_capture_on_commit_callbacks):
-    cast = make_cast()
+    cast = _submitted_cast()
     Institution.objects.filter(pk=cast.bid.lead_institution_id).update(language="en")
     withdraw_bid(bid=cast.bid, reason="Not ready.", by=cast.coordinator)
 
@@ -103,7 +111,8 @@ def test_undoing_a_withdrawal_tells_every_member(mailoutbox, django_capture_on_c
     assert mailoutbox[0].subject == (
         f'[IA-cluster] {cast.bid.acronym}: withdrawal undone in the call "AI clusters"'
     )
-    assert "The bid is a draft again" in mailoutbox[0].body
+    # It had been submitted: undoing the withdrawal puts it back as submitted.
+    assert "The bid is submitted again" in mailoutbox[0].body
 
 
 # --------------------------------------------------------------------------- reminders

@@ -18,7 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from applications.services.receipts import build_receipt_pdf
-from applications.services.submission import submit_bid
+from applications.services.submission import ensure_receipt, submit_bid
 from portal import sealing
 from tests.applications.bidkit import complete_bid, make_cast
 from tests.factories import make_pdf_bytes
@@ -33,9 +33,14 @@ def cast():
     return make_cast(complete_bid())
 
 
+def _submitted(cast):
+    """Submit and build the receipt, as the delivery task does after the commit."""
+    return ensure_receipt(version=submit_bid(bid=cast.bid, by=cast.coordinator))
+
+
 @pytest.fixture
 def version(cast):
-    return submit_bid(bid=cast.bid, by=cast.coordinator)
+    return _submitted(cast)
 
 
 def _receipt(version) -> bytes:
@@ -130,7 +135,7 @@ def test_receipt_prints_non_latin_names(cast):
     cast.bid.title = "Réseau — Łódź, Київ, Ωmega"
     cast.bid.save(update_fields=["title"])
 
-    version = submit_bid(bid=cast.bid, by=cast.coordinator)
+    version = _submitted(cast)
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(_receipt(version))).pages)
     assert "Réseau — Łódź, Київ, Ωmega" in text
