@@ -2,7 +2,7 @@
 
 import pytest
 
-from applications.services.submission import submit_bid
+from applications.services.submission import ensure_receipt, submit_bid
 from tests.applications.bidkit import complete_bid, make_cast
 from tests.browser.accessibility import assert_accessible
 
@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_receipt_verification_journey(page, tmp_path):
     cast = make_cast(complete_bid())
-    version = submit_bid(bid=cast.bid, by=cast.coordinator)
+    version = ensure_receipt(version=submit_bid(bid=cast.bid, by=cast.coordinator))
     with version.receipt_pdf.open("rb") as handle:
         data = handle.read()
     genuine = tmp_path / "receipt.pdf"
