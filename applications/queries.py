@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 
 import rules
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -76,6 +86,33 @@ def bids_for_programme(*, call: Call) -> QuerySet[Bid]:
         )
         .order_by("acronym")
     )
+
+
+# The programme list's orders (``BidFilterForm.sort``); the acronym breaks ties.
+PROGRAMME_ORDERS = {
+    "acronym": ("acronym",),
+    "requested": ("requested_amount", "acronym"),
+    "-requested": ("-requested_amount", "acronym"),
+    "-submitted": (F("latest_submitted_at").desc(nulls_last=True), "acronym"),
+}
+
+
+def filter_programme_bids(
+    bids: QuerySet[Bid],
+    *,
+    status: str = "",
+    eligibility: str = "",
+    text: str = "",
+    sort: str = "",
+) -> QuerySet[Bid]:
+    """:func:`bids_for_programme` filtered and sorted by the list's form; empty means all."""
+    if status:
+        bids = bids.filter(status=status)
+    if eligibility:
+        bids = bids.filter(eligibility=eligibility)
+    if text:
+        bids = bids.filter(Q(acronym__icontains=text) | Q(title__icontains=text))
+    return bids.order_by(*PROGRAMME_ORDERS.get(sort or "acronym", PROGRAMME_ORDERS["acronym"]))
 
 
 def dashboard_bids(*, user) -> QuerySet[Bid]:

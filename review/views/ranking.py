@@ -16,6 +16,7 @@ from applications.mfa import json_endpoint
 from applications.models import Call
 from applications.rules import permission_required
 from portal.forms import add_errors
+from portal.pagination import paginate
 from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
@@ -102,6 +103,8 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     table = run_table(run)
     labels = reason_labels()
     summary = run_summary(run)
+    # A call of 10 000 bids: the table and the chart show one page of the ranking.
+    page = paginate(request, table.rows if table else [])
     return render(
         request,
         "review/ranking/run.html",
@@ -111,7 +114,12 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "summary": summary,
             "table": table,
             "in_progress": run.status in IN_PROGRESS,
-            "score_chart": score_chart(table, max_score=_max_score(run)) if table else None,
+            "score_chart": score_chart(
+                table, max_score=_max_score(run), rows=list(page.object_list)
+            )
+            if table
+            else None,
+            "page": page,
             "amount_chart": amount_chart(table) if table else None,
             "tiebreak": [
                 criterion_name(run.parameters, code)
@@ -123,9 +131,7 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 (code, criterion_name(run.parameters, code), threshold)
                 for code, threshold in _thresholds(run)
             ],
-            "rows": [(row, labels.get(row.reason, row.reason)) for row in table.rows]
-            if table
-            else [],
+            "rows": [(row, labels.get(row.reason, row.reason)) for row in page.object_list],
         },
     )
 
