@@ -8,6 +8,7 @@ is only reached through its call.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -192,7 +193,7 @@ def run_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @permission_required("jury.administer")
-def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
+def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponseBase:
     call = _call(request, slug)
     run = _run(call, pk)
     if fmt not in ("csv", "xlsx"):
