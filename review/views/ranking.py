@@ -41,17 +41,20 @@ def _call(request: HttpRequest, slug: str) -> Call:
     return get_object_or_404(Call, slug=slug)
 
 
-def _run(call: Call, pk: int | str | None) -> RankingRun:
+def _run(call: Call, pk: int | str | None, *, defer: tuple[str, ...] = ()) -> RankingRun:
+    """The call's run ``pk``; ``defer``: the large JSON columns the page does not read."""
     try:
         return get_object_or_404(
-            RankingRun.objects.select_related("call"), pk=int(pk or ""), call=call
+            RankingRun.objects.select_related("call").defer(*defer), pk=int(pk or ""), call=call
         )
     except ValueError as error:
         raise Http404 from error
 
 
 def _thresholds(run: RankingRun) -> list[tuple[str, float | None]]:
-    criteria = (run.engine_input or {}).get("criteria", [])
+    # The result echoes the engine's criteria: the page need not load the input (every
+    # score: 16 MB of JSON at 10 000 bids).
+    criteria = (run.result or {}).get("params", {}).get("criteria", [])
     return [(criterion["code"], criterion.get("threshold")) for criterion in criteria]
 
 
@@ -100,7 +103,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 @permission_required("jury.administer")
 def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     call = _call(request, slug)
-    run = _run(call, pk)
+    run = _run(call, pk, defer=("engine_input", "result_json"))
     table = run_table(run)
     labels = reason_labels()
     summary = run_summary(run)
