@@ -21,11 +21,12 @@ from portal.pagination import paginate
 from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
-from review.forms.ranking import RankingRunForm
+from review.forms.ranking import RankingRunForm, RunRowsFilterForm
 from review.models import RankingRun
 from review.queries.ranking import (
     compare_runs,
     criterion_name,
+    filter_rows,
     reason_labels,
     run_summary,
     run_table,
@@ -107,8 +108,18 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     table = run_table(run)
     labels = reason_labels()
     summary = run_summary(run)
+    filters = RunRowsFilterForm(request.GET or None)
+    rows = table.rows if table else []
+    if table and filters.is_valid():
+        rows = filter_rows(
+            rows,
+            text=filters.cleaned_data["text"],
+            score_min=filters.cleaned_data["score_min"],
+            score_max=filters.cleaned_data["score_max"],
+            selected=filters.cleaned_data["selected"],
+        )
     # A call of 10 000 bids: the table and the chart show one page of the ranking.
-    page = paginate(request, table.rows if table else [])
+    page = paginate(request, rows)
     return render(
         request,
         "review/ranking/run.html",
@@ -124,6 +135,7 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             if table
             else None,
             "page": page,
+            "filters": filters,
             "amount_chart": amount_chart(table) if table else None,
             "tiebreak": [
                 criterion_name(run.parameters, code)

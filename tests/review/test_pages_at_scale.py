@@ -145,3 +145,36 @@ def test_juror_list_shows_one_page_in_fixed_queries(client, django_assert_max_nu
 
     assert len(response.context["rows"]) == size
     assert len(response.context["page"]) == min(size, PER_PAGE)
+
+
+def test_ranking_run_page_filters_by_text_score_and_recommendation(admin_client):
+    setup = scored_call(bids=12, jurors=6, criteria=2)
+    run = create_and_run_ranking(call=setup.call, by=AdministratorFactory(), settings=RunSettings())
+    url = reverse("review:ranking_run", args=[setup.call.slug, run.pk])
+    everything = [row for row, _ in admin_client.get(url).context["rows"]]
+    middle = sorted(row.score for row in everything)[6]
+
+    response = admin_client.get(url, {"text": "bid0", "score_min": middle})
+    granted = admin_client.get(url, {"selected": "yes"})
+
+    assert [row.label for row, _ in response.context["rows"]] == [
+        row.label for row in everything if "BID0" in row.label and row.score >= middle
+    ]
+    assert 0 < len(response.context["rows"]) < len(everything)
+    assert [row.label for row, _ in granted.context["rows"]] == [
+        row.label for row in everything if row.selected
+    ]
+
+
+def test_ranking_run_page_refuses_an_inverted_score_range_with_the_input(admin_client):
+    setup = scored_call(bids=4, jurors=4, criteria=1)
+    run = create_and_run_ranking(call=setup.call, by=AdministratorFactory(), settings=RunSettings())
+    url = reverse("review:ranking_run", args=[setup.call.slug, run.pk])
+
+    response = admin_client.get(url, {"score_min": "4", "score_max": "2"})
+
+    assert response.context["filters"].errors["score_max"] == [
+        "The upper score is below the lower one."
+    ]
+    assert 'value="4"' in response.content.decode()
+    assert len(response.context["rows"]) == 4
