@@ -45,7 +45,8 @@ def matrix_jurors(
     """The matrix's columns for these rows (see ``MATRIX_ALL_JURORS``)."""
     if len(progress.jurors) <= MATRIX_ALL_JURORS:
         return progress.jurors
-    concerned = {juror_id for bid_id, juror_id in progress.cells if bid_id in {b.pk for b in bids}}
+    page_ids = {bid.pk for bid in bids}
+    concerned = {juror_id for bid_id, juror_id in progress.cells if bid_id in page_ids}
     return [juror for juror in progress.jurors if juror.pk in concerned]
 
 
