@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,7 @@ ACCOUNT_PAGE_PATHS = ("/",)
 PUBLIC_PAGE_PREFIXES = ("/results/", "/calls/", "/legal/")
 
 
-def json_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def json_endpoint(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view that answers scripts: the gate refuses it with a JSON 403, not a redirect."""
     view.answers_json = True  # type: ignore[attr-defined]  # read by TotpGateMiddleware
     return view

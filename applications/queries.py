@@ -16,7 +16,17 @@ from allauth.account.models import EmailAddress
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -98,6 +108,33 @@ def bids_for_programme(*, call: Call) -> QuerySet[Bid]:
         )
         .order_by("acronym")
     )
+
+
+# The programme list's orders (``BidFilterForm.sort``); the acronym breaks ties.
+PROGRAMME_ORDERS = {
+    "acronym": ("acronym",),
+    "requested": ("requested_amount", "acronym"),
+    "-requested": ("-requested_amount", "acronym"),
+    "-submitted": (F("latest_submitted_at").desc(nulls_last=True), "acronym"),
+}
+
+
+def filter_programme_bids(
+    bids: QuerySet[Bid],
+    *,
+    status: str = "",
+    eligibility: str = "",
+    text: str = "",
+    sort: str = "",
+) -> QuerySet[Bid]:
+    """:func:`bids_for_programme` filtered and sorted by the list's form; empty means all."""
+    if status:
+        bids = bids.filter(status=status)
+    if eligibility:
+        bids = bids.filter(eligibility=eligibility)
+    if text:
+        bids = bids.filter(Q(acronym__icontains=text) | Q(title__icontains=text))
+    return bids.order_by(*PROGRAMME_ORDERS.get(sort or "acronym", PROGRAMME_ORDERS["acronym"]))
 
 
 def dashboard_bids(*, user) -> QuerySet[Bid]:

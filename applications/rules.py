@@ -21,7 +21,8 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from applications.models import Bid, Institution, Membership, Partnership
 
@@ -160,7 +161,7 @@ rules.add_perm("bids.screen", is_verified_administrator)
 rules.add_perm("calls.manage", is_verified_administrator)
 
 
-ViewFunction = Callable[..., HttpResponse]
+ViewFunction = Callable[..., HttpResponseBase]
 
 
 def permission_required(
@@ -176,7 +177,7 @@ def permission_required(
 
     def decorator(view: ViewFunction) -> ViewFunction:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
             obj = fn(request, *args, **kwargs) if fn is not None else None
             if not rules.has_perm(perm, request.user, obj):
                 raise PermissionDenied

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -321,6 +322,25 @@ DEADLINE_REMINDER_DAYS = [
 ]
 # E-mails are sent by this task module (portal.mail); autodiscovery only finds tasks.py.
 CELERY_IMPORTS = ["portal.mail"]
+# Queues by kind of work, so that hosts can be given the work they suit
+# (docs/operations.md, "Running on several machines"). A worker started without -Q reads
+# every queue listed here, so one worker still runs everything (`make run`, compose).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("celery", "ranking", "assignment", "exports", "mail")
+]
+CELERY_TASK_ROUTES = {
+    "review.tasks.task_run_ranking": {"queue": "ranking"},
+    "review.tasks.task_ranking_chunk": {"queue": "ranking"},
+    "review.tasks.task_compute_assignment": {"queue": "assignment"},
+    "review.tasks.task_build_export": {"queue": "exports"},
+    "review.tasks.task_send_decision_letter": {"queue": "mail"},
+    "review.tasks.task_send_review_reminders": {"queue": "mail"},
+    "portal.mail.task_send_templated_mail": {"queue": "mail"},
+    "applications.tasks.task_deliver_receipt": {"queue": "mail"},
+    "applications.tasks.task_send_deadline_reminders": {"queue": "mail"},
+    "review.tasks.task_send_import_invitations": {"queue": "mail"},
+}
 # Every absolute link in e-mails (portal.mail.absolute_url): scheme, host and port the
 # portal is reached at. `make run` sets it from PORT.
 PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "http://127.0.0.1:8000")

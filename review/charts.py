@@ -8,14 +8,15 @@ Numbers in, numbers out (plus the escaped titles): nothing here reads the databa
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from portal.formats import format_euros
-from review.queries.progress import CallProgress
-from review.queries.ranking import RunTable
+from review.queries.progress import CallProgress, JurorProgress
+from review.queries.ranking import RunRow, RunTable
 
 # --------------------------------------------------------------------------- progress page
 
@@ -24,9 +25,12 @@ CHART_LABEL_WIDTH = 160
 CHART_ROW_HEIGHT = 22
 
 
-def leniency_chart(progress: CallProgress) -> dict[str, object]:
+def leniency_chart(
+    progress: CallProgress, *, jurors: Sequence[JurorProgress] | None = None
+) -> dict[str, object]:
     """Coordinates of the inline SVG: per juror, their totals as dots and their mean as a bar,
-    against the overall mean (vertical line)."""
+    against the overall mean (vertical line). ``jurors``: those drawn (a page), all by
+    default."""
     scale_max = float(progress.max_total) or 1.0
     plot_width = CHART_WIDTH - CHART_LABEL_WIDTH - 20
 
@@ -34,7 +38,7 @@ def leniency_chart(progress: CallProgress) -> dict[str, object]:
         return round(CHART_LABEL_WIDTH + plot_width * value / scale_max, 1)
 
     rows = []
-    jurors = [j for j in progress.jurors if j.totals]
+    jurors = [j for j in (progress.jurors if jurors is None else jurors) if j.totals]
     for index, juror in enumerate(jurors):
         y = 20 + index * CHART_ROW_HEIGHT
         # Numbers only: nothing to escape.
@@ -93,9 +97,14 @@ PANEL = 300
 GAP = 30
 
 
-def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
+def score_chart(
+    table: RunTable, *, max_score: float, rows: Sequence[RunRow] | None = None
+) -> dict[str, object]:
     """Coordinates for the inline SVG: per bid, its calibrated (dot) and raw (ring) scores,
     and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals.
+
+    ``rows``: the bids drawn (the page of the ranking shown), all by default; the axes
+    span the whole run either way, so that pages compare.
 
     The score axis spans the scores actually given (whole points), not the whole scale:
     bids near the funding line differ by fractions of a point."""
@@ -117,9 +126,9 @@ def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
     def rx(rank: float) -> float:
         return rank_left + PANEL * (rank - 0.5) / max(n, 1)
 
-    rows = []
-    for index, row in enumerate(table.rows):
-        rows.append(
+    drawn = []
+    for index, row in enumerate(table.rows if rows is None else rows):
+        drawn.append(
             ScoreRow(
                 y=top + index * ROW + ROW / 2,
                 label=row.label,
@@ -139,9 +148,9 @@ def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
         )
     winners = sum(1 for row in table.rows if row.selected)
     return {
-        "rows": rows,
+        "rows": drawn,
         "width": rank_left + PANEL + 10 if table.has_bootstrap else LABEL + PANEL + 10,
-        "height": top + n * ROW + 8,
+        "height": top + len(drawn) * ROW + 8,
         "label_x": LABEL - 6,
         "score_left": LABEL,
         "score_right": LABEL + PANEL,
@@ -149,7 +158,7 @@ def score_chart(table: RunTable, *, max_score: float) -> dict[str, object]:
         "score_max": high,
         "rank_left": rank_left,
         "rank_right": rank_left + PANEL,
-        "bottom": top + n * ROW,
+        "bottom": top + len(drawn) * ROW,
         "line_x": rx(winners + 0.5) if table.has_bootstrap and table.funding_line_after else None,
         "ranks": n,
     }

@@ -11,18 +11,22 @@
 - ``ranking-<call>-run<id>-result.json``: that stored result (``result_json``), served as
   stored, so an auditor compares it with the re-solved bytes.
 
-Money is written as integers of euros. Text cells that a spreadsheet would read as a
+The CSV files stream row by row; the workbook is written in openpyxl's write-only mode to
+a temporary file and served from it. Money is written as integers of euros. Text cells that a spreadsheet would read as a
 formula (``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe.
 """
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from portal.formats import format_paris_datetime
@@ -171,63 +175,99 @@ def _table(run: RankingRun) -> RunTable:
     return table
 
 
-def _csv_response(rows: list[list[Any]], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
-    # A BOM so that spreadsheet programs read the UTF-8 accents right.
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+class _Echo:
+    """A file whose ``write`` returns the line: ``csv.writer`` then formats one row at a
+    time for a streaming response (Django's documented pattern)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(rows: Iterable[Sequence[Any]], filename: str) -> StreamingHttpResponse:
+    """Stream ``rows`` as CSV: one row formatted at a time, never the whole file in memory
+    (a run of 10 000 bids)."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"  # a BOM so that spreadsheet programs read the UTF-8 accents right
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def csv_response(run: RankingRun) -> HttpResponse:
+def csv_response(run: RankingRun) -> StreamingHttpResponse:
     table = _table(run)
     reasons = reason_labels()
-    rows = [columns(table)] + [row_values(table, row, reasons) for row in table.rows]
+    rows = itertools.chain(
+        [columns(table)], (row_values(table, row, reasons) for row in table.rows)
+    )
     return _csv_response(rows, _filename(run, ".csv"))
 
 
-def parameters_csv_response(run: RankingRun) -> HttpResponse:
+def parameters_csv_response(run: RankingRun) -> StreamingHttpResponse:
     rows = [["parameter", "value"]] + [[name, value] for name, value in parameters(run)]
     return _csv_response(rows, _filename(run, "-parameters.csv"))
 
 
-def xlsx_bytes(run: RankingRun) -> bytes:
+_AMOUNT_COLUMNS = ("requested", "minimum", "granted", "lottery_granted")
+
+
+def write_xlsx(run: RankingRun, handle: IO[bytes]) -> None:
+    """The ranking and the parameters as a workbook, written row by row (openpyxl's
+    write-only mode: a run of 10 000 bids is never held as cells in memory)."""
     table = _table(run)
     reasons = reason_labels()
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook has one sheet
-    sheet.title = "Ranking"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Ranking")
     header = columns(table)
-    sheet.append(header)
-    for row in table.rows:
-        sheet.append(row_values(table, row, reasons))
     sheet.freeze_panes = "D2"
     for index, name in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(name) + 2)
-        if name in ("requested", "minimum", "granted", "lottery_granted"):
-            for cell in sheet[get_column_letter(index)][1:]:
-                cell.number_format = "#,##0"
+    amounts = {index for index, name in enumerate(header) if name in _AMOUNT_COLUMNS}
+    sheet.append(header)
+    for row in table.rows:
+        values = row_values(table, row, reasons)
+        sheet.append(
+            [
+                _amount_cell(sheet, value) if index in amounts else value
+                for index, value in enumerate(values)
+            ]
+        )
     params_sheet = workbook.create_sheet("Parameters")
+    params_sheet.column_dimensions["A"].width = 22
+    params_sheet.column_dimensions["B"].width = 70
     params_sheet.append(["parameter", "value"])
     for name, value in parameters(run):
         params_sheet.append([name, value])
-    params_sheet.column_dimensions["A"].width = 22
-    params_sheet.column_dimensions["B"].width = 70
+    workbook.save(handle)
+
+
+def _amount_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = "#,##0"
+    return cell
+
+
+def xlsx_bytes(run: RankingRun) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(run, buffer)
     return buffer.getvalue()
 
 
-def xlsx_response(run: RankingRun) -> HttpResponse:
-    response = HttpResponse(
-        xlsx_bytes(run),
+def xlsx_response(run: RankingRun) -> FileResponse:
+    """The workbook written to a temporary file, then served from it in blocks."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
+    write_xlsx(run, handle)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_filename(run, ".xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(run, ".xlsx")}"'
-    return response
 
 
 def input_json_response(run: RankingRun) -> HttpResponse:
@@ -239,12 +279,12 @@ def input_json_response(run: RankingRun) -> HttpResponse:
 
 def table_csv_response(
     *, header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     """A CSV download of ``header`` then ``rows`` (UTF-8 with a BOM; ``None`` as an empty
     cell; text that a spreadsheet would run as a formula is prefixed with a quote)."""
-    body = [list(header)] + [
-        ["" if v is None else spreadsheet_safe(v) for v in row] for row in rows
-    ]
+    body = itertools.chain(
+        [list(header)], (["" if v is None else spreadsheet_safe(v) for v in row] for row in rows)
+    )
     return _csv_response(body, filename)
 
 

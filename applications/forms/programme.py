@@ -24,6 +24,23 @@ class BidFilterForm(PortalForm):
         choices=[("", _("All"))] + Bid.Eligibility.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    text = forms.CharField(
+        label=_("acronym or title contains"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("sort by"),
+        required=False,
+        choices=[
+            ("acronym", _("Acronym")),
+            ("-requested", _("Requested amount, largest first")),
+            ("requested", _("Requested amount, smallest first")),
+            ("-submitted", _("Latest version, newest first")),
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
 
 class ScreeningForm(PortalForm):

@@ -13,12 +13,17 @@ from django.views.decorators.http import require_POST
 
 from applications.forms.programme import BidFilterForm, ScreeningForm, TransitionForm
 from applications.models import Bid, Call
-from applications.queries import bids_for_programme, calls_with_bid_counts
+from applications.queries import (
+    bids_for_programme,
+    calls_with_bid_counts,
+    filter_programme_bids,
+)
 from applications.rules import permission_required
 from applications.services.calls import allowed_transitions, transition_call
 from applications.services.eligibility import check_screening_open, screen_bid
 from portal.editing import EvaluationFrozen
 from portal.forms import add_errors
+from portal.pagination import paginate
 from portal.users import acting_user
 
 
@@ -85,10 +90,13 @@ def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
     filters = BidFilterForm(request.GET or None)
     bids = bids_for_programme(call=call)
     if filters.is_valid():
-        if filters.cleaned_data["status"]:
-            bids = bids.filter(status=filters.cleaned_data["status"])
-        if filters.cleaned_data["eligibility"]:
-            bids = bids.filter(eligibility=filters.cleaned_data["eligibility"])
+        bids = filter_programme_bids(
+            bids,
+            status=filters.cleaned_data["status"],
+            eligibility=filters.cleaned_data["eligibility"],
+            text=filters.cleaned_data["text"],
+            sort=filters.cleaned_data["sort"],
+        )
     try:
         check_screening_open(call=call)
         screening_open = True
@@ -97,7 +105,12 @@ def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "applications/programme/call_bids.html",
-        {"call": call, "bids": bids, "filters": filters, "screening_open": screening_open},
+        {
+            "call": call,
+            "bids": paginate(request, bids),
+            "filters": filters,
+            "screening_open": screening_open,
+        },
     )
 
 

@@ -133,3 +133,37 @@ class RankingRunForm(PortalForm):
             bootstrap_seed=data["bootstrap_seed"],
             lottery=data["lottery"],
         )
+
+
+class RunRowsFilterForm(PortalForm):
+    """The ranking table's filters (GET): text in the acronym, a score range, funded or not."""
+
+    text = forms.CharField(
+        label=_("Acronym contains"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "type": "search"}),
+    )
+    score_min = forms.FloatField(
+        label=_("Score from"),
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "any"}),
+    )
+    score_max = forms.FloatField(
+        label=_("Score up to"),
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "any"}),
+    )
+    selected = forms.ChoiceField(
+        label=_("Recommendation"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("Granted")), ("no", _("Not granted"))],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        low, high = data.get("score_min"), data.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", _("The upper score is below the lower one."))
+        return data

@@ -10,11 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applications.models import Bid, Call
+from portal.pagination import page_of
 from review.models import (
     Assignment,
     AssignmentProposal,
@@ -185,8 +187,9 @@ class PreviewJuror:
 
 @dataclass
 class ProposalPreview:
-    bids: list[PreviewBid]
-    jurors: list[PreviewJuror]
+    # Pages (``portal.pagination``) of PreviewBid by acronym and of PreviewJuror by name.
+    bids: Page | list[PreviewBid]
+    jurors: Page | list[PreviewJuror]
     mean_similarity: float
     connected: bool
     groups: int
@@ -199,8 +202,14 @@ class ProposalPreview:
     quality: float | None = None
 
 
-def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
-    """Names and figures for the preview page (two queries); None until a result exists."""
+def proposal_preview(
+    *,
+    proposal: AssignmentProposal,
+    bid_page: str | int | None = 1,
+    juror_page: str | int | None = 1,
+) -> ProposalPreview | None:
+    """Names and figures for the preview page, one page of bids and one of jurors (four
+    queries whatever the size of the call); None until a result exists."""
     result = proposal.result
     if not result:
         return None
@@ -217,35 +226,54 @@ def proposal_preview(*, proposal: AssignmentProposal) -> ProposalPreview | None:
             pinned_count=0,
         )
     pairs = result["pairs"]
-    bids = Bid.objects.in_bulk({pair["bid"] for pair in pairs})
-    juror_ids = {int(juror_id) for juror_id in result["load"]}
+    juror_ids = {int(juror_id) for juror_id in result["load"]} | set(result["idle_jurors"])
     jurors = JurorProfile.objects.in_bulk(juror_ids)
-    by_bid: dict[int, PreviewBid] = {}
+    pairs_of_bid: dict[int, list[dict[str, Any]]] = defaultdict(list)
     similarities: dict[int, list[float]] = defaultdict(list)
     for pair in pairs:
-        bid, juror = bids.get(pair["bid"]), jurors.get(pair["juror"])
-        if bid is None or juror is None:
+        if pair["juror"] not in jurors:
             continue  # deleted since the computation; saving will say so
-        by_bid.setdefault(bid.pk, PreviewBid(bid=bid)).pairs.append(
-            (juror, pair["similarity"], pair["pinned"])
-        )
-        similarities[juror.pk].append(pair["similarity"])
-    preview_jurors = [
-        PreviewJuror(
-            juror=jurors[int(juror_id)],
-            load=load,
-            mean_similarity=(
-                sum(similarities[int(juror_id)]) / len(similarities[int(juror_id)])
-                if similarities[int(juror_id)]
-                else 0.0
-            ),
-        )
-        for juror_id, load in result["load"].items()
-        if int(juror_id) in jurors
+        pairs_of_bid[pair["bid"]].append(pair)
+        similarities[pair["juror"]].append(pair["similarity"])
+    # Bids deleted since the computation drop out here: only the call's bids are listed.
+    bid_ids = [
+        pk
+        for pk in Bid.objects.filter(call_id=proposal.call_id)
+        .order_by("acronym", "pk")
+        .values_list("pk", flat=True)
+        if pk in pairs_of_bid
     ]
+    bids = page_of(bid_ids, bid_page)
+    page_bids = Bid.objects.in_bulk(list(bids.object_list))
+    bids.object_list = [
+        PreviewBid(
+            bid=page_bids[pk],
+            pairs=[
+                (jurors[pair["juror"]], pair["similarity"], pair["pinned"])
+                for pair in pairs_of_bid[pk]
+            ],
+        )
+        for pk in bids.object_list
+    ]
+    preview_jurors = sorted(
+        (
+            PreviewJuror(
+                juror=jurors[int(juror_id)],
+                load=load,
+                mean_similarity=(
+                    sum(similarities[int(juror_id)]) / len(similarities[int(juror_id)])
+                    if similarities[int(juror_id)]
+                    else 0.0
+                ),
+            )
+            for juror_id, load in result["load"].items()
+            if int(juror_id) in jurors
+        ),
+        key=lambda row: (row.juror.display_name, row.juror.pk),
+    )
     return ProposalPreview(
-        bids=sorted(by_bid.values(), key=lambda row: row.bid.acronym),
-        jurors=sorted(preview_jurors, key=lambda row: row.juror.display_name),
+        bids=bids,
+        jurors=page_of(preview_jurors, juror_page, parameter="jurors_page"),
         mean_similarity=result["mean_similarity"],
         connected=result["connected"],
         groups=len(result["juror_components"]),

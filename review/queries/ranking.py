@@ -416,6 +416,27 @@ class RunTable:
     recommended_winners: int = 0
 
 
+def filter_rows(
+    rows: list[RunRow],
+    *,
+    text: str = "",
+    score_min: float | None = None,
+    score_max: float | None = None,
+    selected: str = "",
+) -> list[RunRow]:
+    """The rows of :func:`run_table` that match the ranking table's filters, in rank order;
+    a bid without a score matches no score bound."""
+    needle = text.casefold()
+    return [
+        row
+        for row in rows
+        if (not needle or needle in row.label.casefold())
+        and (score_min is None or (row.score is not None and row.score >= score_min))
+        and (score_max is None or (row.score is not None and row.score <= score_max))
+        and (not selected or row.selected == (selected == "yes"))
+    ]
+
+
 def run_table(run: RankingRun) -> RunTable | None:
     """The result of a finished run as rows in rank order; ``None`` before it is done.
 

@@ -152,7 +152,11 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "call": proposal.call,
             "proposal": proposal,
-            "preview": proposal_preview(proposal=proposal),
+            "preview": proposal_preview(
+                proposal=proposal,
+                bid_page=request.GET.get("page"),
+                juror_page=request.GET.get("jurors_page"),
+            ),
             "in_progress": proposal.status
             in (AssignmentProposal.Status.PENDING, AssignmentProposal.Status.RUNNING),
         },

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from applications.models import Call
 from applications.rules import permission_required
 from portal.formats import format_paris_datetime
+from portal.pagination import paginate
 from review.queries.dashboard import JurorStatus, juror_assignment_values, status_of
 
 S = JurorStatus
@@ -101,5 +102,11 @@ def juror_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "review/juror_dashboard.html",
-        {"rows": rows, "calls": calls, "counts": counts, "admin_calls": admin_calls},
+        {
+            "rows": rows,
+            "page": paginate(request, rows),
+            "calls": calls,
+            "counts": counts,
+            "admin_calls": admin_calls,
+        },
     )

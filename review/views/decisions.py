@@ -20,6 +20,7 @@ from applications.models import Call
 from applications.rules import permission_required
 from portal.formats import format_euros, format_score
 from portal.forms import PlainFields
+from portal.pagination import paginate
 from portal.users import acting_user
 from review import decision as rules_of_decision
 from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
@@ -41,7 +42,13 @@ def _current(versions: list[Decision], status: str) -> Decision | None:
 
 
 def _line_forms(decision: Decision, data) -> list[DecisionLineForm]:
-    return [DecisionLineForm(data, line=line) for line in decision_lines(decision=decision)]
+    """The forms of the lines posted: the page shows one page of lines, and the others keep
+    what is stored (``save_decision`` applies the changes it is given)."""
+    return [
+        DecisionLineForm(data, line=line)
+        for line in decision_lines(decision=decision)
+        if f"{DecisionLineForm.prefix_of(line)}-outcome" in data
+    ]
 
 
 def _bounds(call: Call) -> rules_of_decision.Bounds:
@@ -139,11 +146,18 @@ def _page(
     line_problems: dict[int, list[str]] = {}
     lines: list[BidDecision] = []
     pure: list[rules_of_decision.Line] = []
-    if forms is not None:
-        lines = [form.line for form in forms]
+    if forms is not None and shown is not None:
+        posted = {form.line.bid_id: form for form in forms}
+        lines = decision_lines(decision=shown)
         # The totals follow what was typed where it is valid, the stored line elsewhere.
         pure = [
-            pure_line(form.line, form.line_input() if form.is_valid() else None) for form in forms
+            pure_line(
+                line,
+                posted[line.bid_id].line_input()
+                if line.bid_id in posted and posted[line.bid_id].is_valid()
+                else None,
+            )
+            for line in lines
         ]
     elif shown is not None:
         lines = decision_lines(decision=shown)
@@ -162,6 +176,8 @@ def _page(
                     bid_id: [m for ms in fields.values() for m in ms]
                     for bid_id, fields in error.by_bid.items()
                 }
+    # 10 000 lines: the table shows a page; the totals and checks cover every line.
+    page = paginate(request, lines)
     return render(
         request,
         "review/decisions/decision.html",
@@ -171,8 +187,9 @@ def _page(
             "draft": draft,
             "approved": approved,
             "shown": shown,
+            "page": page,
             "rows": _rows(
-                lines,
+                list(page.object_list),
                 editable=draft is not None,
                 forms={form.line.bid_id: form for form in forms or []},
                 problems=line_problems,
@@ -225,7 +242,7 @@ def decision_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         return _page(request, call, forms=forms, overall_errors=error.messages, status=400)
     messages.success(request, _("Draft decision saved. Another administrator must approve it."))
-    return redirect("review:decision", slug=call.slug)
+    return redirect(request.get_full_path())
 
 
 def _refused(request: HttpRequest, call: Call, error: ValidationError) -> HttpResponse:

@@ -6,6 +6,7 @@ prints them.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from applications.rules import permission_required
+from portal.pagination import paginate
 from review.charts import leniency_chart
 from review.queries import progress as queries
 
@@ -32,8 +34,29 @@ def _cell_labels() -> dict[str, tuple[str, str]]:
     }
 
 
-def matrix_body(progress: queries.CallProgress) -> SafeString:
-    """The matrix's ``<tbody>`` rows, one per bid, as HTML.
+# Up to this many jurors, the matrix has a column for each; above, a page of bids shows
+# the columns of the jurors it concerns (assigned or in conflict), by name.
+MATRIX_ALL_JURORS = 60
+
+
+def matrix_jurors(
+    progress: queries.CallProgress, bids: Sequence[queries.BidProgress]
+) -> list[queries.JurorProgress]:
+    """The matrix's columns for these rows (see ``MATRIX_ALL_JURORS``)."""
+    if len(progress.jurors) <= MATRIX_ALL_JURORS:
+        return progress.jurors
+    page_ids = {bid.pk for bid in bids}
+    concerned = {juror_id for bid_id, juror_id in progress.cells if bid_id in page_ids}
+    return [juror for juror in progress.jurors if juror.pk in concerned]
+
+
+def matrix_body(
+    progress: queries.CallProgress,
+    bids: Sequence[queries.BidProgress] | None = None,
+    jurors: Sequence[queries.JurorProgress] | None = None,
+) -> SafeString:
+    """The matrix's ``<tbody>`` rows, one per bid (``bids``: a page, all by default; columns
+    ``jurors``, all by default), as HTML.
 
     200 bids × 60 jurors is 12 000 cells: printed by template loops (or one ``format_html``
     per cell) they take tens of milliseconds. Only five distinct cells exist, so each is
@@ -53,13 +76,13 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
         if code
     }
     empty = "<td></td>"
-    juror_ids = [j.pk for j in progress.jurors]
+    juror_ids = [j.pk for j in (progress.jurors if jurors is None else jurors)]
     cells = progress.cells
     placeholder = str(uuid.UUID(int=0))
     url_pattern = reverse("review:bid_reviews", args=[placeholder])
     rows = []
     understaffed_title = _("fewer active jurors than planned")
-    for bid in progress.bids:
+    for bid in progress.bids if bids is None else bids:
         head = format_html(
             '<tr><th scope="row" class="bid"><a href="{}">{}</a>{}</th>',
             url_pattern.replace(placeholder, str(bid.public_id)),
@@ -82,6 +105,10 @@ def matrix_body(progress: queries.CallProgress) -> SafeString:
 def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
     progress = queries.call_progress(call=call)
+    # At 10 000 bids × 2 000 jurors the whole matrix is 20 million cells: it goes by page.
+    bids = paginate(request, progress.bids)
+    jurors = paginate(request, progress.jurors, parameter="jurors_page")
+    columns = matrix_jurors(progress, list(bids.object_list))
     legend = [
         (css, mark, label)
         for (css, mark), label in (
@@ -98,14 +125,16 @@ def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "call": call,
             "progress": progress,
-            "matrix": matrix_body(progress),
+            "matrix": matrix_body(progress, list(bids.object_list), columns),
+            "bids": bids,
+            "jurors": jurors,
             "legend": legend,
             "disputed": progress.most_disputed(),
-            "chart": leniency_chart(progress),
+            "chart": leniency_chart(progress, jurors=list(jurors.object_list)),
             "juror_header": format_html_join(
                 "",
                 '<th scope="col" class="small fw-normal jury-matrix-juror">{}</th>',
-                ((j.name,) for j in progress.jurors),
+                ((j.name,) for j in columns),
             ),
         },
     )

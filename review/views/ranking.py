@@ -8,6 +8,7 @@ is only reached through its call.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -17,14 +18,16 @@ from applications.models import Call
 from applications.rules import permission_required
 from portal import queue
 from portal.forms import add_errors
+from portal.pagination import paginate
 from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
-from review.forms.ranking import RankingRunForm
+from review.forms.ranking import RankingRunForm, RunRowsFilterForm
 from review.models import RankingRun
 from review.queries.ranking import (
     compare_runs,
     criterion_name,
+    filter_rows,
     reason_labels,
     run_summary,
     run_table,
@@ -40,17 +43,20 @@ def _call(request: HttpRequest, slug: str) -> Call:
     return get_object_or_404(Call, slug=slug)
 
 
-def _run(call: Call, pk: int | str | None) -> RankingRun:
+def _run(call: Call, pk: int | str | None, *, defer: tuple[str, ...] = ()) -> RankingRun:
+    """The call's run ``pk``; ``defer``: the large JSON columns the page does not read."""
     try:
         return get_object_or_404(
-            RankingRun.objects.select_related("call"), pk=int(pk or ""), call=call
+            RankingRun.objects.select_related("call").defer(*defer), pk=int(pk or ""), call=call
         )
     except ValueError as error:
         raise Http404 from error
 
 
 def _thresholds(run: RankingRun) -> list[tuple[str, float | None]]:
-    criteria = (run.engine_input or {}).get("criteria", [])
+    # The result echoes the engine's criteria: the page need not load the input (every
+    # score: 16 MB of JSON at 10 000 bids).
+    criteria = (run.result or {}).get("params", {}).get("criteria", [])
     return [(criterion["code"], criterion.get("threshold")) for criterion in criteria]
 
 
@@ -106,10 +112,22 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 @permission_required("jury.administer")
 def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     call = _call(request, slug)
-    run = _run(call, pk)
+    run = _run(call, pk, defer=("engine_input", "result_json"))
     table = run_table(run)
     labels = reason_labels()
     summary = run_summary(run)
+    filters = RunRowsFilterForm(request.GET or None)
+    rows = table.rows if table else []
+    if table and filters.is_valid():
+        rows = filter_rows(
+            rows,
+            text=filters.cleaned_data["text"],
+            score_min=filters.cleaned_data["score_min"],
+            score_max=filters.cleaned_data["score_max"],
+            selected=filters.cleaned_data["selected"],
+        )
+    # A call of 10 000 bids: the table and the chart show one page of the ranking.
+    page = paginate(request, rows)
     return render(
         request,
         "review/ranking/run.html",
@@ -119,7 +137,13 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "summary": summary,
             "table": table,
             "in_progress": run.status in IN_PROGRESS,
-            "score_chart": score_chart(table, max_score=_max_score(run)) if table else None,
+            "score_chart": score_chart(
+                table, max_score=_max_score(run), rows=list(page.object_list)
+            )
+            if table
+            else None,
+            "page": page,
+            "filters": filters,
             "amount_chart": amount_chart(table) if table else None,
             "tiebreak": [
                 criterion_name(run.parameters, code)
@@ -131,9 +155,7 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 (code, criterion_name(run.parameters, code), threshold)
                 for code, threshold in _thresholds(run)
             ],
-            "rows": [(row, labels.get(row.reason, row.reason)) for row in table.rows]
-            if table
-            else [],
+            "rows": [(row, labels.get(row.reason, row.reason)) for row in page.object_list],
         },
     )
 
@@ -194,7 +216,7 @@ def run_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @permission_required("jury.administer")
-def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
+def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponseBase:
     call = _call(request, slug)
     run = _run(call, pk)
     if fmt not in ("csv", "xlsx"):

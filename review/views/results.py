@@ -8,6 +8,7 @@ through (``applications.mfa.PUBLIC_PAGE_PREFIXES``).
 """
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from review.exports import table_csv_response
@@ -44,7 +45,7 @@ def results_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def results_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     call = access_published_call(slug=slug)
     rows = published_results(call)
     response = table_csv_response(

@@ -1,6 +1,7 @@
 /* Live totals of the decision page: winners, amounts awarded against the envelope, reserve
-   list and deviations, recomputed as the administrator edits the lines. The server checks
-   everything again on save; this only saves a round trip. */
+   list and deviations, recomputed as the administrator edits the lines. The page shows one
+   page of lines: the server's totals over every line, plus what the edits on this page
+   change. The server checks everything again on save; this only saves a round trip. */
 (function () {
   "use strict";
   var box = document.getElementById("decision-totals");
@@ -15,7 +16,14 @@
 
   function field(row, name) { return row.querySelector("[name$='-" + name + "']"); }
 
-  function update() {
+  var server = {
+    winners: parseInt(box.dataset.winners, 10) || 0,
+    awarded: parseInt(box.dataset.awarded, 10) || 0,
+    reserve: parseInt(box.dataset.reserve, 10) || 0,
+    deviations: parseInt(box.dataset.deviations, 10) || 0
+  };
+
+  function pageTotals() {
     var winners = 0, awarded = 0, reserve = 0, deviations = 0;
     form.querySelectorAll("[data-decision-line]").forEach(function (row) {
       var outcome = field(row, "outcome").value;
@@ -27,6 +35,16 @@
         deviations += 1;
       }
     });
+    return { winners: winners, awarded: awarded, reserve: reserve, deviations: deviations };
+  }
+  var initial = pageTotals();
+
+  function update() {
+    var now = pageTotals();
+    var winners = server.winners + now.winners - initial.winners;
+    var awarded = server.awarded + now.awarded - initial.awarded;
+    var reserve = server.reserve + now.reserve - initial.reserve;
+    var deviations = server.deviations + now.deviations - initial.deviations;
     box.querySelector("[data-total='winners']").textContent = winners;
     box.querySelector("[data-total='awarded']").textContent = money.format(awarded);
     box.querySelector("[data-total='left']").textContent = money.format(envelope - awarded);

@@ -5,12 +5,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Bid, BidVersion, Call
+from applications.models import Bid, BidVersion, Call, Institution
 from tests.factories import (
     AdministratorFactory,
     BidFactory,
     CallFactory,
     ExternalPartnerFactory,
+    InstitutionFactory,
     JurorProfileFactory,
     MembershipFactory,
     PartnershipFactory,
@@ -220,7 +221,7 @@ def test_call_bids_lists_partners_amount_and_latest_version(client):
 
     response = client.get(reverse("applications:programme_call_bids", args=[call.slug]))
 
-    row = response.context["bids"].get()
+    (row,) = response.context["bids"]
     assert (row.partners_count, row.latest_version_number) == (2, 2)
     assert "42,000,000" in response.content.decode()
 
@@ -234,8 +235,9 @@ def test_call_bids_query_count_is_constant(client, django_assert_max_num_queries
         _add_version(bid)
     client.force_login(administrator_with_totp())
 
-    # session, user, TOTP check, the call (permission check and view), ONE query for the bids
-    with django_assert_max_num_queries(7):
+    # session, user, TOTP check, the call (permission check and view), the count of the
+    # bids (pagination) and ONE query for the page of bids
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("applications:programme_call_bids", args=[call.slug]))
 
     assert len(response.context["bids"]) == n_bids
@@ -376,3 +378,71 @@ def test_programme_pages_relaxed_mfa_in_demo_lets_the_administrator_in(client, b
     response = client.get(reverse("applications:admin_dashboard"))
 
     assert response.status_code == 200
+
+
+def _many_bids(call, count: int) -> None:
+    leads = Institution.objects.bulk_create([InstitutionFactory.build() for _ in range(count)])
+    Bid.objects.bulk_create(
+        [
+            BidFactory.build(
+                call=call,
+                lead_institution=leads[index],
+                acronym=f"B{index:04d}",
+                title=f"Project {'robotics' if index % 3 == 0 else 'health'} {index}",
+                requested_amount=1_000_000 + index,
+                minimum_amount=500_000,
+                status=Bid.Status.SUBMITTED,
+            )
+            for index in range(count)
+        ]
+    )
+
+
+@pytest.mark.parametrize("n_bids", [30, 300])
+def test_call_bids_shows_one_page_in_fixed_queries(client, django_assert_max_num_queries, n_bids):
+    call = _closed_call()
+    _many_bids(call, n_bids)
+    client.force_login(administrator_with_totp())
+    url = reverse("applications:programme_call_bids", args=[call.slug])
+
+    # One more query than the unpaginated list: the count of the filtered bids.
+    with django_assert_max_num_queries(8):
+        response = client.get(url, {"sort": "-requested", "text": "robotics", "page": 2})
+
+    page = response.context["bids"]
+    matching = [i for i in range(n_bids) if i % 3 == 0]
+    expected = [f"B{i:04d}" for i in sorted(matching, reverse=True)[50:100]] or [
+        f"B{i:04d}" for i in sorted(matching, reverse=True)
+    ]
+    assert [bid.acronym for bid in page] == expected
+    assert page.paginator.count == len(matching)
+
+
+def test_call_bids_page_links_keep_the_filters(client):
+    call = _closed_call()
+    _many_bids(call, 120)
+    client.force_login(administrator_with_totp())
+
+    response = client.get(
+        reverse("applications:programme_call_bids", args=[call.slug]),
+        {"status": "submitted", "sort": "requested"},
+    )
+
+    assert 'href="?status=submitted&amp;sort=requested&amp;page=2"' in response.content.decode()
+
+
+def test_call_bids_refuses_an_unknown_sort_with_a_message(client):
+    call = _closed_call()
+    _many_bids(call, 2)
+    client.force_login(administrator_with_totp())
+
+    response = client.get(
+        reverse("applications:programme_call_bids", args=[call.slug]),
+        {"sort": "password", "text": "robotics"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["filters"].errors["sort"] == [
+        "Select a valid choice. password is not one of the available choices."
+    ]
+    assert response.context["filters"]["text"].value() == "robotics"

@@ -441,3 +441,27 @@ def test_the_line_fields_are_labelled_in_the_visitors_language(client, setup, ru
     response = client.get(_page(setup))
 
     assert f'for="id_bid-{line.bid_id}-outcome">Décision</label>'.encode() in response.content
+
+
+def test_a_page_of_lines_saves_its_lines_and_keeps_the_others(client, preparer, approver):
+    setup = scored_call(bids=60, envelope=130_000_000, min_winners=2, max_winners=4)
+    run = create_and_run_ranking(call=setup.call, by=approver, settings=RunSettings())
+    decision = service.prepare_decision(call=setup.call, run=run, by=approver)
+    before = {line.bid_id: line.outcome for line in decision.lines.all()}
+    winner = _winners(decision)[0]
+    minimum = _lines(decision)[winner].bid.minimum_amount
+    cut = service.LineInput(outcome=F.FUNDED, amount=minimum, reason="Cut to the minimum.")
+    client.force_login(preparer)
+    shown = {line.bid_id for line in client.get(_page(setup), {"page": 1}).context["page"]}
+    data = {
+        key: value
+        for key, value in _post_data(decision, **{winner: cut}).items()
+        if int(key.split("-")[1]) in shown
+    }
+
+    response = client.post(_page(setup) + "?page=1", data)
+
+    assert (response.status_code, response["Location"]) == (302, _page(setup) + "?page=1")
+    assert len(shown) == 50
+    assert _lines(decision)[winner].amount_awarded == minimum
+    assert {line.bid_id: line.outcome for line in decision.lines.all()} == before

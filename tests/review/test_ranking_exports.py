@@ -35,7 +35,7 @@ def run():
 
 
 def _csv_rows(response) -> list[dict[str, str]]:
-    text = response.content.decode("utf-8")
+    text = response.getvalue().decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text[1:])))
 
@@ -84,7 +84,7 @@ def test_xlsx_export_has_the_ranking_and_parameters_sheets(admin_client, run):
 
     response = admin_client.get(url)
 
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(response.getvalue()))
     assert workbook.sheetnames == ["Ranking", "Parameters"]
     ranking = list(workbook["Ranking"].iter_rows(values_only=True))
     header, first = ranking[0], dict(zip(ranking[0], ranking[1], strict=True))
@@ -131,3 +131,22 @@ def test_input_json_reproduces_the_stored_result_byte_for_byte(admin_client, run
     data = json.loads(admin_client.get(url).content)
 
     assert solve(parse_params(data)).to_json() == run.result_json
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_stream_rather_than_build_the_file_in_memory(admin_client, run, fmt):
+    url = reverse("review:ranking_export", args=[run.call.slug, run.pk, fmt])
+
+    response = admin_client.get(url)
+
+    assert (response.status_code, response.streaming) == (200, True)
+
+
+def test_xlsx_export_keeps_the_amount_format_and_the_frozen_header(admin_client, run):
+    url = reverse("review:ranking_export", args=[run.call.slug, run.pk, "xlsx"])
+
+    sheet = load_workbook(io.BytesIO(admin_client.get(url).getvalue()))["Ranking"]
+
+    header = [cell.value for cell in sheet[1]]
+    requested = sheet.cell(row=2, column=header.index("requested") + 1)
+    assert (sheet.freeze_panes, requested.number_format) == ("D2", "#,##0")

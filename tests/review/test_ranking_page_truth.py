@@ -238,9 +238,9 @@ def test_the_exports_carry_the_basis_and_the_frozen_facts(admin_client):
     url = reverse("review:ranking_export", args=[setup.call.slug, run.pk, "csv"])
 
     parameters = dict(
-        csv.reader(io.StringIO(admin_client.get(url + "?part=parameters").content.decode()))
+        csv.reader(io.StringIO(admin_client.get(url + "?part=parameters").getvalue().decode()))
     )
-    table = list(csv.DictReader(io.StringIO(admin_client.get(url).content.decode("utf-8-sig"))))
+    table = list(csv.DictReader(io.StringIO(admin_client.get(url).getvalue().decode("utf-8-sig"))))
 
     assert parameters["basis"] == "consensus"
     assert parameters["min_reviews_per_bid"] == "4"

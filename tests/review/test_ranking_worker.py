@@ -1,6 +1,7 @@
 """Ranking runs on a real Celery worker (2 processes) on Redis, not eager: chunks shared by
 the worker processes, and redelivered messages that must not duplicate anything."""
 
+import contextlib
 import time
 
 import pytest
@@ -27,16 +28,17 @@ def _wait_until_over(run: RankingRun, *, timeout: float = 60) -> RankingRun:
 
 
 def _wait_until_idle(app, *, timeout: float = 30) -> None:
-    """Until the queue is empty and no worker process holds a message."""
+    """Until every queue is empty and no worker process holds a message."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        waiting = 0
         with app.connection_for_read() as connection:
-            try:
-                waiting = connection.default_channel.queue_declare(
-                    "celery", passive=True
-                ).message_count
-            except ChannelError:  # Redis drops the key of an empty queue
-                waiting = 0
+            for queue in app.amqp.queues:  # the ranking's tasks go to their own queue
+                # Redis drops the key of an empty queue: ChannelError means none waiting.
+                with contextlib.suppress(ChannelError):
+                    waiting += connection.default_channel.queue_declare(
+                        queue, passive=True
+                    ).message_count
         inspect = app.control.inspect(timeout=0.5)
         busy = [
             task

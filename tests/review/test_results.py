@@ -241,7 +241,7 @@ def test_results_csv_has_the_stable_columns_and_the_decision_rows(client, publis
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Access-Control-Allow-Origin"] == "*"
     assert f"results-{published.call.slug}.csv" in response["Content-Disposition"]
-    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    table = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert table[0] == [
         "call",
         "bid_acronym",
@@ -296,7 +296,7 @@ def test_results_csv_quotes_a_title_a_spreadsheet_would_run(client, published):
 
     response = client.get(reverse("results:csv", args=[published.call.slug]))
 
-    assert "'=HYPERLINK(1)" in response.content.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in response.getvalue().decode("utf-8-sig")
 
 
 # --------------------------------------------------------------------------- the index
