@@ -225,3 +225,12 @@ def test_every_rule_respects_envelope_winner_count_and_thresholds(case):
         low = bid.minimum if case["rule"] == "partial" else bid.requested
         assert low <= bid.granted <= bid.requested
     assert [bid.id for bid in winners] == list(result.winners)
+
+
+def test_optimal_funds_more_winners_than_pythons_default_recursion_limit():
+    # 1,500 equal bids, budget for 1,200: the search takes one frame per winner.
+    costs, units, eligible = arrays([10] * 1500, [5] * 1500)
+
+    chosen = optimal(costs, units, eligible, budget=12_000, min_winners=1, max_winners=1300)
+
+    assert chosen.positions == tuple(range(1200))
