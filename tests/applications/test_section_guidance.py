@@ -37,7 +37,9 @@ def test_count_unknown_unit_raises():
         text_limits.count_text("x", "pages")
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"])))
+# Text as typed in the editor (\n line breaks), and as a browser posts it (\r\n): a text that
+# already holds a lone \r is another text (its \r is a line break of its own).
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r")))
 def test_count_is_the_same_with_crlf_line_endings(text):
     crlf = text.replace("\n", "\r\n")
     for unit in (text_limits.CHARS, text_limits.WORDS):
