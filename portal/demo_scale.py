@@ -123,7 +123,7 @@ def is_loaded(size: int) -> bool:
 def load(*, size: int, seed: int = 0) -> ScaleDemo:
     """Write the call ``scale-<size>`` (see the module docstring); the caller checks first
     that it is not there (:func:`is_loaded`)."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security # nosec B311
     now = timezone.now()
     n_jurors = max(PER_BID, size // PER_BID)
     with transaction.atomic():
