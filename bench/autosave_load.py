@@ -495,10 +495,12 @@ def main() -> None:
             row = BidSection.objects.get(bid_id=client["bid_id"], key="summary")
             if row.content != content or row.version != version:
                 lost += 1
+        # A client submits the same content each time: the first acknowledged submission
+        # makes the version, the others return it (an unchanged resubmission adds none).
         missing_versions = sum(
             1
             for c in clients
-            if BidVersion.objects.filter(bid_id=c["bid_id"]).count() != c["submitted"]
+            if BidVersion.objects.filter(bid_id=c["bid_id"]).count() != min(c["submitted"], 1)
         )
         print(
             f"lost acknowledged saves: {lost}; bids whose versions differ from acknowledged "
