@@ -44,8 +44,8 @@ def format_euros(amount: int | Decimal | float | None, *, language: str | None =
         return ""
     whole = int(Decimal(str(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     sign = "-" if whole < 0 else ""
+    digits = format_amount(abs(whole), language=language)
     with _in(language):
-        digits = formats.number_format(abs(whole), 0, use_l10n=True, force_grouping=True)
         french = (translation.get_language() or "").startswith("fr")
     return f"{sign}{digits}\u00a0€" if french else f"{sign}€{digits}"
 

@@ -77,6 +77,8 @@ class _Problem:
     conflicted: np.ndarray  # bool (jurors, bids)
     pinned: np.ndarray  # bool (jurors, bids)
     jurors_per_bid: int
+    min_loads: np.ndarray  # int64 per juror, input order
+    max_loads: np.ndarray
 
 
 def _build_problem(
@@ -120,6 +122,8 @@ def _build_problem(
         conflicted=conflicted,
         pinned=pinned_matrix,
         jurors_per_bid=jurors_per_bid,
+        min_loads=np.array([juror.min_load for juror in jurors], dtype=np.int64),
+        max_loads=np.array([juror.max_load for juror in jurors], dtype=np.int64),
     )
 
 
@@ -165,8 +169,7 @@ class _Programme:
         self.problem = problem
         n_jurors, n_bids = problem.conflicted.shape
         self.n_jurors = n_jurors
-        max_loads = np.array([juror.max_load for juror in problem.jurors], dtype=np.int64)
-        min_loads = np.array([juror.min_load for juror in problem.jurors], dtype=np.int64)
+        max_loads, min_loads = problem.max_loads, problem.min_loads
         candidate = (~problem.conflicted & (max_loads > 0)[:, None]) | problem.pinned
         # Transposed nonzero: candidates ordered by bid, then juror (input order).
         self.bids_of, self.jurors_of = (idx.astype(np.int64) for idx in np.nonzero(candidate.T))
@@ -348,8 +351,7 @@ def _assign(
     deadline: float,
 ) -> AssignmentResult:
     n_jurors, n_bids = problem.conflicted.shape
-    max_loads = np.array([juror.max_load for juror in problem.jurors], dtype=np.int64)
-    min_loads = np.array([juror.min_load for juror in problem.jurors], dtype=np.int64)
+    max_loads, min_loads = problem.max_loads, problem.min_loads
     allowed = ~problem.conflicted & (max_loads > 0)[:, None]
     pinned_per_juror = problem.pinned.sum(axis=1)
     matching = best_matching(
@@ -434,8 +436,8 @@ def _link_large(
         movable=~problem.pinned[best.jurors, best.bids],
         similarity=similarity,
         allowed=allowed,
-        min_loads=np.array([juror.min_load for juror in problem.jurors], dtype=np.int64),
-        max_loads=np.array([juror.max_load for juror in problem.jurors], dtype=np.int64),
+        min_loads=problem.min_loads,
+        max_loads=problem.max_loads,
     )
     linked = _Pairs.of(jurors, bids, n_jurors=len(problem.jurors), similarity=similarity)
     if len(linked.groups) > 1:
