@@ -66,9 +66,33 @@ def page(browser, live_server, request, settings) -> Iterator[object]:
         page.evaluate("0")  # delivers the last documents' load reports
         unchecked = unchecked_documents(documents)
     context.close()
+    _wait_for_requests_in_flight()
     assert not unchecked, "pages loaded but never checked by assert_accessible: " + ", ".join(
         unchecked
     )
+
+
+def _wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """Let the live server finish what the closed page last sent (an autosave retry, say).
+
+    The flush after the test truncates every table at once; on PostgreSQL, a request still
+    writing in the server's thread at that moment can deadlock with it and fail the flush.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite's flush waits on its own busy timeout
+    deadline = time.monotonic() + timeout
+    quiet_polls = 0
+    with connection.cursor() as cursor:
+        while quiet_polls < 3 and time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                " AND state <> 'idle'"
+            )
+            quiet_polls = quiet_polls + 1 if cursor.fetchone()[0] == 0 else 0
+            time.sleep(0.05)
 
 
 def _checking_goto(page):
