@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
@@ -554,8 +554,9 @@ class JurorImport(models.Model):
 
 class Review(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
+        # "Submitted" of a review is not the bid's ("Déposé"): its own context.
+        DRAFT = "draft", pgettext_lazy("review", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("review", "Submitted")
 
     # Submitting locks a review; only an administrator's reopening unlocks it.
     TRANSITIONS = transitions.table(
