@@ -907,6 +907,57 @@ class RankingRun(models.Model):
         return _("Run #%(number)s (%(call)s)") % {"number": self.pk, "call": self.call}
 
 
+class RankingResultIndex(models.Model):
+    """A finished run's figures for its page, computed once from its stored result
+    (``review.services.ranking_rows``): the header, the charts' axes. Its rows are the
+    :class:`RankingResultRow` of the run; the stored JSON stays the artefact."""
+
+    run = models.OneToOneField(
+        RankingRun,
+        on_delete=models.CASCADE,
+        related_name="result_index",
+        verbose_name=_("ranking run"),
+    )
+    # ``review.queries.ranking.RunTable`` without its rows, and the score axis's bounds.
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("ranking result index")
+        verbose_name_plural = _("ranking result indexes")
+
+    def __str__(self) -> str:
+        return str(self.run)
+
+
+class RankingResultRow(models.Model):
+    """One bid of a finished run's result, in the result's order: the columns the run page
+    filters and sorts on, and the whole row (``review.queries.ranking.RunRow``) as JSON."""
+
+    run = models.ForeignKey(
+        RankingRun,
+        on_delete=models.CASCADE,
+        related_name="result_rows",
+        verbose_name=_("ranking run"),
+    )
+    position = models.PositiveIntegerField(_("position"))
+    label = models.CharField(_("bid"), max_length=200)
+    rank = models.PositiveIntegerField(_("rank"))
+    score = models.FloatField(_("score"), null=True)
+    selected = models.BooleanField(_("selected"))
+    row = models.JSONField(_("row"))
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="unique_ranking_result_row")
+        ]
+        verbose_name = _("ranking result row")
+        verbose_name_plural = _("ranking result rows")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.position}: {self.label}"
+
+
 class RankingChunk(models.Model):
     """A slice of a run's bootstrap, computed by one worker; unique so redelivery is harmless."""
 
