@@ -1211,6 +1211,7 @@ class CallExport(models.Model):
         SCORES = "scores", _("Scores and comments (XLSX)")
         BIDS = "bids", _("Submitted bids (ZIP)")
         RESULTS = "results", _("Published results (CSV)")
+        RANKING = "ranking", _("Ranking run (XLSX)")
 
     class Language(models.TextChoices):
         FRENCH = "fr", _("French")
@@ -1236,6 +1237,15 @@ class CallExport(models.Model):
         Call, on_delete=models.CASCADE, related_name="exports", verbose_name=_("call")
     )
     kind = models.CharField(_("file"), max_length=20, choices=Kind.choices)
+    # The ranking workbook's run (of the same call); empty for the other files.
+    run = models.ForeignKey(
+        RankingRun,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exports",
+        verbose_name=_("ranking run"),
+    )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
     )

@@ -28,6 +28,7 @@ from applications.models import Bid, Call
 from review import scoring
 from review.decision import recommendation
 from review.models import (
+    CallExport,
     Conflict,
     ConsensusReport,
     ConsensusScore,
@@ -565,6 +566,17 @@ def run_row(record: RankingResultRow) -> RunRow:
         if data.get(key) is not None:
             data[key] = tuple(data[key])
     return RunRow(**data)
+
+
+def run_workbook(run: RankingRun) -> CallExport | None:
+    """The run's latest ranking workbook export (``review.services.exports``), any status;
+    ``None`` if none was asked for (one query)."""
+    return (
+        CallExport.objects.filter(run_id=run.pk, kind=CallExport.Kind.RANKING)
+        .order_by("-created_at", "-pk")
+        .only("pk", "call_id", "run_id", "kind", "status", "progress", "size", "error")
+        .first()
+    )
 
 
 # --------------------------------------------------------------------------- comparison

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from applications.mfa import json_endpoint
 from applications.models import Call
@@ -23,7 +24,7 @@ from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
 from review.forms.ranking import RankingRunForm, RunRowsFilterForm
-from review.models import RankingResultRow, RankingRun
+from review.models import CallExport, RankingResultRow, RankingRun
 from review.queries.ranking import (
     compare_runs,
     criterion_name,
@@ -33,13 +34,20 @@ from review.queries.ranking import (
     run_row,
     run_summary,
     run_table,
+    run_workbook,
     runs_for_call,
 )
+from review.services.exports import request_export
 from review.services.ranking_rows import index_run_result
 from review.services.ranking_runs import create_ranking_run
-from review.tasks import task_run_ranking
+from review.tasks import task_build_export, task_run_ranking
 
 IN_PROGRESS = (RankingRun.Status.PENDING, RankingRun.Status.RUNNING)
+
+
+def _language() -> str:
+    """The export language of the page's language (French or English)."""
+    return "fr" if (get_language() or "en").startswith("fr") else "en"
 
 
 def _call(request: HttpRequest, slug: str) -> Call:
@@ -165,6 +173,7 @@ def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 for code, threshold in (figures.thresholds if figures else [])
             ],
             "rows": [(row, labels.get(row.reason, row.reason)) for row in rows],
+            "workbook": run_workbook(run) if table else None,
         },
     )
 
@@ -234,10 +243,44 @@ def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpRespon
         messages.error(request, _("Only a finished run can be exported."))
         return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     if fmt == "xlsx":
-        return exports.xlsx_response(run)
+        # The workbook is built by a task (``run_workbook``): an old link lands on the page
+        # that asks for it, or on its file once built.
+        workbook = run_workbook(run)
+        if workbook is not None and workbook.status == CallExport.Status.DONE:
+            return redirect("review:call_export_download", slug=call.slug, pk=workbook.pk)
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     if request.GET.get("part") == "parameters":
         return exports.parameters_csv_response(run)
     return exports.csv_response(run)
+
+
+@require_POST
+@permission_required("jury.administer")
+def run_workbook_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Ask for the run's XLSX workbook (ranking and parameters), built on the ``exports``
+    queue like the call's other exports; the run page shows it being prepared, then its
+    download."""
+    call = _call(request, slug)
+    run = _run(call, pk, defer=("engine_input", "result", "result_json"))
+    try:
+        export = request_export(
+            call=call,
+            kind=CallExport.Kind.RANKING,
+            run=run,
+            language=_language(),
+            pseudonymise=False,
+            by=acting_user(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
+    try:
+        queue.start(task_build_export, row=export, export_id=export.pk)
+    except queue.BrokerUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
+    messages.success(request, _("The XLSX workbook is being prepared."))
+    return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
 
 
 @require_GET

@@ -90,7 +90,7 @@ def test_ranking_run_page_shows_one_page_in_fixed_queries(
     run = create_and_run_ranking(call=setup.call, by=AdministratorFactory(), settings=RunSettings())
     url = reverse("review:ranking_run", args=[setup.call.slug, run.pk])
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = admin_client.get(url, {"page": _pages(size)})
 
     rows = [row for row, _ in response.context["rows"]]
