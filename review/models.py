@@ -501,6 +501,62 @@ class AssignmentProposal(models.Model):
         return f"{self.call} #{self.pk}"
 
 
+class ProposalIndex(models.Model):
+    """A computed proposal's figures for its preview page (the result without its pairs),
+    written once by ``review.services.proposal_index``; its pairs are :class:`ProposalPair`.
+    The stored ``result`` stays what saving the proposal reads."""
+
+    proposal = models.OneToOneField(
+        AssignmentProposal,
+        on_delete=models.CASCADE,
+        related_name="preview_index",
+        verbose_name=_("assignment proposal"),
+    )
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("assignment proposal index")
+        verbose_name_plural = _("assignment proposal indexes")
+
+    def __str__(self) -> str:
+        return str(self.proposal)
+
+
+class ProposalPair(models.Model):
+    """One juror–bid pair of a computed proposal, in the result's order (the pk), so that its
+    preview reads one page of bids and of jurors in SQL. A bid or juror deleted since drops
+    out, as it does from the preview."""
+
+    proposal = models.ForeignKey(
+        AssignmentProposal,
+        on_delete=models.CASCADE,
+        related_name="indexed_pairs",
+        verbose_name=_("assignment proposal"),
+    )
+    juror = models.ForeignKey(
+        JurorProfile,
+        on_delete=models.CASCADE,
+        related_name="proposal_pairs",
+        verbose_name=_("juror"),
+    )
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="proposal_pairs", verbose_name=_("bid")
+    )
+    similarity = models.FloatField(_("similarity"))
+    pinned = models.BooleanField(_("kept (review started)"))
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["proposal", "bid"], name="proposal_pair_bid"),
+            models.Index(fields=["proposal", "juror"], name="proposal_pair_juror"),
+        ]
+        verbose_name = _("proposed pair")
+        verbose_name_plural = _("proposed pairs")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.juror_id} → {self.bid_id}"
+
+
 class JurorImport(models.Model):
     """A table of jurors uploaded for a call: its parsed, checked rows, until confirmed.
 
