@@ -211,7 +211,7 @@ def proposal_preview(
     juror_page: str | int | None = 1,
 ) -> ProposalPreview | None:
     """Names and figures for the preview page, one page of bids and one of jurors read from
-    the proposal's index (``review.services.proposal_index``; six queries whatever the size
+    the proposal's index (``review.services.proposal_index``; seven queries whatever the size
     of the call, the stored result is not decoded); None until the index exists. Fetch the
     proposal with ``select_related("preview_index")``."""
     try:
@@ -245,18 +245,27 @@ def proposal_preview(
     ):
         pairs_of_bid[pair.bid_id].append((pair.juror, pair.similarity, pair.pinned))
     bids.object_list = [PreviewBid(bid=bid, pairs=pairs_of_bid[bid.pk]) for bid in bids.object_list]
+    # The page of jurors first, then the figures of those 50 alone (a GROUP BY over every
+    # pair, joined to every juror's columns, costs 0.2 s at 10 000 bids).
     jurors = page_of(
-        JurorProfile.objects.filter(proposal_pairs__proposal_id=proposal.pk)
-        .annotate(
-            pair_count=Count("proposal_pairs"), pair_similarity=Avg("proposal_pairs__similarity")
-        )
+        JurorProfile.objects.filter(Exists(pairs.filter(juror_id=OuterRef("pk"))))
+        .only("pk", "display_name")
         .order_by("display_name", "pk"),
         juror_page,
         parameter="jurors_page",
     )
+    figures_of_juror = {
+        row["juror_id"]: row
+        for row in pairs.filter(juror_id__in=[juror.pk for juror in jurors.object_list])
+        .values("juror_id")
+        .annotate(load=Count("pk"), mean=Avg("similarity"))
+        .order_by()
+    }
     jurors.object_list = [
         PreviewJuror(
-            juror=juror, load=juror.pair_count, mean_similarity=juror.pair_similarity or 0.0
+            juror=juror,
+            load=figures_of_juror[juror.pk]["load"],
+            mean_similarity=figures_of_juror[juror.pk]["mean"] or 0.0,
         )
         for juror in jurors.object_list
     ]

@@ -63,7 +63,9 @@ def test_proposal_preview_shows_one_page_in_fixed_queries(
     proposal = _proposal(setup)
     url = reverse("review:proposal_detail", args=[proposal.pk])
 
-    with django_assert_max_num_queries(9):
+    # Session, user, TOTP, the proposal with its index; count and page of bids, their
+    # pairs; count and page of jurors, their figures.
+    with django_assert_max_num_queries(10):
         response = admin_client.get(url, {"page": 2, "jurors_page": 2})
 
     preview = response.context["preview"]
