@@ -99,9 +99,9 @@ def render_templated_mail(
 ) -> EmailMessage:
     """The message ``send_templated_mail`` sends: subject on one line, body, attachments."""
     with translation.override(language):
-        subject = render_to_string(f"{template}_subject.txt", context)
+        subject_text = render_to_string(f"{template}_subject.txt", context)
         body = render_to_string(f"{template}_email.txt", context)
-    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject_text.split())
     message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
     for filename, name, mimetype in attachments:
         with default_storage.open(name, "rb") as handle:
