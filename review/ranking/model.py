@@ -6,8 +6,10 @@ officer editing a JSON file, or the Django form that builds it, can point at the
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -134,6 +136,25 @@ def parse_params(data: Any) -> Params:
 
     Raises `RankingInputError` naming the first offending field.
     """
+    # Hundreds of thousands of new objects, none in a reference cycle: the cyclic garbage
+    # collector would walk them again and again while they are built (a third of the
+    # parse at 10,000 bids) and free nothing.
+    with _collector_paused():
+        return _parse_params(data)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_params(data: Any) -> Params:
     obj = _mapping(data, "input", allowed=TOP_LEVEL_KEYS, required=REQUIRED_KEYS)
     criteria = _parse_criteria(obj["criteria"])
     scales = {criterion.code: criterion for criterion in criteria}
@@ -259,13 +280,28 @@ def _parse_scores(
                 and key not in seen
             ):
                 seen.add(key)
-                scores.append(Score(bid=bid_id, juror=juror, criterion=code, value=float(number)))
+                scores.append(_score(bid_id, juror, code, float(number)))
                 continue
         scores.append(_parse_score(item, f"scores[{index}]", known_bids, criteria, seen))
     jurors = {score.juror for score in scores}
     if len({type(juror) for juror in jurors}) > 1:
         raise RankingInputError("scores", "juror ids must be all strings or all integers")
     return tuple(scores)
+
+
+def _score(bid: BidId, juror: JurorId, criterion: str, value: float) -> Score:
+    """``Score(bid=…, juror=…, criterion=…, value=…)`` without the frozen dataclass's four
+    ``object.__setattr__`` calls: the same object (fields, equality, hash, still frozen) in
+    a third less time, for the hundreds of thousands of scores each parse builds."""
+    score = _new_object(Score)
+    _set_attribute(
+        score, "__dict__", {"bid": bid, "juror": juror, "criterion": criterion, "value": value}
+    )
+    return score
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
 
 
 def _parse_score(
