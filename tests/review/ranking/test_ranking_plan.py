@@ -2,6 +2,7 @@
 paths that must give the very same bytes as the definitions they replace."""
 
 import base64
+import gc
 import io
 import json
 import zlib
@@ -274,3 +275,17 @@ def test_a_known_fingerprint_gives_the_same_result_and_plan():
         solve(params, bootstrap_chunks=chunks, known_fingerprint=fingerprint).to_json()
         == solve(params).to_json()
     )
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parse_leaves_the_garbage_collector_as_it_found_it(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        parse_params(_small())
+        with pytest.raises(RankingInputError):
+            parse_params(_small(budget=-1))
+
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
