@@ -10,8 +10,13 @@ alone. Production settings (``DJANGO_DEBUG=0`` set before Django starts), a priv
 ``create_ranking_run`` to the stored result:
 
 - ``--workers N`` (default 2): a real ``celery worker`` with N processes computes the run
-  (first step, bootstrap chunks, merge), as in production;
+  (first step, bootstrap chunks, merge), as in production; ``--workers 1,2`` measures one
+  process, then two, on the same data (each with its own worker, the runs of each setting
+  one after the other);
 - ``--workers 0``: this process computes it chunk after chunk (``compute_ranking_run``).
+
+``--database PATH`` keeps the filled database (SQLite) for the next invocation with the
+same data arguments: filling 10,000 bids takes minutes, a copy of the file a second.
 
 Printed: the median (and the range) of the runs, the creation step alone, the CPU time
 the run took (this process's and the workers', steadier than wall time on a loaded machine),
@@ -20,7 +25,8 @@ process's maximum RSS, and each worker process's), the load average before and a
 the result's SHA-256 (equal over the runs: runs are byte-reproducible).
 
     .venv/bin/python bench/ranking_full_run.py --bids 2000 [--pool 40] [--samples 1000]
-        [--workers 2] [--repeat 5] [--dump-input input.json] [--profile out.prof]
+        [--workers 2 | --workers 1,2] [--repeat 5] [--database /tmp/bids2000.sqlite3]
+        [--dump-input input.json] [--profile out.prof]
 
 ``--profile`` (with ``--workers 0``) writes a cProfile of one more run, computed here.
 """
@@ -58,7 +64,13 @@ def main() -> None:
     parser.add_argument("--rule", default="optimal")
     parser.add_argument("--calibration", default="additive")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="0: compute in this process")
+    parser.add_argument(
+        "--workers",
+        type=_worker_counts,
+        default=[2],
+        help="worker processes, or several counts to compare (1,2); 0: compute in this process",
+    )
+    parser.add_argument("--database", type=Path, help="keep the filled SQLite database here")
     parser.add_argument("--dump-input", type=Path, help="write the engine's input JSON here")
     parser.add_argument("--profile", type=Path, help="cProfile one run here (--workers 0)")
     parser.add_argument("--populate-only", action="store_true", help=argparse.SUPPRESS)
@@ -90,17 +102,50 @@ def main() -> None:
             }
         )
         started = time.perf_counter()
-        subprocess.run(  # noqa: S603 - this script, fixed arguments
-            [sys.executable, __file__, "--populate-only", *sys.argv[1:]], check=True
-        )
+        database = workdir / "bench.sqlite3"
+        if args.database is not None and _kept_database_matches(args):
+            shutil.copyfile(args.database, database)
+        else:
+            subprocess.run(  # noqa: S603 - this script, fixed arguments
+                [sys.executable, __file__, "--populate-only", *sys.argv[1:]], check=True
+            )
+            if args.database is not None:
+                shutil.copyfile(database, args.database)
+                _data_arguments_file(args).write_text(json.dumps(_data_arguments(args)))
         populated = time.perf_counter() - started
         _setup_django()
-        _bench(args, workdir, populated)
+        for workers in args.workers:
+            _bench(args, workdir, populated, workers=workers)
     finally:
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _worker_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",")]
+    if any(count < 0 for count in counts):
+        raise argparse.ArgumentTypeError("worker counts are 0 or more")
+    return counts
+
+
+def _data_arguments(args) -> dict[str, int]:
+    """What the filled database depends on."""
+    return {name: getattr(args, name) for name in ("bids", "jurors_per_bid", "criteria", "pool")}
+
+
+def _data_arguments_file(args) -> Path:
+    return args.database.with_name(args.database.name + ".json")
+
+
+def _kept_database_matches(args) -> bool:
+    arguments = _data_arguments_file(args)
+    if not (args.database.exists() and arguments.exists()):
+        return False
+    if json.loads(arguments.read_text()) != _data_arguments(args):
+        sys.exit(f"{args.database} holds other data: remove it or choose another path")
+    return True
 
 
 def _setup_django() -> None:
@@ -216,7 +261,7 @@ def _wait_until_over(run, *, timeout: float = 900):
     sys.exit(f"run {run.pk} still {status} after {timeout} s")
 
 
-def _bench(args, workdir: Path, populated: float) -> None:
+def _bench(args, workdir: Path, populated: float, *, workers: int) -> None:
     from django.contrib.auth import get_user_model
 
     from applications.models import Call
@@ -229,7 +274,9 @@ def _bench(args, workdir: Path, populated: float) -> None:
     from review.tasks import task_run_ranking
 
     call = Call.objects.get(slug="bench")
-    admin = get_user_model().objects.create(username="bench@example.org", is_staff=True)
+    admin, _ = get_user_model().objects.get_or_create(
+        username="bench@example.org", defaults={"is_staff": True}
+    )
     settings = RunSettings(
         rule=args.rule,
         calibration=args.calibration,
@@ -237,7 +284,7 @@ def _bench(args, workdir: Path, populated: float) -> None:
         bootstrap_seed=2024,
     )
     load_before = os.getloadavg()
-    worker = _start_worker(args.workers, workdir) if args.workers else None
+    worker = _start_worker(workers, workdir) if workers else None
     totals, creations, cpus, hashes = [], [], [], set()
     pids = [worker.pid, *_descendants(worker.pid)] if worker is not None else []
     try:
@@ -268,7 +315,7 @@ def _bench(args, workdir: Path, populated: float) -> None:
     load_after = os.getloadavg()
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    where = f"{args.workers} worker processes" if args.workers else "this process"
+    where = f"{workers} worker process(es)" if workers else "this process"
     print(
         f"full run: {args.bids} bids, {run.parameters['scores']} scores "
         f"({args.jurors_per_bid} jurors per bid of {args.pool}, {args.criteria} criteria), "

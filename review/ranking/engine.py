@@ -89,14 +89,20 @@ def eligible_bids(params: Params) -> list[BidId]:
     return [problem.bid_ids[bid] for bid in evaluation.order.tolist() if evaluation.eligible[bid]]
 
 
-def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None) -> Result:
+def solve(
+    params: Params,
+    *,
+    bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None,
+    known_fingerprint: str | None = None,
+) -> Result:
     """Rank, select and (when `params.bootstrap` is set) measure robustness.
 
     Pass `bootstrap_chunks` (from `compute_bootstrap_chunk`, computed elsewhere) to skip
     computing the bootstrap here; they must cover all the samples exactly once.
+    `known_fingerprint`: `fingerprint(params)`, when the caller stored it (see `prepare`).
     Raises `RankingError` (input or calibration problems).
     """
-    problem = prepare(params)
+    problem = prepare(params, known_fingerprint=known_fingerprint)
     evaluation = evaluate(problem, problem.calibrated)
     chosen = select(problem, evaluation)
     summary = None
@@ -125,10 +131,11 @@ def solve(params: Params, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | Non
     )
 
 
-def bootstrap_plan(params: Params) -> BootstrapPlan:
+def bootstrap_plan(params: Params, *, known_fingerprint: str | None = None) -> BootstrapPlan:
     """What every chunk of the bootstrap shares, prepared once (it travels as
-    `BootstrapPlan.to_bytes`); raises `RankingError` as `solve` does (a disconnected jury)."""
-    return prepare_bootstrap(prepare(params))
+    `BootstrapPlan.to_bytes`); raises `RankingError` as `solve` does (a disconnected jury).
+    `known_fingerprint` as for `solve`."""
+    return prepare_bootstrap(prepare(params, known_fingerprint=known_fingerprint))
 
 
 def compute_bootstrap_chunk(

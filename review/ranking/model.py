@@ -6,8 +6,10 @@ officer editing a JSON file, or the Django form that builds it, can point at the
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -134,6 +136,25 @@ def parse_params(data: Any) -> Params:
 
     Raises `RankingInputError` naming the first offending field.
     """
+    # Hundreds of thousands of new objects, none in a reference cycle: the cyclic garbage
+    # collector would walk them again and again while they are built (a third of the
+    # parse at 10,000 bids) and free nothing.
+    with _collector_paused():
+        return _parse_params(data)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_params(data: Any) -> Params:
     obj = _mapping(data, "input", allowed=TOP_LEVEL_KEYS, required=REQUIRED_KEYS)
     criteria = _parse_criteria(obj["criteria"])
     scales = {criterion.code: criterion for criterion in criteria}

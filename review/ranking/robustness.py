@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.linalg
 
-from review.ranking.aggregate import aggregate_criteria
+from review.ranking.aggregate import Layout, aggregate_criteria
 from review.ranking.calibration import leniency_rhs, leniency_system
 from review.ranking.errors import RankingInputError
 from review.ranking.model import BidId, LotteryParams
@@ -430,6 +430,7 @@ class _Cells:
     juror_key: IntArray  # criterion × jurors + juror
     per_bid: FloatArray  # scores per (criterion, bid)
     refits: tuple[tuple[int, FloatArray], ...]  # (criterion, inverted leniency system)
+    layout: Layout  # where the cube holds scores, and how many per bid and criterion
 
 
 def _cells(plan: BootstrapPlan) -> _Cells:
@@ -441,8 +442,11 @@ def _cells(plan: BootstrapPlan) -> _Cells:
     def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
         return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
 
+    cell = joined([part.cell for part in parts], np.int64)
+    present = np.zeros(plan.shape, dtype=bool)
+    present.reshape(-1)[cell] = True
     return _Cells(
-        cell=joined([part.cell for part in parts], np.int64),
+        cell=cell,
         pool=joined(sizes, np.float64),
         first=joined(
             [np.full(part.bid.size, start) for part, start in zip(parts, starts, strict=True)],
@@ -456,6 +460,7 @@ def _cells(plan: BootstrapPlan) -> _Cells:
         if plan.noise
         else np.zeros(0),
         refits=tuple((part.criterion, part.refit) for part in parts if part.refit is not None),
+        layout=Layout.of(present),
     )
 
 
@@ -463,10 +468,11 @@ def _resampled_evaluation(plan: BootstrapPlan, sample: int) -> Evaluation:
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([plan.seed, sample])))
     # Uniform doubles (a stable stream), one per cell of the cube, scaled to the pool sizes.
     uniforms = generator.random(plan.shape).reshape(-1)
-    values = np.full(plan.shape, np.nan)
     cells = plan.cells
-    draws = np.floor(uniforms[cells.cell] * cells.pool)
-    scores = cells.fitted + cells.residuals[cells.first + draws.astype(np.int64)]
+    # floor(u × pool) as an integer: u × pool >= 0, so truncating is flooring.
+    draws = (uniforms[cells.cell] * cells.pool).astype(np.int64)
+    draws += cells.first
+    scores = cells.fitted + cells.residuals[draws]
     if cells.refits:
         # Every criterion's right side in one pass: (criterion, bid) and (criterion, juror)
         # pairs as the bids and jurors of one system.
@@ -484,38 +490,57 @@ def _resampled_evaluation(plan: BootstrapPlan, sample: int) -> Evaluation:
             block = slice(criterion * n_jurors, (criterion + 1) * n_jurors)
             leniency[block] = refit @ rhs[block]
         scores = scores - leniency[cells.juror_key]
+    values = np.zeros(plan.shape)  # 0.0 where there is no score: see aggregate.Layout
     values.reshape(-1)[cells.cell] = scores
-    return evaluate(plan.rules, values)
+    return evaluate(plan.rules, values, layout=cells.layout)
 
 
 def rank_intervals(sorted_ranks: np.ndarray, level: int) -> tuple[IntArray, IntArray]:
     """`rank_interval` of every bid at once; column b holds bid b's ranks over all the
-    samples, sorted. Vectorised over blocks of bids (the same mid-rank rule, in integers)."""
+    samples, sorted. The same mid-rank rule, in integers, in a few passes over the ranks.
+
+    A sample at index i of its column lies in the run [f, l] of equal ranks, whose
+    mid-cumulative share is (f + l + 1) / (2 × samples), non-decreasing down the column.
+    The low end is the first run with (f + l + 1) × 100 >= (100 - level) × samples: every
+    run ending before m (the first index with (2m + 1) × 100 reaching that bound) falls
+    short, and if the run holding index m falls short too, the next one does not (it
+    starts after m). Symmetrically the high end is the run holding index M (the last index
+    with (2M + 1) × 100 within (100 + level) × samples) or the run just before it, and
+    the lowest rank when none qualifies. So two runs per column are looked at, found by
+    counting the ranks below and at the rank at m (and M).
+    """
     samples, n_bids = sorted_ranks.shape
     low = np.empty(n_bids, dtype=np.int64)
     high = np.empty(n_bids, dtype=np.int64)
-    if samples == 0:
+    if samples == 0 or n_bids == 0:
         return low, high
     low_bound, high_bound = (100 - level) * samples, (100 + level) * samples
-    rows = np.arange(samples, dtype=np.int64)[:, None]
+    columns = np.arange(n_bids)
     for first_bid in range(0, n_bids, _BLOCK):
         block = sorted_ranks[:, first_bid : first_bid + _BLOCK]
-        columns = np.arange(block.shape[1])
-        starts = np.ones(block.shape, dtype=bool)
-        starts[1:] = block[1:] != block[:-1]
-        ends = np.ones(block.shape, dtype=bool)
-        ends[:-1] = starts[1:]
-        # Per sample: the index of the first and of the last sample of its rank, so that
-        # (2 × samples below + samples at the rank) = first + last + 1.
-        first = np.maximum.accumulate(np.where(starts, rows, 0), axis=0)
-        last = np.minimum.accumulate(np.where(ends, rows, samples)[::-1], axis=0)[::-1]
-        middle = (first + last + 1) * 100  # non-decreasing down each column
-        low_rank = block[np.argmax(middle >= low_bound, axis=0), columns]
-        inside = (middle <= high_bound).sum(axis=0)
-        high_rank = np.where(inside > 0, block[np.maximum(inside - 1, 0), columns], block[0])
+        width = columns[: block.shape[1]]
+        m = max(0, -((100 - low_bound) // 200))  # ceil((low_bound - 100) / 200)
+        first, last, value = _run_at(block, m)
+        reaches = (first + last + 1) * 100 >= low_bound
+        after = block[np.minimum(last + 1, samples - 1), width]  # the last run always reaches
+        low_rank = np.where(reaches, value, after)
+        top = min(samples - 1, (high_bound - 100) // 200)
+        first, last, value = _run_at(block, top)
+        within = (first + last + 1) * 100 <= high_bound
+        before = np.where(first > 0, block[np.maximum(first - 1, 0), width], block[0])
+        high_rank = np.where(within, value, before)
         low[first_bid : first_bid + block.shape[1]] = low_rank
         high[first_bid : first_bid + block.shape[1]] = np.maximum(low_rank, high_rank)
     return low, high
+
+
+def _run_at(block: np.ndarray, index: int) -> tuple[IntArray, IntArray, np.ndarray]:
+    """Per column of sorted ranks: the first and last index of the run of equal ranks
+    holding ``index``, and that rank."""
+    value = block[index]
+    first = (block < value).sum(axis=0)
+    last = (block <= value).sum(axis=0) - 1
+    return first, last, value
 
 
 _BLOCK = 2048  # bids per block of `rank_intervals`: bounds its memory at 10,000 bids

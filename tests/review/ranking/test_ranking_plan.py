@@ -2,6 +2,7 @@
 paths that must give the very same bytes as the definitions they replace."""
 
 import base64
+import gc
 import io
 import json
 import zlib
@@ -82,7 +83,7 @@ def test_canonical_json_is_the_asdict_json_for_awkward_values():
             max_size=30,
         )
     ),
-    st.sampled_from([50, 90]),
+    st.sampled_from([0, 1, 25, 50, 89, 90, 99, 100]),
 )
 def test_rank_intervals_are_those_of_rank_interval(samples, level):
     ranks = np.sort(np.array(samples, dtype=np.int32), axis=0)
@@ -214,3 +215,77 @@ def test_eligible_bids_are_the_eligible_bids_of_solve_in_rank_order(calibration)
     params = parse_params(_small(calibration=calibration, overall_threshold=2.9))
 
     assert eligible_bids(params) == [bid.id for bid in solve(params).bids if bid.eligible]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(1, 50),
+    st.integers(0, 12),
+    st.integers(1, 7),
+    st.integers(0, 2**32 - 1),
+)
+def test_slot_sum_gives_the_bits_of_numpy_sum(bids, slots, criteria, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(bids, slots, criteria)) * 10 ** rng.uniform(-3, 3, (bids, slots, 1))
+    values[rng.random(values.shape) < 0.3] = 0.0
+
+    total = aggregate.slot_sum(values)
+
+    assert total.tobytes() == values.sum(axis=1).tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.sampled_from(["mean", "median"]),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_scores_of_a_cube_with_its_layout_are_those_of_the_nan_cube(
+    bids, slots, criteria, method, half_points, seed
+):
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0, 5, size=(bids, slots, criteria))
+    if half_points:  # the exact path
+        values = np.round(values * 2) / 2
+    present = rng.random(values.shape) < 0.7
+    weights = rng.choice([0.5, 1.0, 2.0], size=criteria)
+    nan_cube = np.where(present, values, np.nan)
+    zero_cube = np.where(present, values, 0.0)
+
+    plain = aggregate.score_bids(nan_cube, method, weights)
+    laid_out = aggregate.score_bids(zero_cube, method, weights, layout=aggregate.Layout.of(present))
+
+    assert laid_out.exact == plain.exact
+    for name in ("criterion_scores", "scores", "units"):
+        assert getattr(laid_out, name).tobytes() == getattr(plain, name).tobytes()
+
+
+def test_a_known_fingerprint_gives_the_same_result_and_plan():
+    params = parse_params(_small(bootstrap={"samples": 30, "seed": 3}))
+    fingerprint = solve(params).input_sha256
+
+    plan = bootstrap_plan(params, known_fingerprint=fingerprint)
+    chunks = [compute_bootstrap_chunk(plan, start=s, count=c) for s, c in plan_chunks(30, 10)]
+
+    assert plan.to_bytes() == bootstrap_plan(params).to_bytes()
+    assert (
+        solve(params, bootstrap_chunks=chunks, known_fingerprint=fingerprint).to_json()
+        == solve(params).to_json()
+    )
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parse_leaves_the_garbage_collector_as_it_found_it(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        parse_params(_small())
+        with pytest.raises(RankingInputError):
+            parse_params(_small(budget=-1))
+
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
