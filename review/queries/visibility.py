@@ -21,15 +21,19 @@ def excluded_juror_ids(bid: Bid) -> set[int]:
     return set(JurorProfile.objects.excluded_from(bid).values_list("pk", flat=True))
 
 
-def excluded_pairs(*, call: Call) -> set[tuple[int, int]]:
-    """(juror id, bid id) of every pair of the call that a conflict removes (two queries).
+def excluded_pairs(*, call: Call, bid_ids: list[int] | None = None) -> set[tuple[int, int]]:
+    """(juror id, bid id) of every pair of the call that a conflict removes (one query);
+    ``bid_ids`` narrows the question to those bids (a page).
 
     A removed pair always has a conflict or a declaration row, so the rows of both tables
     that satisfy the rule give every pair, assigned or not.
     """
-    pairs: set[tuple[int, int]] = set()
-    for rows in (Conflict.objects, ConflictDeclaration.objects):
-        pairs.update(
-            rows.filter(bid__call=call).filter(juror_excluded()).values_list("juror_id", "bid_id")
-        )
-    return pairs
+    conflicts, declarations = (
+        rows.filter(bid__call=call)
+        .filter(juror_excluded())
+        .filter(**({} if bid_ids is None else {"bid_id__in": bid_ids}))
+        .order_by()
+        .values_list("juror_id", "bid_id")
+        for rows in (Conflict.objects, ConflictDeclaration.objects)
+    )
+    return set(conflicts.union(declarations))
