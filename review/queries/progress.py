@@ -2,8 +2,9 @@
 consensus reports to re-approve — one page of bids and one page of jurors, in a fixed number
 of queries whatever the size of the call.
 
-What counts: the submitted reviews of assignments a conflict does not cancel
-(``Assignment.objects.active()``), by their stored total (``Review.weighted_total``: the one
+What counts: the submitted reviews of assignments a conflict does not cancel (the pairs of
+``review.queries.visibility.excluded_pairs``, a handful, taken out in Python rather than by
+the rule's subqueries on every row), by their stored total (``Review.weighted_total``: the one
 rule ``review.scoring.weighted_total``, written with the scores by ``review.services.reviews``).
 Figures over the whole call are aggregates in the database, never a walk over every row:
 
@@ -16,6 +17,7 @@ Figures over the whole call are aggregates in the database, never a walk over ev
   dots) come from that page's assignments only.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +25,6 @@ from typing import Any
 
 from django.core.paginator import Page
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
@@ -41,14 +42,7 @@ from django.db.models import (
 from applications.models import Bid, Call
 from portal.pagination import page_of
 from review import scoring
-from review.models import (
-    Assignment,
-    ConsensusReport,
-    Criterion,
-    JurorProfile,
-    Review,
-    juror_excluded,
-)
+from review.models import Assignment, ConsensusReport, Criterion, JurorProfile, Review
 from review.queries.dashboard import JurorStatus, status_of
 from review.queries.staffing import understaffed_list
 from review.queries.visibility import excluded_pairs
@@ -165,24 +159,25 @@ def listed_jurors(*, call: Call) -> QuerySet[JurorProfile]:
     )
 
 
-def _counted(call: Call) -> QuerySet[Assignment]:
-    """Active assignments of the call whose review is submitted with a total."""
-    return (
-        Assignment.objects.active()
-        .filter(
-            bid__call=call,
-            review__status=Review.Status.SUBMITTED,
-            review__weighted_total__isnull=False,
-        )
-        .order_by()
-    )
+def _submitted(call: Call) -> QuerySet[Assignment]:
+    """Assignments of the call whose review is submitted with a total, conflicts included:
+    the callers take out the few pairs a conflict removes (``excluded_pairs``), which costs
+    less than the exclusion rule's subqueries on every row."""
+    return Assignment.objects.filter(
+        bid__call=call,
+        review__status=Review.Status.SUBMITTED,
+        review__weighted_total__isnull=False,
+    ).order_by()
 
 
-def _disputed(call: Call) -> list[BidProgress]:
-    """The ``DISPUTED`` bids whose submitted totals spread most (one query)."""
+def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]:
+    """The ``DISPUTED`` bids whose counted totals spread most (one query): the database
+    proposes candidates among the bids no conflict touches; ``affected`` are the others, with
+    their counted totals already read."""
     total = F("review__weighted_total")
     candidates = (
-        _counted(call)
+        _submitted(call)
+        .exclude(bid_id__in=list(affected))
         .values("bid_id")
         .alias(
             reviews=Count("pk"),
@@ -205,14 +200,15 @@ def _disputed(call: Call) -> list[BidProgress]:
     )
     bids: dict[int, BidProgress] = {}
     for bid_id, acronym, public_id, value in (
-        _counted(call)
+        _submitted(call)
         .filter(bid_id__in=Subquery(candidates))
-        .order_by("bid__acronym", "bid_id", "review__pk")
+        .order_by("review__pk")
         .values_list("bid_id", "bid__acronym", "bid__public_id", "review__weighted_total")
     ):
         bid = bids.setdefault(bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id))
-        bid.totals.append(value)  # type: ignore[arg-type]  # not null: ``_counted``
-    disputed = list(bids.values())  # by acronym: ties stay in that order (a stable sort)
+        bid.totals.append(value)  # type: ignore[arg-type]  # not null: ``_submitted``
+    disputed = [bid for bid in [*bids.values(), *affected.values()] if len(bid.totals) >= 2]
+    disputed.sort(key=lambda b: (b.acronym, b.pk))  # ties stay in that order (a stable sort)
     for bid in disputed:
         bid.spread = scoring.spread(bid.totals)
     # Ranges and deviations equal but for the stored totals' rounding (1e-10) are ties.
@@ -233,12 +229,15 @@ def call_progress(
         {c["id"]: c["weight"] for c in criteria}, {c["id"]: c["scale_max"] for c in criteria}
     )
 
+    # The pairs a conflict removes (a handful): taken out of the aggregates below in Python.
+    excluded = excluded_pairs(call=call)
+    affected_bid_ids = {bid_id for _, bid_id in excluded}
+
     # The whole call: completion and the distribution of the counted totals (one query).
     assigned = submitted = 0
-    distribution: dict[Decimal, int] = {}
+    distribution: dict[Decimal, int] = defaultdict(int)
     for status, total, count in (
-        Assignment.objects.active()
-        .filter(bid__call=call)
+        Assignment.objects.filter(bid__call=call)
         .order_by()
         .values("review__status", "review__weighted_total")
         .annotate(count=Count("pk"))
@@ -248,9 +247,7 @@ def call_progress(
         if status == Review.Status.SUBMITTED:
             submitted += count
             if total is not None:
-                distribution[total] = distribution.get(total, 0) + count
-    overall = scoring.spread_of_counts(distribution)
-    overall_mean = scoring.mean_of_counts(distribution)
+                distribution[total] += count
 
     bids = page_of(listed_bids(call=call).values_list("id", "acronym", "public_id"), bid_page)
     bids.object_list = [
@@ -266,8 +263,7 @@ def call_progress(
     jurors_by_id = {juror.pk: juror for juror in jurors.object_list}
 
     cells: dict[tuple[int, int], str] = {
-        (bid_id, juror_id): Cell.CONFLICT
-        for juror_id, bid_id in excluded_pairs(call=call, bid_ids=list(bids_by_id))
+        (bid_id, juror_id): Cell.CONFLICT for juror_id, bid_id in excluded if bid_id in bids_by_id
     }
     cell_of = {
         JurorStatus.DECLARE: Cell.TO_DECLARE,
@@ -275,24 +271,42 @@ def call_progress(
         JurorStatus.DRAFT: Cell.DRAFT,
         JurorStatus.SUBMITTED: Cell.SUBMITTED,
     }
-    # The assignments of the page's bids and of the page's jurors (one query).
-    for juror_id, bid_id, status, declared_no_conflict, excluded, total in (
+    affected: dict[int, BidProgress] = {}
+    # The assignments of the page's bids, of the page's jurors and of the bids a conflict
+    # touches (one query).
+    for juror_id, bid_id, acronym, public_id, status, declared_no_conflict, total in (
         Assignment.objects.filter(bid__call=call)
-        .filter(Q(bid_id__in=list(bids_by_id)) | Q(juror_id__in=list(jurors_by_id)))
-        .with_declared_no_conflict()
-        .annotate(
-            excluded=ExpressionWrapper(juror_excluded(), output_field=BooleanField()),
-            review_status=F("review__status"),
-            total=F("review__weighted_total"),
+        .filter(
+            Q(bid_id__in=list(bids_by_id))
+            | Q(juror_id__in=list(jurors_by_id))
+            | Q(bid_id__in=list(affected_bid_ids))
         )
-        .order_by("pk")
+        .with_declared_no_conflict()
+        .annotate(review_status=F("review__status"), total=F("review__weighted_total"))
+        .order_by("review__pk", "pk")
         .values_list(
-            "juror_id", "bid_id", "review_status", "declared_no_conflict", "excluded", "total"
+            "juror_id",
+            "bid_id",
+            "bid__acronym",
+            "bid__public_id",
+            "review_status",
+            "declared_no_conflict",
+            "total",
         )
     ):
-        if excluded:
-            continue
         counted = total if status == Review.Status.SUBMITTED else None
+        if (juror_id, bid_id) in excluded:
+            # Out of the whole call's figures too.
+            assigned -= 1
+            if status == Review.Status.SUBMITTED:
+                submitted -= 1
+                if counted is not None:
+                    distribution[counted] -= 1
+            continue
+        if bid_id in affected_bid_ids and counted is not None:
+            affected.setdefault(
+                bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id)
+            ).totals.append(counted)
         if bid_id in bids_by_id:
             # What the assignment waits for, as the juror's own list says it.
             waits_for = status_of(declared_no_conflict=declared_no_conflict, review_status=status)
@@ -308,6 +322,9 @@ def call_progress(
             juror.submitted += status == Review.Status.SUBMITTED
             if counted is not None:
                 juror.totals.append(counted)
+    distribution = {value: n for value, n in distribution.items() if n}
+    overall = scoring.spread_of_counts(distribution)
+    overall_mean = scoring.mean_of_counts(distribution)
 
     understaffed = [
         BidProgress(
@@ -352,7 +369,7 @@ def call_progress(
         ),
         understaffed=understaffed,
         columns=_columns(names, bids, cells),
-        disputed=_disputed(call) if distribution else [],
+        disputed=_disputed(call, affected) if distribution else [],
     )
 
 

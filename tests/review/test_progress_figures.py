@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _seeded():
     """70 bids × 3 jurors of 14, with a confirmed conflict on an assigned pair, a declared one
-    on an unassigned pair, a draft and a withdrawn review."""
+    on an unassigned pair and one on an assigned pair, and a draft."""
     setup = scored_call(bids=70, jurors=14, per_bid=3, criteria=3, seed=7)
     first, second = setup.assignments[0], setup.assignments[4]
     ConflictFactory(juror=first.juror, bid=first.bid, status="confirmed")
@@ -28,6 +28,10 @@ def _seeded():
     )
     ConflictDeclaration.objects.create(
         juror=outsider, bid=second.bid, has_conflict=True, kind="family", reason="x"
+    )
+    declared = setup.assignments[10]
+    ConflictDeclaration.objects.create(
+        juror=declared.juror, bid=declared.bid, has_conflict=True, kind="employment", reason="y"
     )
     Review.objects.filter(assignment=setup.assignments[7]).update(status=Review.Status.DRAFT)
     return setup
