@@ -119,6 +119,26 @@ PROGRAMME_ORDERS = {
 }
 
 
+@dataclass(frozen=True)
+class BidListFilter:
+    """A filter of the programme's bid list that another app defines (applications never
+    imports review): its choices (code, label) and how a code narrows the bids."""
+
+    label: Any  # a lazy translation
+    choices: list[tuple[str, Any]]
+    apply: Callable[[QuerySet[Bid], str], QuerySet[Bid]]
+
+
+# Registered at start-up (``review.apps.ReviewConfig.ready``): ``conflict_state``.
+BID_LIST_FILTERS: dict[str, BidListFilter] = {}
+
+
+def register_bid_list_filter(name: str, bid_filter: BidListFilter) -> None:
+    """Offer ``bid_filter`` on the programme's bid list as the parameter ``name`` (once:
+    ``ready()`` may run more than once)."""
+    BID_LIST_FILTERS[name] = bid_filter
+
+
 def filter_programme_bids(
     bids: QuerySet[Bid],
     *,
@@ -126,12 +146,17 @@ def filter_programme_bids(
     eligibility: str = "",
     text: str = "",
     sort: str = "",
+    extra: dict[str, str] | None = None,
 ) -> QuerySet[Bid]:
-    """:func:`bids_for_programme` filtered and sorted by the list's form; empty means all."""
+    """:func:`bids_for_programme` filtered and sorted by the list's form; empty means all.
+    ``extra``: the registered filters' codes by name (:data:`BID_LIST_FILTERS`)."""
     if status:
         bids = bids.filter(status=status)
     if eligibility:
         bids = bids.filter(eligibility=eligibility)
+    for name, code in (extra or {}).items():
+        if code:
+            bids = BID_LIST_FILTERS[name].apply(bids, code)
     if text:
         bids = bids.filter(Q(acronym__icontains=text) | Q(title__icontains=text))
     return bids.order_by(*PROGRAMME_ORDERS.get(sort or "acronym", PROGRAMME_ORDERS["acronym"]))

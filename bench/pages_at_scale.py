@@ -1,8 +1,9 @@
-"""Time the six long pages on a call of N bids: the jury progress page, the ranking run page,
-the programme's bid list, the juror's list, the assignment preview and the decision page.
+"""Time the long pages on a call of N bids: the jury progress page, the ranking run page,
+the programme's bid list, the juror's list, the assignment preview, the decision page and the
+administrators' list of jurors.
 
 Run: .venv/bin/python bench/pages_at_scale.py [--bids 10000] [--requests 7]
-     [--database /path/to/seeded.sqlite3]
+     [--database /path/to/seeded.sqlite3] [--only "ranking run" --only …]
 
 The call is the one ``python manage.py load_demo --size N --with-run`` seeds
 (``portal.demo_scale``: N bids, 5 submitted reviews each by a connected jury of N / 5, five
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--bids", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=7)
     parser.add_argument("--database", help="a SQLite file to use (seeded if the call is missing)")
+    parser.add_argument(
+        "--only", action="append", default=[], help="time only the pages whose label contains this"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pages-at-scale-") as folder:
@@ -159,6 +163,10 @@ def main() -> None:
                 reverse("review:proposal_detail", args=[proposal.pk]),
             ),
             ("decision page", admin_client, reverse("review:decision", args=[call.slug])),
+            ("administrators' jurors", admin_client, reverse("review:juror_list")),
+        )
+        pages = tuple(
+            page for page in pages if not args.only or any(part in page[0] for part in args.only)
         )
         print(f"  load average before: {load_average()}")
         for label, client, url in pages:

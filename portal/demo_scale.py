@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import Bid, BidVersion, Call, Institution
+from applications.services.submission import snapshot_sha256
 from applications.validators import uai_checksum_letter
 from review.models import (
     Assignment,
@@ -41,6 +42,8 @@ from review.services.reviews import review_total
 PER_BID = 5
 CRITERIA = 5
 BATCH = 5000
+# Every seeded bid submitted the same one-section version (its true fingerprint).
+SNAPSHOT = {"sections": {"summary": "Summary"}, "budget": [], "attachments": []}
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,8 @@ def load(*, size: int, seed: int = 0) -> ScaleDemo:
                 BidVersion(
                     bid=bid,
                     number=1,
-                    snapshot={"sections": {"summary": "Summary"}, "budget": [], "attachments": []},
-                    sha256="0" * 64,
+                    snapshot=SNAPSHOT,
+                    sha256=snapshot_sha256(SNAPSHOT),
                     submitted_at=now - timedelta(days=31),
                     submitted_by=submitter,
                 )

@@ -5,7 +5,8 @@ after commit.
 ``portal.models.OutgoingMail`` row (status *queued*) and, when the current transaction
 commits, hands its id to the worker (a rolled-back request sends nothing). The worker
 renders ``<template>_subject.txt`` and ``<template>_email.txt`` in ``language`` and sends
-them. The row is the message's state, listed for administrators in the Django admin:
+them, the subject after ``EMAIL_SUBJECT_PREFIX`` ("[IA-cluster portal] "). The row is the
+message's state, listed for administrators in the Django admin:
 
 - The mail server fails (refused, timeout, an SMTP error): the attempt and the error are
   recorded and the task retries with exponential backoff (30 s, 1 min, 2 min … then every
@@ -98,9 +99,10 @@ def render_templated_mail(
 ) -> EmailMessage:
     """The message ``send_templated_mail`` sends: subject on one line, body, attachments."""
     with translation.override(language):
-        subject = render_to_string(f"{template}_subject.txt", context)
+        subject_text = render_to_string(f"{template}_subject.txt", context)
         body = render_to_string(f"{template}_email.txt", context)
-    message = EmailMessage(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to])
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject_text.split())
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
     for filename, name, mimetype in attachments:
         with default_storage.open(name, "rb") as handle:
             message.attach(filename, handle.read(), mimetype)

@@ -194,8 +194,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "portal.accounts.SignupForm"
 ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
 ACCOUNT_USER_DISPLAY = "portal.users.display_name"
-# allauth's e-mails: "[IA-cluster portal] …", not the host name.
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
+# Every e-mail's subject starts "[IA-cluster portal] …": the portal's own (portal.mail),
+# allauth's (not the host name) and the error reports to ADMINS.
+EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = EMAIL_SUBJECT_PREFIX
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from portal.formats import format_euros
 from review.queries.progress import CallProgress, JurorProgress
-from review.queries.ranking import RunRow, RunTable
+from review.queries.ranking import RunPageFigures, RunRow, RunTable
 
 # --------------------------------------------------------------------------- progress page
 
@@ -98,21 +98,33 @@ GAP = 30
 
 
 def score_chart(
-    table: RunTable, *, max_score: float, rows: Sequence[RunRow] | None = None
+    table: RunTable,
+    *,
+    max_score: float,
+    rows: Sequence[RunRow] | None = None,
+    figures: RunPageFigures | None = None,
 ) -> dict[str, object]:
     """Coordinates for the inline SVG: per bid, its calibrated (dot) and raw (ring) scores,
     and with the bootstrap its rank with the 50 % (thick) and 90 % (thin) intervals.
 
     ``rows``: the bids drawn (the page of the ranking shown), all by default; the axes
-    span the whole run either way, so that pages compare.
+    span the whole run either way, so that pages compare: from ``table.rows``, or from the
+    run's indexed ``figures`` when the table holds one page only.
 
     The score axis spans the scores actually given (whole points), not the whole scale:
     bids near the funding line differ by fractions of a point."""
-    n = len(table.rows)
     top = 24
-    given = [v for row in table.rows for v in (row.score, row.raw_score) if v is not None]
-    low = float(math.floor(min(given))) if given else 0.0
-    high = float(math.ceil(max(given))) if given else max_score
+    if figures is not None:
+        n = figures.ranks
+        low = figures.score_low if figures.score_low is not None else 0.0
+        high = figures.score_high if figures.score_high is not None else max_score
+        winners = len(figures.winners_amounts)
+    else:
+        n = len(table.rows)
+        given = [v for row in table.rows for v in (row.score, row.raw_score) if v is not None]
+        low = float(math.floor(min(given))) if given else 0.0
+        high = float(math.ceil(max(given))) if given else max_score
+        winners = sum(1 for row in table.rows if row.selected)
     if high <= low:
         high = low + 1
 
@@ -146,7 +158,6 @@ def score_chart(
                 % {"bid": row.label, "score": row.score, "raw": row.raw_score, "rank": row.rank},
             )
         )
-    winners = sum(1 for row in table.rows if row.selected)
     return {
         "rows": drawn,
         "width": rank_left + PANEL + 10 if table.has_bootstrap else LABEL + PANEL + 10,
@@ -173,12 +184,19 @@ class Segment:
     shade: int
 
 
-def amount_chart(table: RunTable) -> dict[str, object]:
+def amount_chart(
+    table: RunTable, *, winners_amounts: Sequence[tuple[str, int, int]] | None = None
+) -> dict[str, object]:
     """A stacked bar: each winner's grant, then what is left, against the envelope; and
-    below it what the winners asked for."""
+    below it what the winners asked for. ``winners_amounts``: (label, granted, requested)
+    of every winner, when ``table`` holds one page only (the run's indexed figures)."""
     width = 640
-    winners = [row for row in table.rows if row.selected]
-    requested = sum(row.requested for row in winners)
+    winners = (
+        [(row.label, row.granted, row.requested) for row in table.rows if row.selected]
+        if winners_amounts is None
+        else list(winners_amounts)
+    )
+    requested = sum(asked for _label, _granted, asked in winners)
     scale_max = max(table.budget, requested, 1)
 
     def w(amount: int) -> float:
@@ -187,29 +205,27 @@ def amount_chart(table: RunTable) -> dict[str, object]:
     granted_segments, requested_segments = [], []
     x = 0.0
     y = 0.0
-    for index, row in enumerate(winners):
+    for index, (label, granted, asked) in enumerate(winners):
         granted_segments.append(
             Segment(
                 x=x,
-                width=w(row.granted),
-                label=row.label if w(row.granted) > 8 * len(row.label) else "",
-                title=_("%(bid)s: %(amount)s")
-                % {"bid": row.label, "amount": format_euros(row.granted)},
+                width=w(granted),
+                label=label if w(granted) > 8 * len(label) else "",
+                title=_("%(bid)s: %(amount)s") % {"bid": label, "amount": format_euros(granted)},
                 shade=index % 2,
             )
         )
         requested_segments.append(
             Segment(
                 x=y,
-                width=w(row.requested),
+                width=w(asked),
                 label="",
-                title=_("%(bid)s asked %(amount)s")
-                % {"bid": row.label, "amount": format_euros(row.requested)},
+                title=_("%(bid)s asked %(amount)s") % {"bid": label, "amount": format_euros(asked)},
                 shade=index % 2,
             )
         )
-        x += w(row.granted)
-        y += w(row.requested)
+        x += w(granted)
+        y += w(asked)
     return {
         "width": width,
         "granted": granted_segments,

@@ -5,7 +5,9 @@
 - ``ranking-<call>-run<id>-parameters.csv`` (``?part=parameters``): the run's parameters as
   ``parameter,value`` rows. A separate file rather than comment lines, so that the table
   stays a plain CSV any tool reads.
-- ``ranking-<call>-run<id>.xlsx``: sheets "Ranking" and "Parameters", the same content.
+- the XLSX workbook: sheets "Ranking" and "Parameters", the same content, written by
+  :func:`write_xlsx` in the ``exports`` task (``review.services.exports``, kind
+  ``ranking``), never inside a request.
 - ``ranking-<call>-run<id>-input.json``: the engine's exact input; ``python -m
   review.ranking solve`` on it prints the stored result, byte for byte.
 - ``ranking-<call>-run<id>-result.json``: that stored result (``result_json``), served as
@@ -17,14 +19,12 @@ formula (``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe.
 """
 
 import csv
-import io
 import itertools
 import json
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -249,25 +249,6 @@ def _amount_cell(sheet: Any, value: Any) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = "#,##0"
     return cell
-
-
-def xlsx_bytes(run: RankingRun) -> bytes:
-    buffer = io.BytesIO()
-    write_xlsx(run, buffer)
-    return buffer.getvalue()
-
-
-def xlsx_response(run: RankingRun) -> FileResponse:
-    """The workbook written to a temporary file, then served from it in blocks."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
-    write_xlsx(run, handle)
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=_filename(run, ".xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
 
 
 def input_json_response(run: RankingRun) -> HttpResponse:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, BidVersion, Call, Institution
@@ -501,6 +501,62 @@ class AssignmentProposal(models.Model):
         return f"{self.call} #{self.pk}"
 
 
+class ProposalIndex(models.Model):
+    """A computed proposal's figures for its preview page (the result without its pairs),
+    written once by ``review.services.proposal_index``; its pairs are :class:`ProposalPair`.
+    The stored ``result`` stays what saving the proposal reads."""
+
+    proposal = models.OneToOneField(
+        AssignmentProposal,
+        on_delete=models.CASCADE,
+        related_name="preview_index",
+        verbose_name=_("assignment proposal"),
+    )
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("assignment proposal index")
+        verbose_name_plural = _("assignment proposal indexes")
+
+    def __str__(self) -> str:
+        return str(self.proposal)
+
+
+class ProposalPair(models.Model):
+    """One juror–bid pair of a computed proposal, in the result's order (the pk), so that its
+    preview reads one page of bids and of jurors in SQL. A bid or juror deleted since drops
+    out, as it does from the preview."""
+
+    proposal = models.ForeignKey(
+        AssignmentProposal,
+        on_delete=models.CASCADE,
+        related_name="indexed_pairs",
+        verbose_name=_("assignment proposal"),
+    )
+    juror = models.ForeignKey(
+        JurorProfile,
+        on_delete=models.CASCADE,
+        related_name="proposal_pairs",
+        verbose_name=_("juror"),
+    )
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="proposal_pairs", verbose_name=_("bid")
+    )
+    similarity = models.FloatField(_("similarity"))
+    pinned = models.BooleanField(_("kept (review started)"))
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["proposal", "bid"], name="proposal_pair_bid"),
+            models.Index(fields=["proposal", "juror"], name="proposal_pair_juror"),
+        ]
+        verbose_name = _("proposed pair")
+        verbose_name_plural = _("proposed pairs")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.juror_id} → {self.bid_id}"
+
+
 class JurorImport(models.Model):
     """A table of jurors uploaded for a call: its parsed, checked rows, until confirmed.
 
@@ -554,8 +610,9 @@ class JurorImport(models.Model):
 
 class Review(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
+        # "Submitted" of a review is not the bid's ("Déposé"): its own context.
+        DRAFT = "draft", pgettext_lazy("review", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("review", "Submitted")
 
     # Submitting locks a review; only an administrator's reopening unlocks it.
     TRANSITIONS = transitions.table(
@@ -925,6 +982,57 @@ class RankingRun(models.Model):
         return _("Run #%(number)s (%(call)s)") % {"number": self.pk, "call": self.call}
 
 
+class RankingResultIndex(models.Model):
+    """A finished run's figures for its page, computed once from its stored result
+    (``review.services.ranking_rows``): the header, the charts' axes. Its rows are the
+    :class:`RankingResultRow` of the run; the stored JSON stays the artefact."""
+
+    run = models.OneToOneField(
+        RankingRun,
+        on_delete=models.CASCADE,
+        related_name="result_index",
+        verbose_name=_("ranking run"),
+    )
+    # ``review.queries.ranking.RunTable`` without its rows, and the score axis's bounds.
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("ranking result index")
+        verbose_name_plural = _("ranking result indexes")
+
+    def __str__(self) -> str:
+        return str(self.run)
+
+
+class RankingResultRow(models.Model):
+    """One bid of a finished run's result, in the result's order: the columns the run page
+    filters and sorts on, and the whole row (``review.queries.ranking.RunRow``) as JSON."""
+
+    run = models.ForeignKey(
+        RankingRun,
+        on_delete=models.CASCADE,
+        related_name="result_rows",
+        verbose_name=_("ranking run"),
+    )
+    position = models.PositiveIntegerField(_("position"))
+    label = models.CharField(_("bid"), max_length=200)
+    rank = models.PositiveIntegerField(_("rank"))
+    score = models.FloatField(_("score"), null=True)
+    selected = models.BooleanField(_("selected"))
+    row = models.JSONField(_("row"))
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="unique_ranking_result_row")
+        ]
+        verbose_name = _("ranking result row")
+        verbose_name_plural = _("ranking result rows")
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.position}: {self.label}"
+
+
 class RankingChunk(models.Model):
     """A slice of a run's bootstrap, computed by one worker; unique so redelivery is harmless."""
 
@@ -1178,6 +1286,7 @@ class CallExport(models.Model):
         SCORES = "scores", _("Scores and comments (XLSX)")
         BIDS = "bids", _("Submitted bids (ZIP)")
         RESULTS = "results", _("Published results (CSV)")
+        RANKING = "ranking", _("Ranking run (XLSX)")
 
     class Language(models.TextChoices):
         FRENCH = "fr", _("French")
@@ -1203,6 +1312,15 @@ class CallExport(models.Model):
         Call, on_delete=models.CASCADE, related_name="exports", verbose_name=_("call")
     )
     kind = models.CharField(_("file"), max_length=20, choices=Kind.choices)
+    # The ranking workbook's run (of the same call); empty for the other files.
+    run = models.ForeignKey(
+        RankingRun,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exports",
+        verbose_name=_("ranking run"),
+    )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
     )

@@ -139,6 +139,11 @@ urlpatterns = [
         name="ranking_run_status",
     ),
     path(
+        "admin/calls/<slug:slug>/ranking/<int:pk>/workbook/",
+        ranking.run_workbook_request,
+        name="ranking_workbook",
+    ),
+    path(
         "admin/calls/<slug:slug>/ranking/<int:pk>/export.<str:fmt>",
         ranking.run_export,
         name="ranking_export",

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Bid, Call
+from applications.queries import BID_LIST_FILTERS
 from portal.forms import PortalForm
 
 
@@ -41,6 +42,21 @@ class BidFilterForm(PortalForm):
         ],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The filters other apps register (the jury's conflict state), after the built-in ones.
+        for name, bid_filter in BID_LIST_FILTERS.items():
+            self.fields[name] = forms.ChoiceField(
+                label=bid_filter.label,
+                required=False,
+                choices=[("", _("All")), *bid_filter.choices],
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
+
+    def extra_filters(self) -> dict[str, str]:
+        """The registered filters' chosen codes (call after ``is_valid()``)."""
+        return {name: self.cleaned_data.get(name, "") for name in BID_LIST_FILTERS}
 
 
 class ScreeningForm(PortalForm):

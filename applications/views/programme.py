@@ -96,6 +96,7 @@ def call_bids(request: HttpRequest, slug: str) -> HttpResponse:
             eligibility=filters.cleaned_data["eligibility"],
             text=filters.cleaned_data["text"],
             sort=filters.cleaned_data["sort"],
+            extra=filters.extra_filters(),
         )
     try:
         check_screening_open(call=call)

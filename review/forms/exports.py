@@ -8,7 +8,15 @@ from review.models import CallExport
 
 
 class ExportRequestForm(PortalForm):
-    kind = forms.ChoiceField(label=_("File"), choices=CallExport.Kind.choices)
+    # The ranking workbook is asked for on its run's page.
+    kind = forms.ChoiceField(
+        label=_("File"),
+        choices=[
+            (value, label)
+            for value, label in CallExport.Kind.choices
+            if value != CallExport.Kind.RANKING
+        ],
+    )
     language = forms.ChoiceField(
         label=_("Language"), choices=CallExport.Language.choices, initial="en"
     )

@@ -170,3 +170,25 @@ class JurorImportForm(PortalForm):
                 % {"size": MAX_FILE_BYTES // (1024 * 1024)}
             )
         return upload
+
+
+class JurorListFilterForm(PortalForm):
+    """The administrators' list of jurors (GET): text search and order."""
+
+    text = forms.CharField(
+        label=_("Name, e-mail, country or keyword contains"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "type": "search"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("sort by"),
+        required=False,
+        choices=[
+            ("name", _("Name")),
+            ("country", _("Country")),
+            ("-assignments", _("Bids assigned, most first")),
+            ("assignments", _("Bids assigned, fewest first")),
+        ],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )

@@ -15,7 +15,7 @@ by one pseudo-juror per bid (so the run's calibration must be ``none``).
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -28,12 +28,15 @@ from applications.models import Bid, Call
 from review import scoring
 from review.decision import recommendation
 from review.models import (
+    CallExport,
     Conflict,
     ConsensusReport,
     ConsensusScore,
     Criterion,
     CriterionScore,
     PanelAdjustment,
+    RankingResultIndex,
+    RankingResultRow,
     RankingRun,
     Review,
 )
@@ -416,27 +419,6 @@ class RunTable:
     recommended_winners: int = 0
 
 
-def filter_rows(
-    rows: list[RunRow],
-    *,
-    text: str = "",
-    score_min: float | None = None,
-    score_max: float | None = None,
-    selected: str = "",
-) -> list[RunRow]:
-    """The rows of :func:`run_table` that match the ranking table's filters, in rank order;
-    a bid without a score matches no score bound."""
-    needle = text.casefold()
-    return [
-        row
-        for row in rows
-        if (not needle or needle in row.label.casefold())
-        and (score_min is None or (row.score is not None and row.score >= score_min))
-        and (score_max is None or (row.score is not None and row.score <= score_max))
-        and (not selected or row.selected == (selected == "yes"))
-    ]
-
-
 def run_table(run: RankingRun) -> RunTable | None:
     """The result of a finished run as rows in rank order; ``None`` before it is done.
 
@@ -511,6 +493,89 @@ def run_table(run: RankingRun) -> RunTable | None:
         calibrated=parameters.get("calibration", "none") != "none",
         recommended_total=sum(row.recommended_amount or 0 for row in rows),
         recommended_winners=sum(row.recommended_amount is not None for row in rows),
+    )
+
+
+# --------------------------------------------------------------------------- run page
+
+
+@dataclass(frozen=True)
+class RunPageFigures:
+    """What the run page shows of the whole result, read from its index (one small row):
+    the header's table (without rows) and the charts' axes."""
+
+    table: RunTable  # ``rows`` is empty: the page reads its rows with :func:`run_page_rows`
+    ranks: int
+    score_low: float | None
+    score_high: float | None
+    max_score: float
+    thresholds: list[tuple[str, float | None]]
+    tiebreak: list[str]
+    winners_amounts: list[tuple[str, int, int]]  # label, granted, requested
+
+
+def run_page_figures(run: RankingRun) -> RunPageFigures | None:
+    """The indexed figures of a finished run (``review.services.ranking_rows``); ``None``
+    before the index is written. Fetch the run with ``select_related("result_index")`` (no
+    query then)."""
+    try:
+        figures = run.result_index.figures
+    except RankingResultIndex.DoesNotExist:
+        return None
+    names = {field.name for field in fields(RunTable)}
+    table = RunTable(rows=[], **{key: figures[key] for key in names - {"rows"}})
+    return RunPageFigures(
+        table=table,
+        ranks=figures["ranks"],
+        score_low=figures["score_low"],
+        score_high=figures["score_high"],
+        max_score=figures["max_score"],
+        thresholds=[(code, threshold) for code, threshold in figures["thresholds"]],
+        tiebreak=list(figures["tiebreak"]),
+        winners_amounts=[tuple(item) for item in figures["winners_amounts"]],
+    )
+
+
+def run_page_rows(
+    run: RankingRun,
+    *,
+    text: str = "",
+    score_min: float | None = None,
+    score_max: float | None = None,
+    selected: str = "",
+) -> QuerySet[RankingResultRow]:
+    """The run's indexed rows matching the ranking table's filters, in the result's (rank)
+    order: page it, then turn each into a :class:`RunRow` with :func:`run_row`. A bid
+    without a score matches no score bound."""
+    rows = RankingResultRow.objects.filter(run_id=run.pk)
+    if text:
+        rows = rows.filter(label__icontains=text)
+    if score_min is not None:
+        rows = rows.filter(score__gte=score_min)
+    if score_max is not None:
+        rows = rows.filter(score__lte=score_max)
+    if selected:
+        rows = rows.filter(selected=selected == "yes")
+    return rows.only("row").order_by("position")
+
+
+def run_row(record: RankingResultRow) -> RunRow:
+    """The :class:`RunRow` an indexed row stores (JSON lists back into tuples)."""
+    data = dict(record.row)
+    for key in ("rank_interval_50", "rank_interval_90"):
+        if data.get(key) is not None:
+            data[key] = tuple(data[key])
+    return RunRow(**data)
+
+
+def run_workbook(run: RankingRun) -> CallExport | None:
+    """The run's latest ranking workbook export (``review.services.exports``), any status;
+    ``None`` if none was asked for (one query)."""
+    return (
+        CallExport.objects.filter(run_id=run.pk, kind=CallExport.Kind.RANKING)
+        .order_by("-created_at", "-pk")
+        .only("pk", "call_id", "run_id", "kind", "status", "progress", "size", "error")
+        .first()
     )
 
 

@@ -30,6 +30,7 @@ from review.assignment import (
 )
 from review.models import Assignment, AssignmentProposal, JurorProfile
 from review.queries.assignments import blocked_pairs
+from review.services import proposal_index
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +289,7 @@ def compute_assignment_proposal(*, proposal: AssignmentProposal) -> AssignmentPr
     proposal.status = AssignmentProposal.Status.FAILED if error else AssignmentProposal.Status.READY
     proposal.progress = 100
     proposal.save(update_fields=["result", "error", "status", "progress"])
+    proposal_index.index_proposal_result(proposal_id=proposal.pk)
     logger.info("Assignment proposal %s computed: %s", proposal.pk, proposal.status)
     return proposal
 

@@ -140,7 +140,7 @@ def comment_on_consensus(
 
 def _mail_comment_to_rapporteur(*, comment: ConsensusComment) -> None:
     """The rapporteur learns of each comment by another juror (sent on commit)."""
-    report = ConsensusReport.objects.select_related("rapporteur__user", "bid").get(
+    report = ConsensusReport.objects.select_related("rapporteur__user", "bid__call").get(
         pk=comment.report_id
     )
     if report.rapporteur_id == comment.author_id:
@@ -152,6 +152,7 @@ def _mail_comment_to_rapporteur(*, comment: ConsensusComment) -> None:
             "name": report.rapporteur.display_name,
             "author": comment.author.display_name,
             "acronym": report.bid.acronym,
+            "call_title": report.bid.call.title_en,
             "text": comment.text,
             "consensus_url": absolute_url(reverse("review:consensus", args=[report.bid.public_id])),
         },

@@ -10,6 +10,8 @@
   SHA-256 and size of every file (an attachment's equals the one on the receipt).
 - ``results.csv``: the published results (``review.queries.results``), as the public page
   serves them.
+- ``ranking.xlsx``: one finished ranking run, sheets "Ranking" and "Parameters"
+  (``review.exports.write_xlsx``), asked for on the run's page.
 
 :func:`write_export` writes one file into a directory, streaming (a ZIP of 200 bids with
 their attachments is written entry by entry, never held in memory); the management command
@@ -44,8 +46,8 @@ from applications.models import Call
 from applications.services.attachments import served_name
 from applications.services.bid_pdf import whole_bid_pdf
 from portal import transitions
-from review.exports import spreadsheet_safe
-from review.models import CallExport, export_upload_to
+from review.exports import spreadsheet_safe, write_xlsx
+from review.models import CallExport, RankingRun, export_upload_to
 from review.queries.exports import approved_decision, score_rows, submitted_versions
 from review.queries.results import RESULTS_COLUMNS, published_results
 from review.services.jury_report import write_jury_report
@@ -58,12 +60,14 @@ FILE_NAMES: dict[str, str] = {
     Kind.SCORES: "scores.xlsx",
     Kind.BIDS: "bids.zip",
     Kind.RESULTS: "results.csv",
+    Kind.RANKING: "ranking.xlsx",
 }
 CONTENT_TYPES: dict[str, str] = {
     Kind.JURY_REPORT: "application/pdf",
     Kind.SCORES: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     Kind.BIDS: "application/zip",
     Kind.RESULTS: "text/csv; charset=utf-8",
+    Kind.RANKING: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 CHUNK = 1024 * 1024
 
@@ -83,16 +87,29 @@ def file_sha256(path: Path) -> str:
 
 
 def download_name(export: CallExport) -> str:
-    """``<call slug>-<language>-jury-report.pdf`` and so on."""
+    """``<call slug>-<language>-jury-report.pdf`` and so on; the ranking workbook names its
+    run: ``<call slug>-<language>-ranking-run<number>.xlsx``."""
+    if export.kind == Kind.RANKING:
+        return f"{export.call.slug}-{export.language}-ranking-run{export.run_id}.xlsx"
     return f"{export.call.slug}-{export.language}-{FILE_NAMES[export.kind]}"
 
 
 # --------------------------------------------------------------------------- requests
 
 
-def check_export_request(*, call: Call, kind: str) -> None:
-    """Refuse a file that cannot be built yet, saying what to do first."""
+def check_export_request(*, call: Call, kind: str, run: RankingRun | None = None) -> None:
+    """Refuse a file that cannot be built yet, saying what to do first. The ranking workbook
+    needs a finished run of the call; the other files take no run."""
     if kind not in FILE_NAMES:
+        raise ValidationError({"kind": _("Choose one of the files listed.")})
+    if kind == Kind.RANKING:
+        if run is None or run.call_id != call.pk:
+            raise ValidationError(
+                {"kind": _("Ask for the ranking workbook on the page of one of the call's runs.")}
+            )
+        if run.status != RankingRun.Status.DONE:
+            raise ValidationError(_("Only a finished run can be exported."))
+    elif run is not None:
         raise ValidationError({"kind": _("Choose one of the files listed.")})
     if kind == Kind.RESULTS and approved_decision(call=call) is None:
         raise ValidationError(
@@ -101,12 +118,19 @@ def check_export_request(*, call: Call, kind: str) -> None:
 
 
 def request_export(
-    *, call: Call, kind: str, language: str, pseudonymise: bool, by: User
+    *,
+    call: Call,
+    kind: str,
+    language: str,
+    pseudonymise: bool,
+    by: User,
+    run: RankingRun | None = None,
 ) -> CallExport:
-    """Record a pending export; the caller enqueues ``task_build_export`` on commit."""
-    check_export_request(call=call, kind=kind)
+    """Record a pending export (``run``: the ranking workbook's); the caller enqueues
+    ``task_build_export`` on commit."""
+    check_export_request(call=call, kind=kind, run=run)
     export = CallExport(
-        call=call, kind=kind, language=language, pseudonymise=pseudonymise, created_by=by
+        call=call, kind=kind, run=run, language=language, pseudonymise=pseudonymise, created_by=by
     )
     export.full_clean()
     export.save()
@@ -139,6 +163,7 @@ def build_export(*, export: CallExport) -> CallExport:
                 pseudonymise=export.pseudonymise,
                 directory=Path(directory),
                 progress=progress,
+                run=export.run,
             )
             sha256, size = file_sha256(path), path.stat().st_size
             with path.open("rb") as handle:
@@ -185,10 +210,19 @@ def write_export(
     pseudonymise: bool,
     directory: Path,
     progress: Progress = _no_progress,
+    run: RankingRun | None = None,
 ) -> Path:
-    """Write the file of ``kind`` into ``directory`` in ``language``; return its path."""
+    """Write the file of ``kind`` into ``directory`` in ``language``; return its path.
+    ``run``: the ranking workbook's run."""
     path = directory / FILE_NAMES[kind]
     with translation.override(language):
+        if kind == Kind.RANKING:
+            check_export_request(call=call, kind=kind, run=run)
+            assert run is not None  # checked above
+            with path.open("wb") as handle:
+                write_xlsx(run, handle)
+            progress(100)
+            return path
         if kind == Kind.JURY_REPORT:
             write_jury_report(call=call, pseudonymise=pseudonymise, path=path)
         elif kind == Kind.SCORES:

@@ -54,7 +54,7 @@ from review.ranking import (
 )
 from review.ranking.model import AGGREGATES, CALIBRATIONS, OVERFLOWS, RULES
 from review.ranking.problem import fingerprint
-from review.services import audit
+from review.services import audit, ranking_rows
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +327,7 @@ def _store_result(run_id: int, result: Result) -> None:
     )
     if stored:
         audit.record_run_completed(run_id=run_id)
+        ranking_rows.index_run_result(run_id=run_id)
 
 
 def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:

@@ -22,6 +22,7 @@ from review.services.assignments import (
     set_rapporteur,
     unassign_juror,
 )
+from review.services.proposal_index import index_proposal_result
 from review.tasks import task_compute_assignment
 
 
@@ -143,9 +144,23 @@ def _get_proposal(request: HttpRequest, pk: int) -> AssignmentProposal:
     return get_object_or_404(AssignmentProposal.objects.select_related("call"), pk=pk)
 
 
+def _preview_proposal(pk: int) -> AssignmentProposal:
+    return get_object_or_404(
+        AssignmentProposal.objects.select_related("call", "preview_index").defer("result"),
+        pk=pk,
+    )
+
+
 @permission_required("jury.administer")
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = _get_proposal(request, pk)
+    """One page of bids and one of jurors, read from the proposal's index (its stored result,
+    every pair, is not decoded)."""
+    proposal = _preview_proposal(pk)
+    # A proposal computed before the index existed is indexed once, when first shown.
+    computed = (AssignmentProposal.Status.READY, AssignmentProposal.Status.FAILED)
+    if proposal.status in computed and not hasattr(proposal, "preview_index"):
+        index_proposal_result(proposal_id=proposal.pk)
+        proposal = _preview_proposal(pk)
     return render(
         request,
         "review/assignments/proposal.html",

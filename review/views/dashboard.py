@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from applications.models import Call
 from applications.rules import permission_required
@@ -40,8 +41,8 @@ def _rows(juror) -> list[Row]:
     labels = {
         S.DECLARE: (_("Conflict of interest to declare"), "text-bg-warning"),
         S.TO_SCORE: (_("To score"), "text-bg-secondary"),
-        S.DRAFT: (_("Draft"), "text-bg-primary"),
-        S.SUBMITTED: (_("Submitted"), "text-bg-success"),
+        S.DRAFT: (pgettext("review", "Draft"), "text-bg-primary"),
+        S.SUBMITTED: (pgettext("review", "Submitted"), "text-bg-success"),
     }
     actions = {
         S.DECLARE: ("detail", _("Declare"), "btn-warning"),

@@ -3,10 +3,8 @@
 import csv
 import io
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,16 +13,19 @@ from applications.models import Call
 from applications.rules import permission_required
 from portal import queue
 from portal.forms import add_errors
+from portal.pagination import paginate
 from portal.users import acting_user
 from review.forms.jurors import (
     AffiliationFormSet,
     JurorImportForm,
     JurorInviteForm,
+    JurorListFilterForm,
     JurorOwnProfileForm,
     JurorProfileAdminForm,
     affiliation_initial,
 )
-from review.models import Affiliation, JurorImport, JurorProfile
+from review.models import JurorImport, JurorProfile
+from review.queries.jurors import juror_rows
 from review.services.juror_import import (
     ADDED,
     NEW,
@@ -40,26 +41,18 @@ from review.tasks import task_send_import_invitations
 
 @permission_required("jury.administer")
 def juror_list(request: HttpRequest) -> HttpResponse:
-    jurors = (
-        JurorProfile.objects.select_related("user")
-        .prefetch_related(
-            "calls",
-            Prefetch("affiliations", queryset=Affiliation.objects.select_related("institution")),
-        )
-        .annotate(
-            assignment_count=Count("assignments", distinct=True),
-            has_totp=Exists(
-                Authenticator.objects.filter(
-                    user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP
-                )
-            ),
-        )
-        .order_by("display_name")
-    )
+    """One page of the jurors (2 000 in a large call), searched and sorted in SQL."""
+    filters = JurorListFilterForm(request.GET or None)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    jurors = juror_rows(text=criteria.get("text", ""), sort=criteria.get("sort", ""))
     return render(
         request,
         "review/jurors/list.html",
-        {"jurors": jurors, "calls": Call.objects.exclude(status=Call.Status.DRAFT)},
+        {
+            "page": paginate(request, jurors),
+            "filters": filters,
+            "calls": Call.objects.exclude(status=Call.Status.DRAFT),
+        },
     )
 
 

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from applications.mfa import json_endpoint
 from applications.models import Call
@@ -23,46 +24,49 @@ from portal.users import acting_user
 from review import exports
 from review.charts import amount_chart, score_chart
 from review.forms.ranking import RankingRunForm, RunRowsFilterForm
-from review.models import RankingRun
+from review.models import CallExport, RankingResultRow, RankingRun
 from review.queries.ranking import (
     compare_runs,
     criterion_name,
-    filter_rows,
     reason_labels,
+    run_page_figures,
+    run_page_rows,
+    run_row,
     run_summary,
     run_table,
+    run_workbook,
     runs_for_call,
 )
+from review.services.exports import request_export
+from review.services.ranking_rows import index_run_result
 from review.services.ranking_runs import create_ranking_run
-from review.tasks import task_run_ranking
+from review.tasks import task_build_export, task_run_ranking
 
 IN_PROGRESS = (RankingRun.Status.PENDING, RankingRun.Status.RUNNING)
+
+
+def _language() -> str:
+    """The export language of the page's language (French or English)."""
+    return "fr" if (get_language() or "en").startswith("fr") else "en"
 
 
 def _call(request: HttpRequest, slug: str) -> Call:
     return get_object_or_404(Call, slug=slug)
 
 
-def _run(call: Call, pk: int | str | None, *, defer: tuple[str, ...] = ()) -> RankingRun:
-    """The call's run ``pk``; ``defer``: the large JSON columns the page does not read."""
+def _run(
+    call: Call, pk: int | str | None, *, defer: tuple[str, ...] = (), related: tuple[str, ...] = ()
+) -> RankingRun:
+    """The call's run ``pk``; ``defer``: the large JSON columns the page does not read;
+    ``related``: one-to-one rows read with it."""
     try:
         return get_object_or_404(
-            RankingRun.objects.select_related("call").defer(*defer), pk=int(pk or ""), call=call
+            RankingRun.objects.select_related("call", *related).defer(*defer),
+            pk=int(pk or ""),
+            call=call,
         )
     except ValueError as error:
         raise Http404 from error
-
-
-def _thresholds(run: RankingRun) -> list[tuple[str, float | None]]:
-    # The result echoes the engine's criteria: the page need not load the input (every
-    # score: 16 MB of JSON at 10 000 bids).
-    criteria = (run.result or {}).get("params", {}).get("criteria", [])
-    return [(criterion["code"], criterion.get("threshold")) for criterion in criteria]
-
-
-def _max_score(run: RankingRun) -> float:
-    criteria = (run.result or {}).get("params", {}).get("criteria", [])
-    return float(sum(c["weight"] * c["max"] for c in criteria)) or 1.0
 
 
 # --------------------------------------------------------------------------- pages
@@ -111,51 +115,65 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @permission_required("jury.administer")
 def run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One page of the run's indexed rows (filtered and ordered in SQL) and the header's
+    figures from the index: the stored result itself is not decoded."""
     call = _call(request, slug)
-    run = _run(call, pk, defer=("engine_input", "result_json"))
-    table = run_table(run)
-    labels = reason_labels()
-    summary = run_summary(run)
-    filters = RunRowsFilterForm(request.GET or None)
-    rows = table.rows if table else []
-    if table and filters.is_valid():
-        rows = filter_rows(
-            rows,
-            text=filters.cleaned_data["text"],
-            score_min=filters.cleaned_data["score_min"],
-            score_max=filters.cleaned_data["score_max"],
-            selected=filters.cleaned_data["selected"],
+    run = _run(call, pk, defer=("engine_input", "result", "result_json"), related=("result_index",))
+    figures = run_page_figures(run)
+    # A run finished before the index existed is indexed once, the first time it is shown.
+    if figures is None and run.status == RankingRun.Status.DONE:
+        index_run_result(run_id=run.pk)
+        run = _run(
+            call, pk, defer=("engine_input", "result", "result_json"), related=("result_index",)
         )
+        figures = run_page_figures(run)
+    table = figures.table if figures else None
+    labels = reason_labels()
+    filters = RunRowsFilterForm(request.GET or None)
+    criteria = dict(filters.cleaned_data) if filters.is_valid() else {}
+    records = (
+        run_page_rows(
+            run,
+            text=criteria.get("text", ""),
+            score_min=criteria.get("score_min"),
+            score_max=criteria.get("score_max"),
+            selected=criteria.get("selected", ""),
+        )
+        if figures
+        else RankingResultRow.objects.none()
+    )
     # A call of 10 000 bids: the table and the chart show one page of the ranking.
-    page = paginate(request, rows)
+    page = paginate(request, records)
+    rows = [run_row(record) for record in page.object_list]
     return render(
         request,
         "review/ranking/run.html",
         {
             "call": call,
             "run": run,
-            "summary": summary,
+            "summary": run_summary(run),
             "table": table,
             "in_progress": run.status in IN_PROGRESS,
             "score_chart": score_chart(
-                table, max_score=_max_score(run), rows=list(page.object_list)
+                table, max_score=figures.max_score, rows=rows, figures=figures
             )
-            if table
+            if table and figures
             else None,
             "page": page,
             "filters": filters,
-            "amount_chart": amount_chart(table) if table else None,
+            "amount_chart": amount_chart(table, winners_amounts=figures.winners_amounts)
+            if table and figures
+            else None,
             "tiebreak": [
                 criterion_name(run.parameters, code)
-                for code in (run.result or {})
-                .get("params", {})
-                .get("tiebreak", run.parameters.get("tiebreak", []))
+                for code in (figures.tiebreak if figures else run.parameters.get("tiebreak", []))
             ],
             "criteria": [
                 (code, criterion_name(run.parameters, code), threshold)
-                for code, threshold in _thresholds(run)
+                for code, threshold in (figures.thresholds if figures else [])
             ],
-            "rows": [(row, labels.get(row.reason, row.reason)) for row in page.object_list],
+            "rows": [(row, labels.get(row.reason, row.reason)) for row in rows],
+            "workbook": run_workbook(run) if table else None,
         },
     )
 
@@ -225,10 +243,44 @@ def run_export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpRespon
         messages.error(request, _("Only a finished run can be exported."))
         return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     if fmt == "xlsx":
-        return exports.xlsx_response(run)
+        # The workbook is built by a task (``run_workbook``): an old link lands on the page
+        # that asks for it, or on its file once built.
+        workbook = run_workbook(run)
+        if workbook is not None and workbook.status == CallExport.Status.DONE:
+            return redirect("review:call_export_download", slug=call.slug, pk=workbook.pk)
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
     if request.GET.get("part") == "parameters":
         return exports.parameters_csv_response(run)
     return exports.csv_response(run)
+
+
+@require_POST
+@permission_required("jury.administer")
+def run_workbook_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Ask for the run's XLSX workbook (ranking and parameters), built on the ``exports``
+    queue like the call's other exports; the run page shows it being prepared, then its
+    download."""
+    call = _call(request, slug)
+    run = _run(call, pk, defer=("engine_input", "result", "result_json"))
+    try:
+        export = request_export(
+            call=call,
+            kind=CallExport.Kind.RANKING,
+            run=run,
+            language=_language(),
+            pseudonymise=False,
+            by=acting_user(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
+    try:
+        queue.start(task_build_export, row=export, export_id=export.pk)
+    except queue.BrokerUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
+    messages.success(request, _("The XLSX workbook is being prepared."))
+    return redirect("review:ranking_run", slug=call.slug, pk=run.pk)
 
 
 @require_GET

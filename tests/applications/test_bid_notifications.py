@@ -71,7 +71,7 @@ def test_withdrawal_e_mails_are_in_the_institution_language(
         withdraw_bid(bid=cast.bid, reason="Not ready.", by=cast.coordinator)
 
     assert {m.subject for m in mailoutbox} == {
-        f'[IA-cluster] {cast.bid.acronym} withdrawn from the call "AI clusters"'
+        f'[IA-cluster portal] {cast.bid.acronym} withdrawn from the call "AI clusters"'
     }
     assert "Withdrawn at:" in mailoutbox[0].body
     assert "(Europe/Paris)" in mailoutbox[0].body
@@ -109,7 +109,7 @@ def test_undoing_a_withdrawal_tells_every_member(mailoutbox, django_capture_on_c
 
     assert sorted(m.to[0] for m in mailoutbox) == _lead_addresses(cast.bid)
     assert mailoutbox[0].subject == (
-        f'[IA-cluster] {cast.bid.acronym}: withdrawal undone in the call "AI clusters"'
+        f'[IA-cluster portal] {cast.bid.acronym}: withdrawal undone in the call "AI clusters"'
     )
     # It had been submitted: undoing the withdrawal puts it back as submitted.
     assert "The bid is submitted again" in mailoutbox[0].body

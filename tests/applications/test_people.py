@@ -120,7 +120,8 @@ def test_submission_email_subject_names_the_call(mailoutbox, django_capture_on_c
 
     subjects = {message.subject for message in mailoutbox}
     assert subjects == {
-        f"{cast.bid.acronym}: version {version.number} submitted to {cast.bid.call.title}"
+        f"[IA-cluster portal] {cast.bid.acronym}: version {version.number} submitted to "
+        f"{cast.bid.call.title}"
     }
 
 

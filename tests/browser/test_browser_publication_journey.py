@@ -69,6 +69,11 @@ def test_publish_letters_by_the_worker_outcome_public_page_and_exports(page, cel
         with page.expect_navigation():
             page.click("#export-form [type=submit]")
         assert_accessible(page)
+        # As a user would: wait until the page has reloaded itself with the finished export
+        # (a navigation started while its script reloads the page is aborted).
+        page.wait_for_selector("#export-progress", state="detached", timeout=60_000)
+        page.wait_for_load_state("load")
+        assert_accessible(page)
     _wait(lambda: CallExport.objects.filter(call=call, status="done").count() == 4)
     for export in CallExport.objects.filter(call=call):
         response = page.request.get(

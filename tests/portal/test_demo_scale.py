@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from applications.models import Bid, Call
+from applications.models import Bid, BidVersion, Call
+from applications.services.submission import snapshot_sha256
 from review.models import Assignment, CriterionScore, RankingRun, Review
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +34,11 @@ def test_load_demo_size_leaves_the_normal_demo_alone_and_runs_once(capsys):
     assert "The call scale-10 is already loaded." in capsys.readouterr().out
     # The second size reuses the first one's institutions and jurors.
     assert Bid.objects.values("lead_institution").distinct().count() == 15
+
+
+def test_seeded_versions_carry_their_true_fingerprint():
+    call_command("load_demo", "--size", "12")
+
+    versions = BidVersion.objects.filter(bid__call__slug="scale-12")
+    assert versions.count() == 12
+    assert {v.sha256 for v in versions} == {snapshot_sha256(v.snapshot) for v in versions}

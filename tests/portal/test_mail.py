@@ -42,7 +42,7 @@ def test_send_templated_mail_renders_subject_and_body_in_the_language(
     (message,) = mailoutbox
     assert (message.to, message.subject) == (
         ["colleague@example.org"],
-        "Invitation à rejoindre Université & Co sur le portail IA-cluster",
+        "[IA-cluster portal] Invitation à rejoindre Université & Co",
     )
     assert "30 juin 2026, 23:59 CEST (Europe/Paris)" in message.body
 

@@ -457,7 +457,7 @@ def test_proposal_save_emails_only_jurors_whose_list_changed_with_the_diff(
     assert "Removed" not in by_address[newcomer.user.email].body
     assert "Added" not in by_address[dropped.user.email].body
     assert by_address[dropped.user.email].subject == (
-        f"Your bids to review for {call.title_en} have changed"
+        f"[IA-cluster portal] Your bids to review for {call.title_en} have changed"
     )
 
 

@@ -252,7 +252,7 @@ def test_juror_list_queries_do_not_grow_with_jurors(client, django_assert_max_nu
     with django_assert_max_num_queries(9):
         response = client.get(reverse("review:juror_list"))
 
-    assert len(response.context["jurors"]) == count
+    assert len(response.context["page"]) == count
 
 
 def test_juror_edit_shows_profile_and_affiliations_to_administrator(client):

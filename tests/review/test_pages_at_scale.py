@@ -7,6 +7,7 @@ from django.urls import reverse
 from portal.pagination import PER_PAGE
 from review.models import AssignmentProposal
 from review.services import decisions as decision_service
+from review.services.proposal_index import index_proposal_result
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
 from tests.factories import AdministratorFactory, enable_totp
 from tests.review.jury_setup import administrator_with_totp
@@ -35,7 +36,7 @@ def _proposal(setup) -> AssignmentProposal:
     load: dict[str, int] = {}
     for pair in pairs:
         load[str(pair["juror"])] = load.get(str(pair["juror"]), 0) + 1
-    return AssignmentProposal.objects.create(
+    proposal = AssignmentProposal.objects.create(
         call=setup.call,
         status=AssignmentProposal.Status.READY,
         jurors_per_bid=3,
@@ -49,6 +50,9 @@ def _proposal(setup) -> AssignmentProposal:
             "notes": [],
         },
     )
+    # As the computation does once it stores the result (the first view would otherwise).
+    index_proposal_result(proposal_id=proposal.pk)
+    return proposal
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -59,7 +63,9 @@ def test_proposal_preview_shows_one_page_in_fixed_queries(
     proposal = _proposal(setup)
     url = reverse("review:proposal_detail", args=[proposal.pk])
 
-    with django_assert_max_num_queries(9):
+    # Session, user, TOTP, the proposal with its index; count and page of bids, their
+    # pairs; count and page of jurors, their figures.
+    with django_assert_max_num_queries(10):
         response = admin_client.get(url, {"page": 2, "jurors_page": 2})
 
     preview = response.context["preview"]
@@ -90,7 +96,7 @@ def test_ranking_run_page_shows_one_page_in_fixed_queries(
     run = create_and_run_ranking(call=setup.call, by=AdministratorFactory(), settings=RunSettings())
     url = reverse("review:ranking_run", args=[setup.call.slug, run.pk])
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = admin_client.get(url, {"page": _pages(size)})
 
     rows = [row for row, _ in response.context["rows"]]

@@ -37,7 +37,6 @@ def _urls(setup, run):
         reverse("review:ranking_run_status", args=[slug, run.pk]),
         reverse("review:ranking_compare", args=[slug]) + f"?a={run.pk}&b={run.pk}",
         reverse("review:ranking_export", args=[slug, run.pk, "csv"]),
-        reverse("review:ranking_export", args=[slug, run.pk, "xlsx"]),
         reverse("review:ranking_input", args=[slug, run.pk]),
     ]
 
@@ -55,14 +54,14 @@ def test_ranking_pages_refuse_an_institution_member(client, setup):
     run = _done_run(setup)
     client.force_login(MembershipFactory(institution=setup.bids[0].lead_institution).user)
 
-    assert [client.get(url).status_code for url in _urls(setup, run)] == [403] * 7
+    assert [client.get(url).status_code for url in _urls(setup, run)] == [403] * 6
 
 
 def test_ranking_pages_refuse_a_juror_of_the_call(client, setup):
     run = _done_run(setup)
     client.force_login(juror_with_totp(call=setup.call).user)
 
-    assert [client.get(url).status_code for url in _urls(setup, run)] == [403] * 7
+    assert [client.get(url).status_code for url in _urls(setup, run)] == [403] * 6
 
 
 def test_ranking_pages_send_an_administrator_without_totp_to_activation(client, setup, settings):
@@ -79,7 +78,7 @@ def test_ranking_pages_send_an_administrator_without_totp_to_activation(client, 
 def test_ranking_pages_open_for_an_administrator(admin_client, setup):
     run = _done_run(setup, bootstrap_samples=100, bootstrap_seed=1)
 
-    assert [admin_client.get(url).status_code for url in _urls(setup, run)] == [200] * 7
+    assert [admin_client.get(url).status_code for url in _urls(setup, run)] == [200] * 6
 
 
 def test_a_run_of_another_call_is_not_found(admin_client, setup):

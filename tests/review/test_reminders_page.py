@@ -171,7 +171,10 @@ def test_send_now_reminds_every_juror_with_unfinished_reviews(
 
     assert response.status_code == 302
     assert sorted(m.to[0] for m in mailoutbox) == sorted(j.user.email for j in p.jurors[1:])
-    assert mailoutbox[0].subject == f"Reminder: your unfinished reviews — {p.call.title_en}"
+    assert (
+        mailoutbox[0].subject
+        == f"[IA-cluster portal] Reminder: your unfinished reviews — {p.call.title_en}"
+    )
     assert p.bid.acronym in mailoutbox[0].body
     assert set(ReminderEmail.objects.values_list("kind", "sent_by")) == {("manual", admin.pk)}
 
@@ -248,7 +251,7 @@ def test_message_to_all_jurors_emails_each_and_is_recorded(
 
     assert response.status_code == 302
     assert sorted(m.to[0] for m in mailoutbox) == sorted(j.user.email for j in [*p.jurors, idle])
-    assert {m.subject for m in mailoutbox} == {"Panel on Monday"}
+    assert {m.subject for m in mailoutbox} == {"[IA-cluster portal] Panel on Monday"}
     assert "We meet at 10:00." in mailoutbox[0].body
     message = JuryMessage.objects.get()
     assert (message.audience, message.recipients, message.sent_by) == ("all", 3, admin)

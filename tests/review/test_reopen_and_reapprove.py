@@ -51,7 +51,9 @@ def test_reopening_a_review_emails_the_juror_with_the_reason(django_capture_on_c
 
     [message] = mail.outbox
     assert message.to == [p.jurors[1].user.email]
-    assert message.subject == f"Your review of {p.bid.acronym} is reopened"
+    assert message.subject == (
+        f"[IA-cluster portal] Your review of {p.bid.acronym} is reopened — {p.call.title_en}"
+    )
     assert "Check c2 again" in message.body
     assert reverse("review:review_form", args=[p.bid.public_id]) in message.body
 

@@ -80,7 +80,9 @@ def test_declared_conflict_below_plan_emails_administrators(
         )
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(a.email for a in admins)
-    assert mailoutbox[0].subject == f"{p.bid.acronym} has fewer jurors than planned"
+    assert mailoutbox[0].subject == (
+        f"[IA-cluster portal] {p.bid.acronym} has fewer jurors than planned — {p.call.title_en}"
+    )
     assert "It now has 2 active jurors; the call plans 3 per bid." in mailoutbox[0].body
     assert reverse("review:assignment_list", args=[p.call.slug]) in mailoutbox[0].body
 

@@ -206,7 +206,7 @@ def test_the_migration_fills_the_totals_of_existing_reviews():
             expected_version=0,
         )
     Review.objects.update(weighted_total=None)
-    migration = importlib.import_module("review.migrations.0016_review_weighted_total")
+    migration = importlib.import_module("review.migrations.0019_review_weighted_total")
 
     migration.fill_weighted_totals(apps, None)
 

@@ -38,7 +38,7 @@ def fill_weighted_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("review", "0015_audit_consortium"),
+        ("review", "0018_proposal_preview_index"),
     ]
 
     operations = [
