@@ -93,6 +93,7 @@ def populate(*, n_bids: int, per_bid: int, n_criteria: int, n_jurors: int, seed:
         JurorProfile,
         Review,
     )
+    from review.services.reviews import store_weighted_totals
 
     rng = random.Random(seed)
     now = timezone.now()
@@ -202,6 +203,8 @@ def populate(*, n_bids: int, per_bid: int, n_criteria: int, n_jurors: int, seed:
                 CriterionScore(review=review, criterion=criterion, value=value, comment="Fine.")
             )
     CriterionScore.objects.bulk_create(scores, batch_size=2000)
+    # Written without the review service: store the totals it would have stored.
+    store_weighted_totals(reviews=Review.objects.filter(pk__in=[review.pk for review in reviews]))
 
     admin = User.objects.create_user(
         username="admin@bench", email="admin@bench", is_staff=True, is_superuser=True

@@ -37,6 +37,7 @@ from review.models import (
     Review,
 )
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
+from review.services.reviews import review_total
 
 PER_BID = 5
 CRITERIA = 5
@@ -213,26 +214,11 @@ def load(*, size: int, seed: int = 0) -> ScaleDemo:
             batch_size=BATCH,
         )
         version_of = {v.bid_id: v for v in versions}
-        reviews = Review.objects.bulk_create(
-            (
-                Review(
-                    assignment=a,
-                    bid_version=version_of[a.bid_id],
-                    status=Review.Status.SUBMITTED,
-                    submitted_at=now - timedelta(days=1),
-                    confidence=2,
-                )
-                for a in assignments
-            ),
-            batch_size=BATCH,
-        )
         quality = {bid.pk: rng.uniform(1.5, 4.5) for bid in bids}
         leniency = {juror.pk: rng.gauss(0, 0.6) for juror in jurors}
-        scores = [
-            CriterionScore(
-                review=review,
-                criterion=criterion,
-                value=Decimal(
+        values = [
+            {
+                criterion.pk: Decimal(
                     min(
                         10,
                         max(
@@ -243,10 +229,33 @@ def load(*, size: int, seed: int = 0) -> ScaleDemo:
                         ),
                     )
                 )
-                / 2,
+                / 2
+                for criterion in criteria
+            }
+            for a in assignments
+        ]
+        reviews = Review.objects.bulk_create(
+            (
+                Review(
+                    assignment=a,
+                    bid_version=version_of[a.bid_id],
+                    status=Review.Status.SUBMITTED,
+                    submitted_at=now - timedelta(days=1),
+                    confidence=2,
+                    weighted_total=review_total(criteria=criteria, values=scores_of_review),
+                )
+                for a, scores_of_review in zip(assignments, values, strict=True)
+            ),
+            batch_size=BATCH,
+        )
+        scores = [
+            CriterionScore(
+                review=review,
+                criterion=criterion,
+                value=scores_of_review[criterion.pk],
                 comment="Demo score.",
             )
-            for review, a in zip(reviews, assignments, strict=True)
+            for review, scores_of_review in zip(reviews, values, strict=True)
             for criterion in criteria
         ]
         CriterionScore.objects.bulk_create(scores, batch_size=BATCH)

@@ -644,6 +644,19 @@ class Review(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # ``review.scoring.weighted_total`` of the review's scores, rounded to the field
+    # (``stored_total``), written with the scores by ``review.services.reviews`` (the only
+    # writer of ``CriterionScore``); ``None`` while a criterion is unscored. Exact enough to
+    # aggregate in the database: the grid's weights cannot change once a review exists
+    # (``Criterion.grid_frozen``), so the total changes only when the scores do.
+    weighted_total = models.DecimalField(
+        _("weighted total"),
+        max_digits=14,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("review")
@@ -651,6 +664,11 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return _("Review %(assignment)s") % {"assignment": self.assignment}
+
+    @staticmethod
+    def stored_total(total: Decimal | None) -> Decimal | None:
+        """``total`` as the ``weighted_total`` column holds it (ten decimal places)."""
+        return None if total is None else total.quantize(Decimal("1e-10"))
 
 
 class CriterionScoreQuerySet(models.QuerySet["CriterionScore"]):

@@ -16,7 +16,7 @@ sums weight × score, receives the weights as shares (:func:`normalised_weights`
 criterion unscored has no total (``None``): a partial total would be misleading.
 """
 
-import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -119,14 +119,40 @@ class Spread:
 
 def spread(totals: Sequence[Decimal]) -> Spread | None:
     """The spread of the reviews' totals on a bid; ``None`` below two totals."""
-    if len(totals) < 2:
+    return spread_of_counts(Counter(totals))
+
+
+def spread_of_counts(counts: Mapping[Decimal, int]) -> Spread | None:
+    """The spread of totals given as distinct total → how many reviews have it (what a
+    ``GROUP BY`` returns); ``None`` below two totals.
+
+    Computed in ``Decimal`` (exact up to the square root), so that equal sets of totals give
+    equal figures whatever their order or grouping; the population standard deviation.
+    """
+    count = sum(counts.values())
+    if count < 2:
         return None
-    values = [float(t) for t in totals]
-    mean = sum(values) / len(values)
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-    return Spread(count=len(totals), minimum=min(totals), maximum=max(totals), mean=mean, std=std)
+    centre = _exact_mean(counts, count)
+    variance = sum(((value - centre) ** 2 * n for value, n in counts.items()), Decimal(0))
+    return Spread(
+        count=count,
+        minimum=min(value for value, n in counts.items() if n),
+        maximum=max(value for value, n in counts.items() if n),
+        mean=float(centre),
+        std=float((variance / count).sqrt()),
+    )
+
+
+def _exact_mean(counts: Mapping[Decimal, int], count: int) -> Decimal:
+    return sum((value * n for value, n in counts.items()), Decimal(0)) / count
 
 
 def mean(values: Iterable[Decimal | float]) -> float | None:
     items = [float(v) for v in values]
     return sum(items) / len(items) if items else None
+
+
+def mean_of_counts(counts: Mapping[Decimal, int]) -> float | None:
+    """The mean of totals given as distinct total → count (see :func:`spread_of_counts`)."""
+    count = sum(counts.values())
+    return float(_exact_mean(counts, count)) if count else None

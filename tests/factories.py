@@ -256,12 +256,21 @@ class ConflictDeclarationFactory(factory.django.DjangoModelFactory):
 class CriterionScoreFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "review.CriterionScore"
+        skip_postgeneration_save = True
 
     review = factory.SubFactory(ReviewFactory)
     criterion = factory.SubFactory(
         CriterionFactory, call=factory.SelfAttribute("..review.assignment.bid.call")
     )
     value = 3
+
+    @factory.post_generation
+    def store_total(self, create, extracted, **kwargs):
+        """Keep the review's stored total in step, as the review service does."""
+        if create:
+            from review.services.reviews import store_weighted_totals
+
+            store_weighted_totals(reviews=Review.objects.filter(pk=self.review_id))
 
 
 class SectionGuidanceFactory(factory.django.DjangoModelFactory):

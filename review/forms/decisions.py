@@ -92,12 +92,10 @@ class ReasonForm(PortalForm):
 class PromoteForm(ReasonForm):
     leaving = forms.TypedChoiceField(label=_("Funded bid that leaves"), coerce=int, choices=())
 
-    def __init__(self, *args, lines, **kwargs):
+    def __init__(self, *args, funded, **kwargs):
+        """``funded``: (bid id, acronym) of the decision's funded lines
+        (``review.queries.decisions.DecisionFigures.funded``)."""
         super().__init__(*args, **kwargs)
         field = self.fields["leaving"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [
-            (line.bid_id, line.bid.acronym)
-            for line in lines
-            if line.outcome == BidDecision.Outcome.FUNDED
-        ]
+        field.choices = list(funded)

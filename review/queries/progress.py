@@ -1,27 +1,50 @@
 """The administrators' progress page of a call: who has done what, disagreements, leniency,
-consensus reports to re-approve (eight queries whatever the size of the jury)."""
+consensus reports to re-approve — one page of bids and one page of jurors, in a fixed number
+of queries whatever the size of the call.
+
+What counts: the submitted reviews of assignments a conflict does not cancel (the pairs of
+``review.queries.visibility.excluded_pairs``, a handful, taken out in Python rather than by
+the rule's subqueries on every row), by their stored total (``Review.weighted_total``: the one
+rule ``review.scoring.weighted_total``, written with the scores by ``review.services.reviews``).
+Figures over the whole call are aggregates in the database, never a walk over every row:
+
+- completion and the distribution of the totals: one ``GROUP BY`` (status, total), from which
+  ``scoring.spread_of_counts`` gives the overall mean and standard deviation exactly;
+- the bids whose jurors disagree most: the database orders the bids by range and variance and
+  keeps ``DISPUTED_CANDIDATES`` of them, whose figures ``scoring.spread`` computes from their
+  totals (so ties and rounding are settled by the one rule, not by the database's floats);
+- a page's rows (its bids' cells and counts, its jurors' counts, means, leaning and the chart's
+  dots) come from that page's assignments only.
+"""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Cast
+from django.core.paginator import Page
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 from applications.models import Bid, Call
+from portal.pagination import page_of
 from review import scoring
-from review.models import (
-    Assignment,
-    ConsensusReport,
-    Criterion,
-    CriterionScore,
-    JurorProfile,
-    Review,
-)
+from review.models import Assignment, ConsensusReport, Criterion, JurorProfile, Review
 from review.queries.dashboard import JurorStatus, status_of
-from review.queries.staffing import understaffed_bids
+from review.queries.staffing import understaffed_list
 from review.queries.visibility import excluded_pairs
 
 
@@ -71,9 +94,10 @@ class BidProgress:
 @dataclass
 class CallProgress:
     call: Call
-    jurors: list[JurorProgress]
-    bids: list[BidProgress]
-    cells: dict[tuple[int, int], str]  # (bid id, juror id) → Cell
+    # The page's jurors and bids (``Page`` objects from ``call_progress``; any sequence works).
+    jurors: Sequence[JurorProgress]
+    bids: Sequence[BidProgress]
+    cells: dict[tuple[int, int], str]  # (bid id, juror id) → Cell, for the page's bids
     overall_mean: float | None
     overall_std: float | None
     max_total: Decimal
@@ -81,150 +105,281 @@ class CallProgress:
     submitted: int = 0
     # Bids whose approved consensus a reopened review changed: (acronym, public id).
     to_reapprove: list[tuple[str, Any]] = field(default_factory=list)
+    # Every understaffed bid of the call, by acronym.
+    understaffed: list[BidProgress] = field(default_factory=list)
+    # The matrix's columns for the page's bids (see ``MATRIX_ALL_JURORS``).
+    columns: list[JurorProgress] = field(default_factory=list)
+    # The ``DISPUTED`` bids whose jurors disagree most, most disputed first.
+    disputed: list[BidProgress] = field(default_factory=list)
 
     @property
     def completion(self) -> int:
         return round(100 * self.submitted / self.assigned) if self.assigned else 0
 
-    @property
-    def understaffed(self) -> list[BidProgress]:
-        return [bid for bid in self.bids if bid.understaffed]
-
     def most_disputed(self, limit: int = 10) -> list[BidProgress]:
-        disputed = [b for b in self.bids if b.spread is not None]
-        disputed.sort(key=lambda b: (b.spread.range, b.spread.std), reverse=True)  # type: ignore[union-attr]  # filtered above
-        return disputed[:limit]
+        """At most ``DISPUTED`` bids: by range, then standard deviation, then acronym."""
+        return self.disputed[: min(limit, DISPUTED)]
 
 
 # A juror whose mean total is more than this many standard deviations (of all totals) from
 # the overall mean is flagged lenient or severe.
 LEANING_THRESHOLD_STD = 0.5
 LEANING_MIN_REVIEWS = 2
+# Up to this many jurors, the matrix has a column for each; above, a page of bids shows the
+# columns of the jurors it concerns (assigned or in conflict), by name.
+MATRIX_ALL_JURORS = 60
+# The disputed table's length, and how many bids the database proposes for it: the database's
+# order (floats) may part bids whose range and spread are equal, never by more than float
+# noise, so the exact order over this many candidates is the exact top ``DISPUTED``.
+DISPUTED = 10
+DISPUTED_CANDIDATES = 60
+TIE = Decimal("1e-8")
 
 
-def call_progress(*, call: Call) -> CallProgress:
-    """Everything the administrators' progress page shows, in eight queries."""
-    criteria = list(Criterion.objects.filter(call=call).values("id", "weight", "scale_max"))
-    weights = {c["id"]: c["weight"] for c in criteria}
-    max_total = scoring.maximum_total(weights, {c["id"]: c["scale_max"] for c in criteria})
-
-    assignments = [
-        (row["juror_id"], row["bid_id"], row["review_status"], row["declared_no_conflict"])
-        for row in Assignment.objects.filter(bid__call=call)
-        .with_declared_no_conflict()
-        .annotate(review_status=F("review__status"))
-        .values("juror_id", "bid_id", "review_status", "declared_no_conflict")
-    ]
-    excluded = excluded_pairs(call=call)
-    assigned_bid_ids = {bid_id for _, bid_id, _, _ in assignments}
-    bids = [
-        BidProgress(pk=pk, acronym=acronym, public_id=public_id)
-        for pk, acronym, public_id in Bid.objects.filter(call=call)
-        .filter(Q(status=Bid.Status.SUBMITTED) | Q(pk__in=assigned_bid_ids))
-        .order_by("acronym")
-        .values_list("id", "acronym", "public_id")
-    ]
-    juror_ids = {juror_id for juror_id, _, _, _ in assignments}
-    jurors = [
-        JurorProgress(pk=pk, name=name)
-        for pk, name in JurorProfile.objects.filter(Q(calls=call) | Q(pk__in=juror_ids))
-        .distinct()
-        .order_by("display_name")
-        .values_list("id", "display_name")
-    ]
-    jurors_by_id = {j.pk: j for j in jurors}
-    bids_by_id = {b.pk: b for b in bids}
-    for bid_id, active in understaffed_bids(call=call).items():
-        if bid_id in bids_by_id:
-            bids_by_id[bid_id].understaffed = True
-            bids_by_id[bid_id].active_jurors = active
-
-    cells: dict[tuple[int, int], str] = {}
-    for juror_id, bid_id in excluded:
-        cells[(bid_id, juror_id)] = Cell.CONFLICT
-    progress = CallProgress(
-        call=call,
-        jurors=jurors,
-        bids=bids,
-        cells=cells,
-        overall_mean=None,
-        overall_std=None,
-        max_total=max_total,
+def listed_bids(*, call: Call) -> QuerySet[Bid]:
+    """The matrix's rows: the call's submitted bids and any bid with an assignment."""
+    return (
+        Bid.objects.filter(call=call)
+        .filter(
+            Q(status=Bid.Status.SUBMITTED)
+            | Q(Exists(Assignment.objects.filter(bid_id=OuterRef("pk"))))
+        )
+        .order_by("acronym", "pk")
     )
+
+
+def listed_jurors(*, call: Call) -> QuerySet[JurorProfile]:
+    """The juror table's rows: the call's jurors and anyone assigned one of its bids."""
+    in_call = JurorProfile.calls.through.objects.filter(
+        jurorprofile_id=OuterRef("pk"), call_id=call.pk
+    )
+    assigned = Assignment.objects.filter(juror_id=OuterRef("pk"), bid__call=call)
+    return JurorProfile.objects.filter(Q(Exists(in_call)) | Q(Exists(assigned))).order_by(
+        "display_name", "pk"
+    )
+
+
+def _submitted(call: Call) -> QuerySet[Assignment]:
+    """Assignments of the call whose review is submitted with a total, conflicts included:
+    the callers take out the few pairs a conflict removes (``excluded_pairs``), which costs
+    less than the exclusion rule's subqueries on every row."""
+    return Assignment.objects.filter(
+        bid__call=call,
+        review__status=Review.Status.SUBMITTED,
+        review__weighted_total__isnull=False,
+    ).order_by()
+
+
+def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]:
+    """The ``DISPUTED`` bids whose counted totals spread most (one query): the database
+    proposes candidates among the bids no conflict touches; ``affected`` are the others, with
+    their counted totals already read."""
+    total = F("review__weighted_total")
+    candidates = (
+        _submitted(call)
+        .exclude(bid_id__in=list(affected))
+        .values("bid_id")
+        .alias(
+            reviews=Count("pk"),
+            lowest=Min(total),
+            highest=Max(total),
+            sum_of=Sum(total),
+            sum_of_squares=Sum(ExpressionWrapper(total * total, output_field=FloatField())),
+        )
+        .filter(reviews__gte=2)
+        .alias(
+            range_of=ExpressionWrapper(F("highest") - F("lowest"), output_field=FloatField()),
+            # n² × the variance: the same order as the variance, with no division.
+            scaled_variance=ExpressionWrapper(
+                F("reviews") * F("sum_of_squares") - F("sum_of") * F("sum_of"),
+                output_field=FloatField(),
+            ),
+        )
+        .order_by("-range_of", "-scaled_variance", "bid__acronym")
+        .values("bid_id")[:DISPUTED_CANDIDATES]
+    )
+    bids: dict[int, BidProgress] = {}
+    for bid_id, acronym, public_id, value in (
+        _submitted(call)
+        .filter(bid_id__in=Subquery(candidates))
+        .order_by("review__pk")
+        .values_list("bid_id", "bid__acronym", "bid__public_id", "review__weighted_total")
+    ):
+        bid = bids.setdefault(bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id))
+        bid.totals.append(value)  # type: ignore[arg-type]  # not null: ``_submitted``
+    disputed = [bid for bid in [*bids.values(), *affected.values()] if len(bid.totals) >= 2]
+    disputed.sort(key=lambda b: (b.acronym, b.pk))  # ties stay in that order (a stable sort)
+    for bid in disputed:
+        bid.spread = scoring.spread(bid.totals)
+    # Ranges and deviations equal but for the stored totals' rounding (1e-10) are ties.
+    disputed.sort(
+        key=lambda b: (b.spread.range.quantize(TIE), round(b.spread.std, 8)),  # type: ignore[union-attr]  # two totals or more each
+        reverse=True,
+    )
+    return disputed[:DISPUTED]
+
+
+def call_progress(
+    *, call: Call, bid_page: str | int | None = None, juror_page: str | int | None = None
+) -> CallProgress:
+    """Everything the administrators' progress page shows for page ``bid_page`` of the bids and
+    ``juror_page`` of the jurors (the first by default), in a fixed number of queries."""
+    criteria = list(Criterion.objects.filter(call=call).values("id", "weight", "scale_max"))
+    max_total = scoring.maximum_total(
+        {c["id"]: c["weight"] for c in criteria}, {c["id"]: c["scale_max"] for c in criteria}
+    )
+
+    # The pairs a conflict removes (a handful): taken out of the aggregates below in Python.
+    excluded = excluded_pairs(call=call)
+    affected_bid_ids = {bid_id for _, bid_id in excluded}
+
+    # The whole call: completion and the distribution of the counted totals (one query).
+    assigned = submitted = 0
+    distribution: dict[Decimal, int] = defaultdict(int)
+    for status, total, count in (
+        Assignment.objects.filter(bid__call=call)
+        .order_by()
+        .values("review__status", "review__weighted_total")
+        .annotate(count=Count("pk"))
+        .values_list("review__status", "review__weighted_total", "count")
+    ):
+        assigned += count
+        if status == Review.Status.SUBMITTED:
+            submitted += count
+            if total is not None:
+                distribution[total] += count
+
+    bids = page_of(listed_bids(call=call).values_list("id", "acronym", "public_id"), bid_page)
+    bids.object_list = [
+        BidProgress(pk=pk, acronym=acronym, public_id=public_id)
+        for pk, acronym, public_id in bids.object_list
+    ]
+    # Every juror's name (a few thousand short rows at most): the page and the matrix's
+    # columns are cut from it, with no count query.
+    names = list(listed_jurors(call=call).values_list("id", "display_name"))
+    jurors = page_of(names, juror_page, parameter="jurors_page")
+    jurors.object_list = [JurorProgress(pk=pk, name=name) for pk, name in jurors.object_list]
+    bids_by_id = {bid.pk: bid for bid in bids.object_list}
+    jurors_by_id = {juror.pk: juror for juror in jurors.object_list}
+
+    cells: dict[tuple[int, int], str] = {
+        (bid_id, juror_id): Cell.CONFLICT for juror_id, bid_id in excluded if bid_id in bids_by_id
+    }
     cell_of = {
         JurorStatus.DECLARE: Cell.TO_DECLARE,
         JurorStatus.TO_SCORE: Cell.ASSIGNED,
         JurorStatus.DRAFT: Cell.DRAFT,
         JurorStatus.SUBMITTED: Cell.SUBMITTED,
     }
-    for juror_id, bid_id, status, declared_no_conflict in assignments:
-        if (juror_id, bid_id) in excluded:
-            continue
-        # What the assignment waits for, as the juror's own list says it.
-        waits_for = status_of(declared_no_conflict=declared_no_conflict, review_status=status)
-        cells[(bid_id, juror_id)] = cell_of[waits_for]
-        submitted = status == Review.Status.SUBMITTED
-        progress.assigned += 1
-        progress.submitted += submitted
-        if juror_id in jurors_by_id:
-            jurors_by_id[juror_id].assigned += 1
-            jurors_by_id[juror_id].submitted += submitted
-        if bid_id in bids_by_id:
-            bids_by_id[bid_id].assigned += 1
-            bids_by_id[bid_id].submitted += submitted
-
-    # Totals of submitted reviews, computed by the one scoring rule.
-    per_review: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
-    owner: dict[int, tuple[int, int]] = {}
-    # The value comes as text: the database driver's Decimal converter (quantize per row)
-    # costs more than the whole page on 5 000 scores; Decimal(text) is exact and cheap.
-    for review_id, juror_id, bid_id, criterion_id, text in (
-        CriterionScore.objects.filter(
-            review__assignment__bid__call=call, review__status=Review.Status.SUBMITTED
+    affected: dict[int, BidProgress] = {}
+    # The assignments of the page's bids, of the page's jurors and of the bids a conflict
+    # touches (one query).
+    for juror_id, bid_id, acronym, public_id, status, declared_no_conflict, total in (
+        Assignment.objects.filter(bid__call=call)
+        .filter(
+            Q(bid_id__in=list(bids_by_id))
+            | Q(juror_id__in=list(jurors_by_id))
+            | Q(bid_id__in=list(affected_bid_ids))
         )
-        .annotate(value_text=Cast("value", output_field=models.CharField()))
+        .with_declared_no_conflict()
+        .annotate(review_status=F("review__status"), total=F("review__weighted_total"))
+        .order_by("review__pk", "pk")
         .values_list(
-            "review_id",
-            "review__assignment__juror_id",
-            "review__assignment__bid_id",
-            "criterion_id",
-            "value_text",
+            "juror_id",
+            "bid_id",
+            "bid__acronym",
+            "bid__public_id",
+            "review_status",
+            "declared_no_conflict",
+            "total",
         )
     ):
-        per_review[review_id][criterion_id] = Decimal(text) if text is not None else None
-        owner[review_id] = (juror_id, bid_id)
-    all_totals: list[Decimal] = []
-    for review_id, scores in per_review.items():
-        juror_id, bid_id = owner[review_id]
+        counted = total if status == Review.Status.SUBMITTED else None
         if (juror_id, bid_id) in excluded:
+            # Out of the whole call's figures too.
+            assigned -= 1
+            if status == Review.Status.SUBMITTED:
+                submitted -= 1
+                if counted is not None:
+                    distribution[counted] -= 1
             continue
-        total = scoring.weighted_total(scores, weights)
-        if total is None:
-            continue
-        all_totals.append(total)
-        if juror_id in jurors_by_id:
-            jurors_by_id[juror_id].totals.append(total)
+        if bid_id in affected_bid_ids and counted is not None:
+            affected.setdefault(
+                bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id)
+            ).totals.append(counted)
         if bid_id in bids_by_id:
-            bids_by_id[bid_id].totals.append(total)
+            # What the assignment waits for, as the juror's own list says it.
+            waits_for = status_of(declared_no_conflict=declared_no_conflict, review_status=status)
+            cells[(bid_id, juror_id)] = cell_of[waits_for]
+            bid = bids_by_id[bid_id]
+            bid.assigned += 1
+            bid.submitted += status == Review.Status.SUBMITTED
+            if counted is not None:
+                bid.totals.append(counted)
+        if juror_id in jurors_by_id:
+            juror = jurors_by_id[juror_id]
+            juror.assigned += 1
+            juror.submitted += status == Review.Status.SUBMITTED
+            if counted is not None:
+                juror.totals.append(counted)
+    distribution = {value: n for value, n in distribution.items() if n}
+    overall = scoring.spread_of_counts(distribution)
+    overall_mean = scoring.mean_of_counts(distribution)
 
-    progress.to_reapprove = list(
-        ConsensusReport.objects.filter(bid__call=call, status=ConsensusReport.Status.TO_REAPPROVE)
-        .order_by("bid__acronym")
-        .values_list("bid__acronym", "bid__public_id")
-    )
-    overall = scoring.spread(all_totals)
-    progress.overall_mean = scoring.mean(all_totals)
-    progress.overall_std = overall.std if overall else None
-    for bid in bids:
+    understaffed = [
+        BidProgress(
+            pk=pk, acronym=acronym, public_id=public_id, understaffed=True, active_jurors=active
+        )
+        for pk, acronym, public_id, active in understaffed_list(call=call)
+    ]
+    staffing = {bid.pk: bid.active_jurors for bid in understaffed}
+    for bid in bids.object_list:
         bid.spread = scoring.spread(bid.totals)
-    for juror in jurors:
+        if bid.pk in staffing:
+            bid.understaffed, bid.active_jurors = True, staffing[bid.pk]
+
+    overall_std = overall.std if overall else None
+    for juror in jurors.object_list:
         juror.mean = scoring.mean(juror.totals)
-        if juror.mean is None or progress.overall_mean is None:
+        if juror.mean is None or overall_mean is None:
             continue
-        juror.offset = juror.mean - progress.overall_mean
-        if len(juror.totals) >= LEANING_MIN_REVIEWS and progress.overall_std:
-            if juror.offset > LEANING_THRESHOLD_STD * progress.overall_std:
+        juror.offset = juror.mean - overall_mean
+        if len(juror.totals) >= LEANING_MIN_REVIEWS and overall_std:
+            if juror.offset > LEANING_THRESHOLD_STD * overall_std:
                 juror.leaning = "lenient"
-            elif juror.offset < -LEANING_THRESHOLD_STD * progress.overall_std:
+            elif juror.offset < -LEANING_THRESHOLD_STD * overall_std:
                 juror.leaning = "severe"
-    return progress
+
+    return CallProgress(
+        call=call,
+        jurors=jurors,
+        bids=bids,
+        cells=cells,
+        overall_mean=overall_mean,
+        overall_std=overall_std,
+        max_total=max_total,
+        assigned=assigned,
+        submitted=submitted,
+        to_reapprove=list(
+            ConsensusReport.objects.filter(
+                bid__call=call, status=ConsensusReport.Status.TO_REAPPROVE
+            )
+            .order_by("bid__acronym")
+            .values_list("bid__acronym", "bid__public_id")
+        ),
+        understaffed=understaffed,
+        columns=_columns(names, bids, cells),
+        disputed=_disputed(call, affected) if distribution else [],
+    )
+
+
+def _columns(
+    names: list[tuple[int, str]], bids: Page, cells: dict[tuple[int, int], str]
+) -> list[JurorProgress]:
+    """The matrix's columns for the page's bids (``names``: every listed juror, in order):
+    all of them up to ``MATRIX_ALL_JURORS``, else those the page's cells concern."""
+    if len(names) > MATRIX_ALL_JURORS:
+        page_ids = {bid.pk for bid in bids.object_list}
+        concerned = {juror_id for bid_id, juror_id in cells if bid_id in page_ids}
+        names = [(pk, name) for pk, name in names if pk in concerned]
+    return [JurorProgress(pk=pk, name=name) for pk, name in names]

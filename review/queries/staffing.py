@@ -6,6 +6,8 @@ assignment page, the progress page and the administrators' e-mail
 (``review.services.staffing.notify_if_understaffed``) all read it here.
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -49,14 +51,28 @@ def with_staffing(bids: QuerySet[Bid]) -> QuerySet[Bid]:
     )
 
 
-def understaffed_bids(*, call: Call, bid_ids: list[int] | None = None) -> dict[int, int]:
-    """Bid id → active jurors, for the call's understaffed bids (one query); ``bid_ids``
-    narrows the question to those bids."""
+def _understaffed(*, call: Call, bid_ids: list[int] | None = None) -> QuerySet[Bid]:
     bids = Bid.objects.assessable().filter(call=call)
     if bid_ids is not None:
         bids = bids.filter(pk__in=bid_ids)
-    staffed = with_staffing(bids).filter(understaffed=True)  # type: ignore[misc]  # annotated by with_staffing
-    return dict(staffed.values_list("pk", "active_jurors"))  # type: ignore[misc]  # annotated by with_staffing
+    return with_staffing(bids).filter(understaffed=True)  # type: ignore[misc]  # annotated by with_staffing
+
+
+def understaffed_bids(*, call: Call, bid_ids: list[int] | None = None) -> dict[int, int]:
+    """Bid id → active jurors, for the call's understaffed bids (one query); ``bid_ids``
+    narrows the question to those bids."""
+    rows = _understaffed(call=call, bid_ids=bid_ids)
+    return dict(rows.values_list("pk", "active_jurors"))  # type: ignore[misc]  # annotated by with_staffing
+
+
+def understaffed_list(*, call: Call) -> list[tuple[int, str, Any, int]]:
+    """(bid id, acronym, public id, active jurors) of the call's understaffed bids, by acronym
+    (one query)."""
+    return list(
+        _understaffed(call=call)
+        .order_by("acronym", "pk")
+        .values_list("pk", "acronym", "public_id", "active_jurors")  # type: ignore[misc]  # annotated by with_staffing
+    )
 
 
 def administrators_to_notify() -> list[User]:

@@ -6,7 +6,7 @@ juror declared). The predicates of ``review.rules`` and the jury views fetch thr
 """
 
 from applications.models import Bid, Call
-from review.models import Assignment, Conflict, ConflictDeclaration, JurorProfile, juror_excluded
+from review.models import Assignment, Conflict, ConflictDeclaration, JurorProfile
 
 
 def active_assignment(user, bid: Bid | None) -> Assignment | None:
@@ -21,15 +21,19 @@ def excluded_juror_ids(bid: Bid) -> set[int]:
     return set(JurorProfile.objects.excluded_from(bid).values_list("pk", flat=True))
 
 
-def excluded_pairs(*, call: Call) -> set[tuple[int, int]]:
-    """(juror id, bid id) of every pair of the call that a conflict removes (two queries).
+def excluded_pairs(*, call: Call, bid_ids: list[int] | None = None) -> set[tuple[int, int]]:
+    """(juror id, bid id) of every pair of the call that a conflict removes (one query);
+    ``bid_ids`` narrows the question to those bids (a page).
 
-    A removed pair always has a conflict or a declaration row, so the rows of both tables
-    that satisfy the rule give every pair, assigned or not.
+    ``juror_excluded`` is "an excluding conflict or an excluding declaration exists for the
+    pair", so the pairs of the excluding rows of both tables are every removed pair, assigned
+    or not (read directly: no subquery per row).
     """
-    pairs: set[tuple[int, int]] = set()
-    for rows in (Conflict.objects, ConflictDeclaration.objects):
-        pairs.update(
-            rows.filter(bid__call=call).filter(juror_excluded()).values_list("juror_id", "bid_id")
-        )
-    return pairs
+    conflicts, declarations = (
+        rows.filter(bid__call=call)
+        .filter(**({} if bid_ids is None else {"bid_id__in": bid_ids}))
+        .order_by()
+        .values_list("juror_id", "bid_id")
+        for rows in (Conflict.objects.excluding(), ConflictDeclaration.objects.excluding())
+    )
+    return set(conflicts.union(declarations))

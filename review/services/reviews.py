@@ -17,7 +17,8 @@ deadline), both ``ClosedForEdits``, when the review cannot be edited at all;
 """
 
 import logging
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ import rules
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,6 +127,49 @@ def write_score_rows(
         row.save()
 
 
+def review_total(
+    *, criteria: Iterable[Criterion], values: Mapping[int, Decimal | None]
+) -> Decimal | None:
+    """The ``Review.weighted_total`` of scores ``values`` (criterion id → score) on the grid
+    ``criteria``: ``review.scoring.weighted_total``, rounded as the column stores it."""
+    weights = {criterion.pk: criterion.weight for criterion in criteria}
+    return Review.stored_total(scoring.weighted_total(values, weights))
+
+
+def store_weighted_totals(*, reviews: QuerySet[Review]) -> int:
+    """Write ``weighted_total`` of ``reviews`` from their stored scores (three queries and
+    the updates, whatever the number); returns how many changed.
+
+    For rows written without ``_write_review`` (the scale demo, fixtures); the services
+    store the total with the scores they write.
+    """
+    rows = list(
+        reviews.select_related("assignment__bid").only(
+            "pk", "weighted_total", "assignment__bid__call_id"
+        )
+    )
+    grids: dict[int, list[Criterion]] = defaultdict(list)
+    for criterion in Criterion.objects.filter(
+        call_id__in={review.assignment.bid.call_id for review in rows}
+    ):
+        grids[criterion.call_id].append(criterion)
+    values: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    for review_id, criterion_id, value in CriterionScore.objects.filter(
+        review_id__in=[review.pk for review in rows]
+    ).values_list("review_id", "criterion_id", "value"):
+        values[review_id][criterion_id] = value
+    changed = []
+    for review in rows:
+        total = review_total(
+            criteria=grids[review.assignment.bid.call_id], values=values[review.pk]
+        )
+        if total != review.weighted_total:
+            review.weighted_total = total
+            changed.append(review)
+    Review.objects.bulk_update(changed, ["weighted_total"], batch_size=1000)
+    return len(changed)
+
+
 def check_review_editable(*, assignment: Assignment, review: Review | None) -> None:
     """Raise ``ClosedForEdits`` when the juror may no longer edit this review (or
     ``EvaluationFrozen`` once the call is decided)."""
@@ -201,6 +246,11 @@ def _write_review(
             transitions.check_transition(review, Review.Status.SUBMITTED)
             review.status = Review.Status.SUBMITTED
             review.submitted_at = timezone.now()
+        # The total of the scores written below (the grid is frozen: only they change it).
+        review.weighted_total = review_total(
+            criteria=criteria,
+            values={c.pk: (scores.get(c.pk) or ScoreInput(None, "")).value for c in criteria},
+        )
         review.full_clean(exclude=["bid_version"] if review.bid_version is None else None)
         review.save()
 

@@ -25,7 +25,13 @@ from portal.users import acting_user
 from review import decision as rules_of_decision
 from review.forms.decisions import DecisionLineForm, PrepareDecisionForm, PromoteForm, ReasonForm
 from review.models import BidDecision, Decision
-from review.queries.decisions import decision_lines, decisions_of, pure_line
+from review.queries.decisions import (
+    decision_figures,
+    decision_lines,
+    decision_lines_rows,
+    decisions_of,
+    pure_line,
+)
 from review.services import decisions as service
 
 
@@ -44,9 +50,17 @@ def _current(versions: list[Decision], status: str) -> Decision | None:
 def _line_forms(decision: Decision, data) -> list[DecisionLineForm]:
     """The forms of the lines posted: the page shows one page of lines, and the others keep
     what is stored (``save_decision`` applies the changes it is given)."""
+    prefix, suffix = "bid-", "-outcome"
+    posted = [
+        int(key[len(prefix) : -len(suffix)])
+        for key in data
+        if key.startswith(prefix)
+        and key.endswith(suffix)
+        and key[len(prefix) : -len(suffix)].isdigit()
+    ]
     return [
         DecisionLineForm(data, line=line)
-        for line in decision_lines(decision=decision)
+        for line in decision_lines_rows(decision=decision).filter(bid_id__in=posted)
         if f"{DecisionLineForm.prefix_of(line)}-outcome" in data
     ]
 
@@ -144,40 +158,28 @@ def _page(
     approved = _current(versions, Decision.Status.APPROVED)
     shown = draft or approved
     line_problems: dict[int, list[str]] = {}
-    lines: list[BidDecision] = []
-    pure: list[rules_of_decision.Line] = []
+    figures = None
     if forms is not None and shown is not None:
-        posted = {form.line.bid_id: form for form in forms}
-        lines = decision_lines(decision=shown)
         # The totals follow what was typed where it is valid, the stored line elsewhere.
-        pure = [
-            pure_line(
-                line,
-                posted[line.bid_id].line_input()
-                if line.bid_id in posted and posted[line.bid_id].is_valid()
-                else None,
-            )
-            for line in lines
-        ]
+        figures = decision_figures(
+            decision=shown,
+            changes={form.line.bid_id: form.line_input() for form in forms if form.is_valid()},
+        )
     elif shown is not None:
-        lines = decision_lines(decision=shown)
-        pure = [pure_line(line) for line in lines]
+        figures = decision_figures(decision=shown)
         if draft is not None:
             # A prepared draft may already need work (an under-reviewed winner): say so.
             try:
-                service.check_lines(
-                    call=call,
-                    lines=pure,
-                    labels={line.bid_id: line.bid.acronym for line in lines},
-                )
+                service.check_lines(call=call, lines=figures.lines, labels=figures.labels)
             except service.LineErrors as error:
                 overall_errors = overall_errors or error.overall
                 line_problems = {
                     bid_id: [m for ms in fields.values() for m in ms]
                     for bid_id, fields in error.by_bid.items()
                 }
-    # 10 000 lines: the table shows a page; the totals and checks cover every line.
-    page = paginate(request, lines)
+    # 10 000 lines: the table shows a page (its rows read alone); the totals and checks cover
+    # every line (``figures``: plain rows).
+    page = paginate(request, decision_lines_rows(decision=shown) if shown is not None else [])
     return render(
         request,
         "review/decisions/decision.html",
@@ -194,12 +196,16 @@ def _page(
                 forms={form.line.bid_id: form for form in forms or []},
                 problems=line_problems,
             ),
-            "totals": rules_of_decision.totals(pure, _bounds(call)) if lines else None,
+            "totals": rules_of_decision.totals(figures.lines, _bounds(call))
+            if figures is not None and figures.lines
+            else None,
             "overall_errors": overall_errors or [],
             "prepare_form": PrepareDecisionForm(call=call)
             if shown is None and call.status == Call.Status.UNDER_REVIEW
             else None,
-            "promote_form": PromoteForm(lines=lines) if draft is not None else None,
+            "promote_form": PromoteForm(funded=figures.funded())
+            if draft is not None and figures is not None
+            else None,
             "reason_form": ReasonForm(),
             "can_approve": draft is not None and draft.prepared_by_id != request.user.pk,
         },
@@ -285,7 +291,7 @@ def decision_approve(request: HttpRequest, slug: str, number: int) -> HttpRespon
 def decision_promote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     call = _call(request, slug)
     decision = _version(call, number)
-    form = PromoteForm(request.POST, lines=decision_lines(decision=decision))
+    form = PromoteForm(request.POST, funded=decision_figures(decision=decision).funded())
     if not form.is_valid():
         messages.error(request, _("Choose the funded bid that leaves and give the reason."))
         return redirect("review:decision", slug=call.slug)

@@ -1,8 +1,8 @@
 """The administrators' progress page of a call: who has done what, disagreements, leniency.
 
-Built from ``review.queries.progress.call_progress`` (a fixed handful of queries); the matrix
-cells are prepared here and the chart's coordinates in ``review.charts``, so the template only
-prints them.
+Built from ``review.queries.progress.call_progress`` (a page of bids and a page of jurors, a
+fixed handful of queries); the matrix cells are prepared here and the chart's coordinates in
+``review.charts``, so the template only prints them.
 """
 
 import uuid
@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from applications.models import Call
 from applications.rules import permission_required
-from portal.pagination import paginate
 from review.charts import leniency_chart
 from review.queries import progress as queries
 
@@ -32,22 +31,6 @@ def _cell_labels() -> dict[str, tuple[str, str]]:
         queries.Cell.DRAFT: ("table-warning", "◐"),
         queries.Cell.SUBMITTED: ("table-success", "●"),
     }
-
-
-# Up to this many jurors, the matrix has a column for each; above, a page of bids shows
-# the columns of the jurors it concerns (assigned or in conflict), by name.
-MATRIX_ALL_JURORS = 60
-
-
-def matrix_jurors(
-    progress: queries.CallProgress, bids: Sequence[queries.BidProgress]
-) -> list[queries.JurorProgress]:
-    """The matrix's columns for these rows (see ``MATRIX_ALL_JURORS``)."""
-    if len(progress.jurors) <= MATRIX_ALL_JURORS:
-        return progress.jurors
-    page_ids = {bid.pk for bid in bids}
-    concerned = {juror_id for bid_id, juror_id in progress.cells if bid_id in page_ids}
-    return [juror for juror in progress.jurors if juror.pk in concerned]
 
 
 def matrix_body(
@@ -104,11 +87,12 @@ def matrix_body(
 @permission_required("jury.administer")
 def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
     call = get_object_or_404(Call, slug=slug)
-    progress = queries.call_progress(call=call)
     # At 10 000 bids × 2 000 jurors the whole matrix is 20 million cells: it goes by page.
-    bids = paginate(request, progress.bids)
-    jurors = paginate(request, progress.jurors, parameter="jurors_page")
-    columns = matrix_jurors(progress, list(bids.object_list))
+    progress = queries.call_progress(
+        call=call,
+        bid_page=request.GET.get("page"),
+        juror_page=request.GET.get("jurors_page"),
+    )
     legend = [
         (css, mark, label)
         for (css, mark), label in (
@@ -125,16 +109,16 @@ def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "call": call,
             "progress": progress,
-            "matrix": matrix_body(progress, list(bids.object_list), columns),
-            "bids": bids,
-            "jurors": jurors,
+            "matrix": matrix_body(progress, progress.bids, progress.columns),
+            "bids": progress.bids,
+            "jurors": progress.jurors,
             "legend": legend,
             "disputed": progress.most_disputed(),
-            "chart": leniency_chart(progress, jurors=list(jurors.object_list)),
+            "chart": leniency_chart(progress),
             "juror_header": format_html_join(
                 "",
                 '<th scope="col" class="small fw-normal jury-matrix-juror">{}</th>',
-                ((j.name,) for j in columns),
+                ((j.name,) for j in progress.columns),
             ),
         },
     )

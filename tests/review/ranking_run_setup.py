@@ -15,6 +15,7 @@ from review.models import (
     JurorProfile,
     Review,
 )
+from review.services.reviews import store_weighted_totals
 from tests.factories import (
     BidFactory,
     CallFactory,
@@ -91,6 +92,7 @@ def scored_call(
             for criterion in grid
         ]
     )
+    store_weighted_totals(reviews=Review.objects.filter(assignment__bid__call=call))
     return RankingSetup(
         call=call, criteria=grid, bids=made_bids, jurors=people, assignments=assignments
     )

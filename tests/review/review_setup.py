@@ -19,6 +19,7 @@ from review.models import (
     JurorProfile,
     Review,
 )
+from review.services.reviews import store_weighted_totals
 from tests.factories import (
     BidSectionFactory,
     BudgetLineFactory,
@@ -134,6 +135,9 @@ def write_review(
         CriterionScore(review=review, criterion=c, value=v, comment=comment)
         for c, v in zip(criteria, values, strict=True)
     )
+    # The total the review service would have stored with these scores.
+    store_weighted_totals(reviews=Review.objects.filter(pk=review.pk))
+    review.refresh_from_db()
     return review
 
 
