@@ -9,13 +9,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import rules
 from allauth.account.models import EmailAddress
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Count,
     F,
@@ -266,58 +266,92 @@ def _check_bid_access(*, user, bid: Bid, perm: str) -> Bid:
     return bid
 
 
-# What an autosave reads of a bid and its call: the permission predicates (the lead
-# institution), ``services.bids.check_bid_writable`` (the bid's and the call's status, the
-# call's opening and deadline) and the conflict and closed messages (the deadline).
-AUTOSAVE_BID_FIELDS = (
-    "public_id",
-    "status",
-    "lead_institution_id",
-    "call__status",
-    "call__opens_at",
-    "call__closes_at",
-)
-
-
 def get_bid_to_autosave(*, user, public_id, key: str) -> tuple[Bid, SectionGuidance | None]:
     """:func:`get_bid_for` with ``perm="bids.edit"`` and :func:`section_guidance` of ``key``,
     in one query, for the autosave endpoint (every ~1.5 s while someone types).
 
-    The bid comes with its call (the fields in ``AUTOSAVE_BID_FIELDS``), the user's role in
-    the lead institution (handed to the permission predicates, ``rules.note_role``, so the
-    same ``bids.view`` and ``bids.edit`` rules decide without loading every membership) and
-    the section's length limit. The guidance is an unsaved ``SectionGuidance`` holding the
-    limit and its unit, what ``services.bids.check_section_length`` reads (``None`` when the
-    section has no limit, which that check reads alike).
+    The bid comes with its call (the columns ``AUTOSAVE_SQL`` reads; any other field is
+    loaded on first use, as a deferred field), the user's role in the lead institution
+    (handed to the permission predicates, ``rules.note_role``, so that the same ``bids.view``
+    and ``bids.edit`` rules decide without loading every membership) and the section's
+    length limit. The guidance is an unsaved ``SectionGuidance`` holding the limit and its unit, what
+    ``services.bids.check_section_length`` reads (``None`` when the section has no limit,
+    which that check reads alike).
 
     Raises ``Http404`` and ``PermissionDenied`` as :func:`get_bid_for` does.
     """
-    guidance = SectionGuidance.objects.filter(call=OuterRef("call_id"), section=key)
-    bid = get_object_or_404(
-        Bid.objects.select_related("call")
-        .only(*AUTOSAVE_BID_FIELDS)
-        .annotate(
-            autosave_role=Subquery(
-                Membership.objects.filter(
-                    user_id=user.pk, institution=OuterRef("lead_institution_id")
-                ).values("role")[:1]
-            ),
-            autosave_limit=Subquery(guidance.values("limit")[:1]),
-            autosave_limit_unit=Subquery(guidance.values("limit_unit")[:1]),
-        ),
-        public_id=public_id,
-    )
-    note_role(user, bid.lead_institution_id, bid.autosave_role)  # type: ignore[attr-defined]  # annotated
-    _check_bid_access(user=user, bid=bid, perm="bids.edit")
-    section = None
-    if bid.autosave_limit is not None:  # type: ignore[attr-defined]  # annotated
-        section = SectionGuidance(
-            call_id=bid.call_id,
-            section=key,
-            limit=bid.autosave_limit,  # type: ignore[attr-defined]  # annotated
-            limit_unit=bid.autosave_limit_unit,  # type: ignore[attr-defined]  # annotated
+    public_id_field = Bid._meta.get_field("public_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            AUTOSAVE_SQL,
+            [user.pk, key, public_id_field.get_db_prep_value(public_id, connection)],
         )
-    return bid, section
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    pk, bid_status, call_id, lead_id, call_status, opens_at, closes_at, role, limit, unit = row
+    call = _loaded(
+        Call,
+        id=call_id,
+        status=call_status,
+        opens_at=_from_db(Call, "opens_at", opens_at),
+        closes_at=_from_db(Call, "closes_at", closes_at),
+    )
+    bid = _loaded(
+        Bid,
+        id=pk,
+        public_id=public_id,
+        status=bid_status,
+        call_id=call_id,
+        lead_institution_id=lead_id,
+    )
+    bid.call = call
+    note_role(user, lead_id, role)
+    _check_bid_access(user=user, bid=bid, perm="bids.edit")
+    guidance = None
+    if limit is not None:
+        guidance = SectionGuidance(call_id=call_id, section=key, limit=limit, limit_unit=unit)
+    return bid, guidance
+
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+# The one query of get_bid_to_autosave, written out: the ORM spent more CPU composing and
+# compiling it (two subqueries and three joins, or three queries) than the rest of the request
+# together (bench/profile_autosave.py). Standard SQL, the same on SQLite and PostgreSQL
+# (tests/applications/test_bid_autosave.py runs on both); the parameters are the user's id,
+# the section key and the bid's public id. Membership and SectionGuidance are unique on the
+# joined columns: one row at most.
+AUTOSAVE_SQL = """
+SELECT b.id, b.status, b.call_id, b.lead_institution_id,
+       c.status, c.opens_at, c.closes_at,
+       m.role, g."limit", g.limit_unit
+  FROM applications_bid b
+  JOIN applications_call c ON c.id = b.call_id
+  LEFT JOIN applications_membership m
+    ON m.institution_id = b.lead_institution_id AND m.user_id = %s
+  LEFT JOIN applications_sectionguidance g ON g.call_id = b.call_id AND g.section = %s
+ WHERE b.public_id = %s
+"""
+
+
+def _loaded(model: type[ModelT], **values: Any) -> ModelT:
+    """An instance as the ORM loads it with ``only(*values)``: the other fields deferred
+    (read from the database on first use, never a silent default)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _from_db(model: type[models.Model], name: str, value: Any) -> Any:
+    """A column of a hand-written query as the ORM would return it (SQLite gives datetimes
+    as text; PostgreSQL needs no conversion)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a column, not a reverse relation
+    column = field.get_col(model._meta.db_table)
+    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
 
 
 @dataclass(frozen=True)
