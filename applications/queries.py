@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import rules
 from allauth.account.models import EmailAddress
@@ -58,6 +58,7 @@ from applications.models import (
     SectionGuidance,
 )
 from applications.rules import note_role
+from portal import rows as loaded_rows
 from portal.formats import format_euros, format_paris_datetime
 from portal.sealing import SealCheck, check_seal
 
@@ -290,14 +291,14 @@ def get_bid_to_autosave(*, user, public_id, key: str) -> tuple[Bid, SectionGuida
     if row is None:
         raise Http404
     pk, bid_status, call_id, lead_id, call_status, opens_at, closes_at, role, limit, unit = row
-    call = _loaded(
+    call = loaded_rows.instance(
         Call,
         id=call_id,
         status=call_status,
-        opens_at=_from_db(Call, "opens_at", opens_at),
-        closes_at=_from_db(Call, "closes_at", closes_at),
+        opens_at=loaded_rows.converted(Call, "opens_at", opens_at),
+        closes_at=loaded_rows.converted(Call, "closes_at", closes_at),
     )
-    bid = _loaded(
+    bid = loaded_rows.instance(
         Bid,
         id=pk,
         public_id=public_id,
@@ -313,8 +314,6 @@ def get_bid_to_autosave(*, user, public_id, key: str) -> tuple[Bid, SectionGuida
         guidance = SectionGuidance(call_id=call_id, section=key, limit=limit, limit_unit=unit)
     return bid, guidance
 
-
-ModelT = TypeVar("ModelT", bound=models.Model)
 
 # The one query of get_bid_to_autosave, written out: the ORM spent more CPU composing and
 # compiling it (two subqueries and three joins, or three queries) than the rest of the request
@@ -333,25 +332,6 @@ SELECT b.id, b.status, b.call_id, b.lead_institution_id,
   LEFT JOIN applications_sectionguidance g ON g.call_id = b.call_id AND g.section = %s
  WHERE b.public_id = %s
 """
-
-
-def _loaded(model: type[ModelT], **values: Any) -> ModelT:
-    """An instance as the ORM loads it with ``only(*values)``: the other fields deferred
-    (read from the database on first use, never a silent default)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
-
-
-def _from_db(model: type[models.Model], name: str, value: Any) -> Any:
-    """A column of a hand-written query as the ORM would return it (SQLite gives datetimes
-    as text; PostgreSQL needs no conversion)."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)  # a column, not a reverse relation
-    column = field.get_col(model._meta.db_table)
-    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
 
 
 @dataclass(frozen=True)
