@@ -3,7 +3,6 @@ services' ``by`` parameters expect), and how a session's user is loaded (the aut
 backends of the settings)."""
 
 import functools
-from collections.abc import Callable
 from typing import cast
 
 from allauth.account.auth_backends import AuthenticationBackend
@@ -52,7 +51,7 @@ def _user_with_juror_profile(user_id) -> User | None:
     profile_field = User._meta.get_field("juror_profile")
     profile_model = profile_field.related_model
     with connection.cursor() as cursor:
-        cursor.execute(_session_user_sql(connection.ops.quote_name), [user_id])
+        cursor.execute(_session_user_sql(connection.vendor), [user_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -67,7 +66,9 @@ def _user_with_juror_profile(user_id) -> User | None:
 
 
 @functools.cache
-def _session_user_sql(quote: Callable[[str], str]) -> str:
+def _session_user_sql(vendor: str) -> str:
+    """The query of :func:`_user_with_juror_profile` for one database vendor (its quoting)."""
+    quote = connection.ops.quote_name
     profile_field = User._meta.get_field("juror_profile")
     profile_model = profile_field.related_model
     columns = [f"u.{quote(name)}" for name in rows.column_names(User)]
