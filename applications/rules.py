@@ -33,9 +33,27 @@ def _role_in(user, institution_id: int) -> str | None:
     # Cached per request object on the user to avoid a query per check.
     cache = getattr(user, "_membership_roles", None)
     if cache is None:
+        known = getattr(user, "_known_roles", None)
+        if known is not None and institution_id in known:
+            return known[institution_id]
         cache = dict(Membership.objects.filter(user=user).values_list("institution_id", "role"))
         user._membership_roles = cache
     return cache.get(institution_id)
+
+
+def note_role(user, institution_id: int, role: str | None) -> None:
+    """Record ``user``'s role in one institution (``None``: not a member), read by the caller
+    in a query of its own (the autosave's one query, ``applications.queries.get_bid_to_autosave``),
+    so that the predicates asking about that institution need not load every membership.
+
+    Call with the role read from the database for this request's user object only: the
+    predicates trust it as they trust their own per-request cache.
+    """
+    if user.is_authenticated:
+        known = getattr(user, "_known_roles", None)
+        if known is None:
+            known = user._known_roles = {}
+        known[institution_id] = role
 
 
 @rules.predicate

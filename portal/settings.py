@@ -113,6 +113,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, whose health check polls the connection's socket instead of sending a
+    # SELECT 1 before each request (portal/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "portal.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Autosave writes concurrently: wait for the lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

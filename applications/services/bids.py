@@ -230,12 +230,26 @@ def check_section_length(*, guidance: SectionGuidance | None, content: str) -> N
     raise ValidationError(message % numbers, code="over_limit")
 
 
-def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) -> BidSection:
+# ``save_section(guidance=...)`` left out: the guidance is read here.
+READ_GUIDANCE: Any = object()
+
+
+def save_section(
+    *,
+    bid: Bid,
+    key: str,
+    content: str,
+    version: int,
+    by: User,
+    guidance: SectionGuidance | None = READ_GUIDANCE,
+) -> BidSection:
     """Save one free-text section if ``version`` is still the saved one; bump the version.
 
     Used by the autosave endpoint (every ~1.5 s while typing) and the plain form alike.
     Line endings are stored normalised (``text_limits.normalise_line_endings``); a text over
-    the call's limit for the section is refused (``check_section_length``).
+    the call's limit for the section is refused (``check_section_length``). ``guidance`` is
+    the section's guidance when the caller has read it already (the autosave reads it with
+    the bid, ``applications.queries.get_bid_to_autosave``); ``None`` if the section has none.
     """
     if key not in BidSection.Key.values:
         raise ValidationError(_("Unknown section."), code="invalid")
@@ -247,7 +261,9 @@ def save_section(*, bid: Bid, key: str, content: str, version: int, by: User) ->
             % {"max": f"{MAX_SECTION_CHARS:,}", "count": f"{len(content):,}"},
             code="too_long",
         )
-    check_section_length(guidance=section_guidance(call_id=bid.call_id, key=key), content=content)
+    if guidance is READ_GUIDANCE:
+        guidance = section_guidance(call_id=bid.call_id, key=key)
+    check_section_length(guidance=guidance, content=content)
     now = timezone.now()
     check_bid_writable(bid=bid, at=now)
     # One conditional UPDATE, atomic on its own: the version check and the write cannot be

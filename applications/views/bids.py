@@ -230,14 +230,14 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
             401,
             login_url=reverse("account_login"),
         )
+    if key not in BidSection.Key.values:
+        return _json_error("not_found", _("Unknown section."), 404)
     try:
-        bid = queries.get_bid_for(user=request.user, public_id=public_id, perm="bids.edit")
+        bid, guidance = queries.get_bid_to_autosave(user=request.user, public_id=public_id, key=key)
     except Http404:
         return _json_error("not_found", _("This bid does not exist."), 404)
     except PermissionDenied:
         return _json_error("forbidden", _("You may read this bid but not edit it."), 403)
-    if key not in BidSection.Key.values:
-        return _json_error("not_found", _("Unknown section."), 404)
     if request.content_type == "application/json":
         try:
             payload = json.loads(request.body or b"{}")
@@ -260,7 +260,12 @@ def section_autosave(request: HttpRequest, public_id, key: str) -> JsonResponse:
         return _json_error("invalid", " ".join(error.messages), 400)
     try:
         saved = bid_services.save_section(
-            bid=bid, key=key, content=content, version=version, by=request.user
+            bid=bid,
+            key=key,
+            content=content,
+            version=version,
+            by=acting_user(request),
+            guidance=guidance,
         )
     except CallClosed as error:
         return _json_error("closed", " ".join(error.messages), 403)

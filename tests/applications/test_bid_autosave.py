@@ -218,20 +218,20 @@ def _warm_autosave(client, cast, section) -> int:
     return _autosave(client, cast.bid, content="Warm.", version=section.version).json()["version"]
 
 
-def test_autosave_costs_six_queries_with_database_sessions(
+def test_autosave_costs_four_queries_with_database_sessions(
     client, cast, section, django_assert_max_num_queries
 ):
     version = _warm_autosave(client, cast, section)
 
-    # session, user (with its juror profile), bid (with its call), memberships, the
-    # section's guidance (its length limit), the UPDATE
-    with django_assert_max_num_queries(6):
+    # session, user (with its juror profile), bid (with its call, the user's role in the lead
+    # institution and the section's length limit), the UPDATE
+    with django_assert_max_num_queries(4):
         response = _autosave(client, cast.bid, content="Typed.", version=version)
 
     assert response.status_code == 200
 
 
-def test_autosave_costs_five_queries_with_sessions_in_the_shared_cache(
+def test_autosave_costs_three_queries_with_sessions_in_the_shared_cache(
     client, cast, section, settings, django_assert_max_num_queries
 ):
     """With Redis configured (production), sessions are ``cached_db``: read from the cache."""
@@ -239,7 +239,7 @@ def test_autosave_costs_five_queries_with_sessions_in_the_shared_cache(
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     version = _warm_autosave(client, cast, section)
 
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(3):
         response = _autosave(client, cast.bid, content="Typed.", version=version)
 
     section.refresh_from_db()

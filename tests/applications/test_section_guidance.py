@@ -160,6 +160,36 @@ def test_autosave_over_limit_answers_422_with_message_and_keeps_saved_text(clien
 
 
 @pytest.mark.django_db
+def test_autosave_counts_the_limit_in_the_guidance_unit(client, cast):
+    _guidance(cast.bid, limit=2, limit_unit=SectionGuidance.LimitUnit.WORDS)
+    BidSection.objects.create(bid=cast.bid, key="research", content="Old.")
+    client.force_login(cast.editor)
+    url = reverse("applications:bid_section_autosave", args=[cast.bid.public_id, "research"])
+
+    refused = client.post(url, {"content": "three short words", "version": 1})
+    saved = client.post(url, {"content": "two words", "version": 1})
+
+    assert refused.status_code == 422
+    assert refused.json()["message"].startswith("Not saved: this section is limited to 2 words")
+    assert saved.status_code == 200
+    assert BidSection.objects.get(bid=cast.bid, key="research").content == "two words"
+
+
+@pytest.mark.django_db
+def test_autosave_ignores_the_limit_of_another_section(client, cast):
+    GuidanceFactory(call=cast.bid.call, section="summary", limit=1)
+    BidSection.objects.create(bid=cast.bid, key="research", content="Old.")
+    client.force_login(cast.editor)
+
+    response = client.post(
+        reverse("applications:bid_section_autosave", args=[cast.bid.public_id, "research"]),
+        {"content": "Longer than one character.", "version": 1},
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
 def test_section_form_over_limit_rerenders_with_the_users_text(client, cast):
     _guidance(cast.bid, limit=5)
     BidSection.objects.create(bid=cast.bid, key="research", content="Old.")

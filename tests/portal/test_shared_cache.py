@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import caches
 from django.urls import reverse
 
+from portal.cache import FallbackRedisCache
 from portal.settings import cache_settings
 from tests.factories import PASSWORD, UserFactory
 
@@ -16,6 +17,15 @@ def test_cache_is_redis_when_a_url_is_set():
 
     assert config["BACKEND"] == "portal.cache.FallbackRedisCache"  # Redis, the database if down
     assert config["LOCATION"] == "redis://cache.internal:6379/1"
+
+
+def test_redis_cache_keeps_one_client_per_connection_pool():
+    cache = FallbackRedisCache("redis://127.0.0.1:1/0", {"KEY_PREFIX": "portal"})
+
+    first, second = cache._cache.get_client(), cache._cache.get_client(write=True)
+
+    assert first is second  # one server: one pool, one client (no connection is made here)
+    assert first.connection_pool is cache._cache._get_connection_pool(write=False)
 
 
 def test_cache_is_the_database_by_default(settings):
