@@ -15,11 +15,12 @@ its version with :func:`swap_version`: one conditional ``UPDATE … WHERE versio
 (compare-and-swap), atomic on SQLite and PostgreSQL alike, needing no row lock.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import F
 
 
@@ -65,6 +66,43 @@ def swap_version(
     """Compare-and-swap: bump ``field`` and write ``changes`` on ``rows`` where ``field`` is
     still ``expected``, in one conditional ``UPDATE``. ``True`` if a row was swapped."""
     return rows.filter(**{field: expected}).update(**{field: F(field) + 1}, **changes) > 0
+
+
+def swap_row_version(
+    model: type[models.Model],
+    *,
+    where: Mapping[str, Any],
+    expected: int,
+    field: str = "version",
+    **changes: Any,
+) -> bool:
+    """:func:`swap_version` for the autosave's hot path: the same conditional ``UPDATE``,
+    written out from the model's columns (equality conditions only). Composing and compiling
+    it with the ORM cost a sixth of an autosave's CPU. Values go through each field's own
+    ``get_db_prep_save``, as the ORM's ``update()`` sends them; a model instance given for a
+    foreign key stands for its primary key."""
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+
+    def column_and_value(name: str, value: Any) -> tuple[str, Any]:
+        model_field: Any = model._meta.get_field(name)  # concrete fields only
+        if isinstance(value, models.Model):
+            value = value.pk
+        return quote(model_field.column), model_field.get_db_prep_save(value, connection)
+
+    version_field: Any = model._meta.get_field(field)
+    version = quote(version_field.column)
+    assignments = [column_and_value(name, value) for name, value in changes.items()]
+    conditions = [column_and_value(name, value) for name, value in where.items()]
+    sets = ", ".join([f"{version} = {version} + 1", *(f"{c} = %s" for c, _ in assignments)])
+    tests = " AND ".join([*(f"{c} = %s" for c, _ in conditions), f"{version} = %s"])
+    table = quote(model._meta.db_table)
+    # Identifiers come from the model's _meta (quoted), every value is a bound parameter.
+    sql = f"UPDATE {table} SET {sets} WHERE {tests}"  # noqa: S608  # nosec B608 - see above
+    parameters = [value for _, value in assignments] + [value for _, value in conditions]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*parameters, expected])
+        return cursor.rowcount > 0
 
 
 def swap_instance_version(instance: models.Model | None, *, expected: int) -> bool:

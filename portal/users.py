@@ -76,7 +76,7 @@ def _session_user_sql(vendor: str) -> str:
     user_column = cast(str, profile_field.remote_field.column)  # JurorProfile.user_id
     # Identifiers from the models' _meta, quoted; the one value is a parameter.
     return (
-        f"SELECT {', '.join(columns)} FROM {quote(User._meta.db_table)} u "  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {quote(User._meta.db_table)} u "  # noqa: S608  # nosec B608 - identifiers from _meta
         f"LEFT JOIN {quote(profile_model._meta.db_table)} p ON p.{quote(user_column)} = u.id "
         "WHERE u.id = %s"
     )

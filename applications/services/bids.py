@@ -33,7 +33,7 @@ from applications.models import (
 from applications.queries import section_guidance
 from applications.text_limits import normalise_line_endings
 from applications.validators import validate_clean_text
-from portal.editing import CallClosed, StaleEdit, swap_version
+from portal.editing import CallClosed, StaleEdit, swap_row_version, swap_version
 from portal.formats import format_euros, format_paris_datetime, format_paris_time
 
 logger = logging.getLogger(__name__)
@@ -270,7 +270,9 @@ def save_section(
     # separated, and autosave (the hot path) costs a single round trip.
     changes: dict[str, Any] = {"content": content, "updated_at": now, "updated_by": by}
     rows = BidSection.objects.filter(bid=bid, key=key)
-    if not swap_version(rows, expected=version, **changes):
+    if not swap_row_version(
+        BidSection, where={"bid": bid, "key": key}, expected=version, **changes
+    ):
         current = rows.select_related("updated_by").first()
         if current is not None:
             raise _section_conflict(current, by)

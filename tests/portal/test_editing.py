@@ -3,11 +3,12 @@
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from applications.models import BidSection
-from portal.editing import swap_instance_version, swap_version
+from portal.editing import swap_instance_version, swap_row_version, swap_version
 from portal.forms import add_errors
-from tests.factories import BidFactory
+from tests.factories import BidFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,39 @@ def test_swap_version_changes_nothing_when_stale():
 
     assert swapped is False
     assert rows.values_list("version", "content").get() == (section.version, section.content)
+
+
+def test_swap_row_version_writes_what_the_orm_update_writes_only_when_current():
+    section = _section()
+    before = section.version
+    other, _created = BidSection.objects.get_or_create(
+        bid=section.bid, key=BidSection.Key.values[1]
+    )
+    other_before = (other.version, other.content)
+    user = UserFactory()
+    at = timezone.now()
+    where = {"bid": section.bid, "key": section.key}
+
+    stale = swap_row_version(BidSection, where=where, expected=section.version + 1, content="X")
+    swapped = swap_row_version(
+        BidSection,
+        where=where,
+        expected=section.version,
+        content="New",
+        updated_at=at,
+        updated_by=user,
+    )
+
+    assert (stale, swapped) == (False, True)
+    section.refresh_from_db()
+    assert (section.version, section.content, section.updated_at, section.updated_by) == (
+        before + 1,
+        "New",
+        at,
+        user,
+    )
+    other.refresh_from_db()
+    assert (other.version, other.content) == other_before
 
 
 def test_swap_instance_version_counts_a_missing_row_as_version_zero():
