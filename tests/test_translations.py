@@ -122,13 +122,18 @@ def test_french_catalog_compiled_mo_matches_po(path):
     with path.with_suffix(".mo").open("rb") as compiled:
         catalog = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]  # private: the raw entries, undeclared in typeshed
 
+    def key(entry: dict) -> str:
+        # gettext keys an entry with a context as "context\x04msgid".
+        context = entry.get("msgctxt")
+        return f"{context}\x04{entry['msgid']}" if context else entry["msgid"]
+
     stale = [
         entry["msgid"]
         for entry in messages(path)
         if (
-            [catalog.get((entry["msgid"], n)) for n in sorted(entry["msgstr"])]
+            [catalog.get((key(entry), n)) for n in sorted(entry["msgstr"])]
             if entry["msgid_plural"]
-            else [catalog.get(entry["msgid"])]
+            else [catalog.get(key(entry))]
         )
         != [entry["msgstr"][n] for n in sorted(entry["msgstr"])]
     ]
