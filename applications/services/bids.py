@@ -269,16 +269,16 @@ def save_section(
     # One conditional UPDATE, atomic on its own: the version check and the write cannot be
     # separated, and autosave (the hot path) costs a single round trip.
     changes: dict[str, Any] = {"content": content, "updated_at": now, "updated_by": by}
-    rows = BidSection.objects.filter(bid=bid, key=key)
-    if not swap_row_version(
-        BidSection, where={"bid": bid, "key": key}, expected=version, **changes
-    ):
+    where: dict[str, Any] = {"bid": bid, "key": key}
+    if not swap_row_version(BidSection, where=where, expected=version, **changes):
+        # Off the hot path from here: the ORM's queryset is built only when the swap failed.
+        rows = BidSection.objects.filter(**where)
         current = rows.select_related("updated_by").first()
         if current is not None:
             raise _section_conflict(current, by)
         # Sections are created with the bid; a missing one starts at version 1, as shown.
-        BidSection.objects.get_or_create(bid=bid, key=key)
-        if not swap_version(rows, expected=version, **changes):
+        BidSection.objects.get_or_create(**where)
+        if not swap_row_version(BidSection, where=where, expected=version, **changes):
             raise _section_conflict(rows.select_related("updated_by").get(), by)
     return BidSection(
         bid=bid, key=key, content=content, version=version + 1, updated_at=now, updated_by=by
