@@ -43,6 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+# The processes whose CPU time the run reports (filled as they start; the generator is this one).
+PROCESS_ROOTS: dict[str, int] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -103,6 +107,7 @@ def start_postgres() -> tuple[str, callable]:
         )
         shutil.rmtree(data, ignore_errors=True)
 
+    PROCESS_ROOTS["postgres"] = int((data / "postmaster.pid").read_text().split()[0])
     return f"postgres://portal@127.0.0.1:{port}/portal", stop
 
 
@@ -125,6 +130,8 @@ def start_redis() -> tuple[str | None, callable]:
             break
         except OSError:
             time.sleep(0.05)
+
+    PROCESS_ROOTS["redis"] = process.pid
 
     def stop() -> None:
         process.terminate()
@@ -365,6 +372,39 @@ def generator_share(cpu: float, wall: float) -> str:
     )
 
 
+def process_tree_cpu(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each named process and its descendants,
+    read from /proc: where the machine's two cores go during a phase."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parent[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    # Each process counts once, for its nearest named ancestor (the generator starts them all).
+    names = {root: name for name, root in roots.items()}
+    totals = dict.fromkeys(roots, 0.0)
+    for pid, seconds in cpu.items():
+        walk = pid
+        while walk not in names and walk in parent:
+            walk = parent[walk]
+        if walk in names:
+            totals[names[walk]] += seconds
+    return totals
+
+
+def cpu_breakdown(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    per_request = {name: 1000 * (after[name] - before[name]) / max(requests, 1) for name in after}
+    shares = ", ".join(f"{name} {ms:.2f}" for name, ms in per_request.items())
+    return f"CPU per request (ms): {shares}; sum {sum(per_request.values()):.2f}"
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
@@ -477,12 +517,16 @@ def main() -> None:
         )
         print(f"load average before: {load_average()}")
         mode = f"offered {args.rate:.0f}/s" if args.rate else "closed loop, as fast as answered"
-        cpu, wall = time.process_time(), time.perf_counter()
-        report(f"autosave ({mode})", *asyncio.run(run_autosave()))
-        print(generator_share(time.process_time() - cpu, time.perf_counter() - wall))
-        cpu, wall = time.process_time(), time.perf_counter()
-        report("submit", *asyncio.run(run_submit()))
-        print(generator_share(time.process_time() - cpu, time.perf_counter() - wall))
+        roots = {"gunicorn": gunicorn.pid, **PROCESS_ROOTS, "generator": os.getpid()}
+        if worker is not None:
+            roots["celery"] = worker.pid
+        for phase, run in ((f"autosave ({mode})", run_autosave), ("submit", run_submit)):
+            cpu, wall = time.process_time(), time.perf_counter()
+            trees = process_tree_cpu(roots)
+            latencies, errors, elapsed = asyncio.run(run())
+            report(phase, latencies, errors, elapsed)
+            print(generator_share(time.process_time() - cpu, time.perf_counter() - wall))
+            print(cpu_breakdown(trees, process_tree_cpu(roots), len(latencies)))
         print(f"load average after: {load_average()}")
 
         from applications.models import BidSection, BidVersion

@@ -27,7 +27,7 @@ unset CACHE_URL REDIS_URL CELERY_BROKER_URL  # the database cache and the filesy
 "$BIN/python" manage.py collectstatic --no-input -v 0
 
 port=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BIN/gunicorn" portal.wsgi --bind "127.0.0.1:$port" --workers 2 --log-level warning \
+"$BIN/gunicorn" --config portal/gunicorn.conf.py portal.wsgi --bind "127.0.0.1:$port" --workers 2 --log-level warning \
   >"$work/gunicorn.log" 2>&1 &
 gunicorn_pid=$!
 
