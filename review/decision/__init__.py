@@ -8,8 +8,8 @@ starts from is read off a ranking run's stored result by :func:`recommendation`.
 Amounts are integer euros.
 """
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 FUNDED = "funded"
 RESERVE = "reserve"
@@ -18,9 +18,12 @@ INELIGIBLE = "ineligible"
 OUTCOMES = (FUNDED, RESERVE, NOT_FUNDED, INELIGIBLE)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One bid of a decision: what the jury recommended and what is decided."""
+class Line(NamedTuple):
+    """One bid of a decision: what the jury recommended and what is decided.
+
+    A named tuple (immutable, like the frozen dataclass it was): a decision of 10 000 lines
+    builds 10 000 of them on each check, and a tuple costs less than half of a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field)."""
 
     bid_id: int
     requested: int
@@ -211,11 +214,11 @@ def promote_from_reserve(
     )
     amount = min(first.requested, envelope - others)
     updated: dict[int, Line] = {
-        leaver.bid_id: replace(leaver, outcome=NOT_FUNDED, amount=None, reason=reason),
-        first.bid_id: replace(
-            first, outcome=FUNDED, amount=amount, reserve_position=None, reason=reason
+        leaver.bid_id: leaver._replace(outcome=NOT_FUNDED, amount=None, reason=reason),
+        first.bid_id: first._replace(
+            outcome=FUNDED, amount=amount, reserve_position=None, reason=reason
         ),
     }
     for line in reserve[1:]:
-        updated[line.bid_id] = replace(line, reserve_position=(line.reserve_position or 1) - 1)
+        updated[line.bid_id] = line._replace(reserve_position=(line.reserve_position or 1) - 1)
     return [updated.get(line.bid_id, line) for line in lines]
