@@ -465,3 +465,42 @@ def test_a_page_of_lines_saves_its_lines_and_keeps_the_others(client, preparer, 
     assert len(shown) == 50
     assert _lines(decision)[winner].amount_awarded == minimum
     assert {line.bid_id: line.outcome for line in decision.lines.all()} == before
+
+
+def test_the_draft_page_offers_every_winner_to_the_promotion_form(client, setup, run, preparer):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    lines = _lines(decision)
+    client.force_login(preparer)
+
+    response = client.get(_page(setup))
+
+    winners = sorted(
+        (line for line in lines.values() if line.outcome == F.FUNDED),
+        key=lambda line: (line.rank is None, line.rank, line.bid.acronym),
+    )
+    options = "".join(
+        f'<option value="{line.bid_id}">{line.bid.acronym}</option>' for line in winners
+    )
+    assert len(winners) >= 2
+    assert (
+        f'<select name="leaving" class="select form-select" required id="id_leaving">{options}'
+        "</select>"
+    ) in response.content.decode()
+
+
+def test_the_promotion_form_posts_the_first_reserve_bid_into_the_winners(
+    client, setup, run, preparer
+):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    reserve_first = next(a for a, line in _lines(decision).items() if line.reserve_position == 1)
+    leaving = _lines(decision)[_winners(decision)[0]]
+    client.force_login(preparer)
+
+    response = client.post(
+        reverse("review:decision_promote", args=[setup.call.slug, decision.number]),
+        {"leaving": leaving.bid_id, "reason": "Withdrew on 3 May."},
+    )
+
+    assert response.status_code == 302
+    assert reserve_first in _winners(decision)
+    assert leaving.bid.acronym not in _winners(decision)
