@@ -206,9 +206,7 @@ def _page(
             if shown is None and call.status == Call.Status.UNDER_REVIEW
             else None,
             "promote_form": PromoteForm(funded=funded) if funded else None,
-            "promote_options": format_html_join(
-                "", '<option value="{}">{}</option>', funded
-            ),
+            "promote_options": format_html_join("", '<option value="{}">{}</option>', funded),
             "reason_form": ReasonForm(),
             "can_approve": draft is not None and draft.prepared_by_id != request.user.pk,
         },
