@@ -63,14 +63,7 @@ class LineInput:
 
 def pure_line(line: BidDecision, change: LineInput | None = None) -> rules_of_decision.Line:
     """The pure view of a stored line, with the administrator's change applied if given."""
-    values = change or LineInput(
-        outcome=line.outcome,
-        amount=line.amount_awarded,
-        reserve_position=line.reserve_position,
-        reason=line.reason,
-        override_reason=line.override_reason,
-    )
-    return _pure(
+    pure = _pure(
         line.bid_id,
         line.bid.requested_amount,
         line.bid.minimum_amount,
@@ -79,11 +72,23 @@ def pure_line(line: BidDecision, change: LineInput | None = None) -> rules_of_de
         line.recommended_amount,
         line.recommended_reserve,
         line.under_reviewed,
-        values.outcome,
-        values.amount,
-        values.reserve_position,
-        values.reason,
-        values.override_reason,
+        line.outcome,
+        line.amount_awarded,
+        line.reserve_position,
+        line.reason,
+        line.override_reason,
+    )
+    return pure if change is None else with_change(pure, change)
+
+
+def with_change(line: rules_of_decision.Line, change: LineInput) -> rules_of_decision.Line:
+    """``line`` with what the administrator set for it instead of what is stored."""
+    return line._replace(
+        outcome=change.outcome,
+        amount=change.amount,
+        reserve_position=change.reserve_position,
+        reason=change.reason,
+        override_reason=change.override_reason,
     )
 
 
@@ -170,16 +175,8 @@ def decision_figures(
         .order_by(*LINE_ORDER)
         .values_list("bid__acronym", *PURE_COLUMNS)
     ):
-        bid_id = row[0]
-        labels[bid_id] = acronym
-        change = changes.get(bid_id)
-        if change is not None:
-            row[8:] = (
-                change.outcome,
-                change.amount,
-                change.reserve_position,
-                change.reason,
-                change.override_reason,
-            )
-        lines.append(_pure(*row))
+        line = _pure(*row)
+        labels[line.bid_id] = acronym
+        change = changes.get(line.bid_id)
+        lines.append(line if change is None else with_change(line, change))
     return DecisionFigures(lines=lines, labels=labels)

@@ -4,6 +4,8 @@ and the pages for every role."""
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications.models import Call
@@ -504,3 +506,27 @@ def test_the_promotion_form_posts_the_first_reserve_bid_into_the_winners(
     assert response.status_code == 302
     assert reserve_first in _winners(decision)
     assert leaving.bid.acronym not in _winners(decision)
+
+
+@pytest.mark.parametrize("bids", [6, 40])
+def test_a_save_writes_only_the_lines_it_changes(bids, preparer, approver):
+    setup = scored_call(bids=bids, envelope=130_000_000, min_winners=2, max_winners=4)
+    run = create_and_run_ranking(call=setup.call, by=approver, settings=RunSettings())
+    decision = service.prepare_decision(call=setup.call, run=run, by=approver)
+    winner = _winners(decision)[0]
+    minimum = _lines(decision)[winner].bid.minimum_amount
+    cut = service.LineInput(outcome=F.FUNDED, amount=minimum, reason=" Cut to the minimum. ")
+
+    with CaptureQueriesContext(connection) as queries:
+        service.save_decision(
+            decision=decision, changes=_inputs(decision, **{winner: cut}), by=preparer
+        )
+
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    line_updates = [sql for sql in updates if "review_biddecision" in sql]
+    assert len(line_updates) == 1
+    assert line_updates[0].count("WHEN") == 5  # one line, five columns
+    assert (_lines(decision)[winner].amount_awarded, _lines(decision)[winner].reason) == (
+        minimum,
+        "Cut to the minimum.",
+    )
