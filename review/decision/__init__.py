@@ -79,13 +79,22 @@ def is_deviation(line: Line) -> bool:
 
 
 def totals(lines: list[Line], bounds: Bounds) -> Totals:
-    awarded = sum(line.amount or 0 for line in lines if line.outcome == FUNDED)
+    """The decision's totals, in one pass over its lines (10 000 in a large call)."""
+    winners = awarded = reserve = deviations = 0
+    for line in lines:
+        if line.outcome == FUNDED:
+            winners += 1
+            awarded += line.amount or 0
+        elif line.outcome == RESERVE:
+            reserve += 1
+        if is_deviation(line):
+            deviations += 1
     return Totals(
-        winners=sum(1 for line in lines if line.outcome == FUNDED),
+        winners=winners,
         awarded=awarded,
         envelope_left=bounds.envelope - awarded,
-        reserve=sum(1 for line in lines if line.outcome == RESERVE),
-        deviations=sum(1 for line in lines if is_deviation(line)),
+        reserve=reserve,
+        deviations=deviations,
     )
 
 
