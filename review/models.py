@@ -333,6 +333,11 @@ class Conflict(models.Model):
                 fields=["juror", "bid", "source", "kind"], name="unique_conflict_per_source_kind"
             )
         ]
+        indexes = [
+            # The exclusion rule (``juror_excluded``) and ``excluded_pairs`` read the excluding
+            # conflicts of a pair or of a call's bids from this index alone.
+            models.Index(fields=["status", "bid", "juror"], name="conflict_status_pair"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.juror} × {self.bid.acronym}: {self.get_status_display()}"
@@ -368,6 +373,15 @@ class ConflictDeclaration(models.Model):
         verbose_name = _("conflict declaration")
         verbose_name_plural = _("conflict declarations")
         constraints = [models.UniqueConstraint(fields=["juror", "bid"], name="unique_declaration")]
+        indexes = [
+            # The few declarations of a conflict, by bid: ``excluded_pairs`` and the staffing
+            # rule's candidates read them without scanning every "no conflict" declaration.
+            models.Index(
+                fields=["bid", "juror"],
+                condition=Q(has_conflict=True),
+                name="declaration_excluding_pair",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.juror} × {self.bid.acronym}"
@@ -661,6 +675,13 @@ class Review(models.Model):
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
+        indexes = [
+            # Covering for the progress page's aggregates over a call's reviews (status and
+            # total by assignment), so the join reads no review row.
+            models.Index(
+                fields=["assignment", "status", "weighted_total"], name="review_assignment_total"
+            ),
+        ]
 
     def __str__(self) -> str:
         return _("Review %(assignment)s") % {"assignment": self.assignment}

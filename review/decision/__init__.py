@@ -8,8 +8,8 @@ starts from is read off a ranking run's stored result by :func:`recommendation`.
 Amounts are integer euros.
 """
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 FUNDED = "funded"
 RESERVE = "reserve"
@@ -18,9 +18,12 @@ INELIGIBLE = "ineligible"
 OUTCOMES = (FUNDED, RESERVE, NOT_FUNDED, INELIGIBLE)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One bid of a decision: what the jury recommended and what is decided."""
+class Line(NamedTuple):
+    """One bid of a decision: what the jury recommended and what is decided.
+
+    A named tuple (immutable, like the frozen dataclass it was): a decision of 10 000 lines
+    builds 10 000 of them on each check, and a tuple costs less than half of a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field)."""
 
     bid_id: int
     requested: int
@@ -76,13 +79,22 @@ def is_deviation(line: Line) -> bool:
 
 
 def totals(lines: list[Line], bounds: Bounds) -> Totals:
-    awarded = sum(line.amount or 0 for line in lines if line.outcome == FUNDED)
+    """The decision's totals, in one pass over its lines (10 000 in a large call)."""
+    winners = awarded = reserve = deviations = 0
+    for line in lines:
+        if line.outcome == FUNDED:
+            winners += 1
+            awarded += line.amount or 0
+        elif line.outcome == RESERVE:
+            reserve += 1
+        if is_deviation(line):
+            deviations += 1
     return Totals(
-        winners=sum(1 for line in lines if line.outcome == FUNDED),
+        winners=winners,
         awarded=awarded,
         envelope_left=bounds.envelope - awarded,
-        reserve=sum(1 for line in lines if line.outcome == RESERVE),
-        deviations=sum(1 for line in lines if is_deviation(line)),
+        reserve=reserve,
+        deviations=deviations,
     )
 
 
@@ -211,11 +223,11 @@ def promote_from_reserve(
     )
     amount = min(first.requested, envelope - others)
     updated: dict[int, Line] = {
-        leaver.bid_id: replace(leaver, outcome=NOT_FUNDED, amount=None, reason=reason),
-        first.bid_id: replace(
-            first, outcome=FUNDED, amount=amount, reserve_position=None, reason=reason
+        leaver.bid_id: leaver._replace(outcome=NOT_FUNDED, amount=None, reason=reason),
+        first.bid_id: first._replace(
+            outcome=FUNDED, amount=amount, reserve_position=None, reason=reason
         ),
     }
     for line in reserve[1:]:
-        updated[line.bid_id] = replace(line, reserve_position=(line.reserve_position or 1) - 1)
+        updated[line.bid_id] = line._replace(reserve_position=(line.reserve_position or 1) - 1)
     return [updated.get(line.bid_id, line) for line in lines]

@@ -185,6 +185,8 @@ def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]
             highest=Max(total),
             sum_of=Sum(total),
             sum_of_squares=Sum(ExpressionWrapper(total * total, output_field=FloatField())),
+            # The acronym as an aggregate (one per bid), so the rows are grouped by bid alone.
+            acronym=Min("bid__acronym"),
         )
         .filter(reviews__gte=2)
         .alias(
@@ -195,7 +197,7 @@ def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]
                 output_field=FloatField(),
             ),
         )
-        .order_by("-range_of", "-scaled_variance", "bid__acronym")
+        .order_by("-range_of", "-scaled_variance", "acronym")
         .values("bid_id")[:DISPUTED_CANDIDATES]
     )
     bids: dict[int, BidProgress] = {}
@@ -273,12 +275,12 @@ def call_progress(
     }
     affected: dict[int, BidProgress] = {}
     # The assignments of the page's bids, of the page's jurors and of the bids a conflict
-    # touches (one query).
+    # touches (one query; the call's condition on the jurors' part only, the bids being the
+    # call's, so that the database reads each part from its index).
     for juror_id, bid_id, acronym, public_id, status, declared_no_conflict, total in (
-        Assignment.objects.filter(bid__call=call)
-        .filter(
+        Assignment.objects.filter(
             Q(bid_id__in=list(bids_by_id))
-            | Q(juror_id__in=list(jurors_by_id))
+            | Q(juror_id__in=list(jurors_by_id), bid__call=call)
             | Q(bid_id__in=list(affected_bid_ids))
         )
         .with_declared_no_conflict()

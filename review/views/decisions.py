@@ -177,6 +177,8 @@ def _page(
                     bid_id: [m for ms in fields.values() for m in ms]
                     for bid_id, fields in error.by_bid.items()
                 }
+    # The promotion form's choices: the funded lines, in order (hundreds in a large call).
+    funded = figures.funded() if draft is not None and figures is not None else []
     # 10 000 lines: the table shows a page (its rows read alone); the totals and checks cover
     # every line (``figures``: plain rows).
     page = paginate(request, decision_lines_rows(decision=shown) if shown is not None else [])
@@ -203,9 +205,8 @@ def _page(
             "prepare_form": PrepareDecisionForm(call=call)
             if shown is None and call.status == Call.Status.UNDER_REVIEW
             else None,
-            "promote_form": PromoteForm(funded=figures.funded())
-            if draft is not None and figures is not None
-            else None,
+            "promote_form": PromoteForm(funded=funded) if funded else None,
+            "promote_options": format_html_join("", '<option value="{}">{}</option>', funded),
             "reason_form": ReasonForm(),
             "can_approve": draft is not None and draft.prepared_by_id != request.user.pk,
         },

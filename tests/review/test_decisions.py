@@ -4,6 +4,8 @@ and the pages for every role."""
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications.models import Call
@@ -465,3 +467,66 @@ def test_a_page_of_lines_saves_its_lines_and_keeps_the_others(client, preparer, 
     assert len(shown) == 50
     assert _lines(decision)[winner].amount_awarded == minimum
     assert {line.bid_id: line.outcome for line in decision.lines.all()} == before
+
+
+def test_the_draft_page_offers_every_winner_to_the_promotion_form(client, setup, run, preparer):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    lines = _lines(decision)
+    client.force_login(preparer)
+
+    response = client.get(_page(setup))
+
+    winners = sorted(
+        (line for line in lines.values() if line.outcome == F.FUNDED),
+        key=lambda line: (line.rank is None, line.rank, line.bid.acronym),
+    )
+    options = "".join(
+        f'<option value="{line.bid_id}">{line.bid.acronym}</option>' for line in winners
+    )
+    assert len(winners) >= 2
+    assert (
+        f'<select name="leaving" class="select form-select" required id="id_leaving">{options}'
+        "</select>"
+    ) in response.content.decode()
+
+
+def test_the_promotion_form_posts_the_first_reserve_bid_into_the_winners(
+    client, setup, run, preparer
+):
+    decision = service.prepare_decision(call=setup.call, run=run, by=preparer)
+    reserve_first = next(a for a, line in _lines(decision).items() if line.reserve_position == 1)
+    leaving = _lines(decision)[_winners(decision)[0]]
+    client.force_login(preparer)
+
+    response = client.post(
+        reverse("review:decision_promote", args=[setup.call.slug, decision.number]),
+        {"leaving": leaving.bid_id, "reason": "Withdrew on 3 May."},
+    )
+
+    assert response.status_code == 302
+    assert reserve_first in _winners(decision)
+    assert leaving.bid.acronym not in _winners(decision)
+
+
+@pytest.mark.parametrize("bids", [6, 40])
+def test_a_save_writes_only_the_lines_it_changes(bids, preparer, approver):
+    setup = scored_call(bids=bids, envelope=130_000_000, min_winners=2, max_winners=4)
+    run = create_and_run_ranking(call=setup.call, by=approver, settings=RunSettings())
+    decision = service.prepare_decision(call=setup.call, run=run, by=approver)
+    winner = _winners(decision)[0]
+    minimum = _lines(decision)[winner].bid.minimum_amount
+    cut = service.LineInput(outcome=F.FUNDED, amount=minimum, reason=" Cut to the minimum. ")
+
+    with CaptureQueriesContext(connection) as queries:
+        service.save_decision(
+            decision=decision, changes=_inputs(decision, **{winner: cut}), by=preparer
+        )
+
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    line_updates = [sql for sql in updates if "review_biddecision" in sql]
+    assert len(line_updates) == 1
+    assert line_updates[0].count("WHEN") == 5  # one line, five columns
+    assert (_lines(decision)[winner].amount_awarded, _lines(decision)[winner].reason) == (
+        minimum,
+        "Cut to the minimum.",
+    )

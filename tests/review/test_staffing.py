@@ -4,13 +4,21 @@ when a conflict drops a bid below its planned jurors."""
 import pytest
 from django.urls import reverse
 
+from applications.models import Bid
 from review.forms.conflicts import DECLARABLE_KINDS
-from review.models import Assignment
-from review.queries.staffing import understaffed_bids
+from review.models import Assignment, Conflict
+from review.queries.staffing import understaffed_bids, understaffed_list, with_staffing
 from review.services.conflicts import confirm_conflict, declare_conflict
-from tests.factories import AdministratorFactory, ConflictFactory
+from tests.factories import (
+    AdministratorFactory,
+    AssignmentFactory,
+    BidFactory,
+    ConflictDeclarationFactory,
+    ConflictFactory,
+    JurorProfileFactory,
+)
 from tests.review.jury_setup import administrator_with_totp
-from tests.review.review_setup import panel
+from tests.review.review_setup import call_with_grid, panel
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +134,64 @@ def test_confirmed_conflict_of_unassigned_juror_emails_no_one(
         confirm_conflict(conflict=outsider, by=admin)
 
     assert mailoutbox == []
+
+
+def _staffing_call():
+    """A call with every kind of bid the staffing rule tells apart: at plan, short of jurors,
+    without any, below the plan through a confirmed or a declared conflict, a conflict of an
+    unassigned juror, a suggested (not excluding) conflict, and bids the jury does not assess
+    (ineligible, withdrawn, draft) with too few jurors."""
+    call = call_with_grid(jurors_per_bid=3)
+    jurors = [JurorProfileFactory() for _ in range(5)]
+
+    def bid(assigned: int, **fields):
+        bid = BidFactory(call=call, **{"status": Bid.Status.SUBMITTED, **fields})
+        for juror in jurors[:assigned]:
+            AssignmentFactory(juror=juror, bid=bid)
+        return bid
+
+    bid(3)
+    bid(2)
+    bid(0)
+    ConflictFactory(juror=jurors[0], bid=bid(3), status=Conflict.Status.CONFIRMED)
+    declared = bid(4)
+    ConflictDeclarationFactory(juror=jurors[1], bid=declared, has_conflict=True)
+    ConflictDeclarationFactory(juror=jurors[0], bid=declared, has_conflict=True)
+    ConflictDeclarationFactory(juror=jurors[0], bid=bid(3), has_conflict=False)
+    ConflictFactory(juror=jurors[4], bid=bid(3), status=Conflict.Status.CONFIRMED)
+    ConflictFactory(juror=jurors[0], bid=bid(3), status=Conflict.Status.SUGGESTED)
+    bid(1, eligibility=Bid.Eligibility.INELIGIBLE)
+    bid(1, status=Bid.Status.WITHDRAWN)
+    bid(1, status=Bid.Status.DRAFT)
+    other_call = BidFactory(status=Bid.Status.SUBMITTED)  # another call's bid: never listed
+    AssignmentFactory(juror=jurors[0], bid=other_call)
+    return call
+
+
+def test_understaffed_bids_equal_the_with_staffing_annotation():
+    call = _staffing_call()
+    annotated = {
+        bid.pk: bid.active_jurors
+        for bid in with_staffing(Bid.objects.filter(call=call))
+        if bid.understaffed
+    }
+
+    listed = understaffed_list(call=call)
+
+    assert (understaffed_bids(call=call), [row[0] for row in listed]) == (
+        annotated,
+        sorted(annotated, key=lambda pk: (Bid.objects.get(pk=pk).acronym, pk)),
+    )
+    assert sorted(annotated.values()) == [0, 2, 2, 2]  # short, none, confirmed, declared
+
+
+def test_understaffed_bids_narrowed_to_some_bids_equal_the_annotation():
+    call = _staffing_call()
+    some = list(Bid.objects.filter(call=call).order_by("pk").values_list("pk", flat=True))[2:6]
+    annotated = {
+        bid.pk: bid.active_jurors
+        for bid in with_staffing(Bid.objects.filter(pk__in=some))
+        if bid.understaffed
+    }
+
+    assert understaffed_bids(call=call, bid_ids=some) == annotated

@@ -11,6 +11,7 @@ from review.decision import (
     RESERVE,
     Bounds,
     Line,
+    Totals,
     is_deviation,
     problems,
     promote_from_reserve,
@@ -240,3 +241,33 @@ def test_promotion_funds_what_is_left_of_the_envelope_when_less_than_the_request
         for line in promote_from_reserve(lines, leaving=1, reason="x", envelope=90)
     }
     assert promoted[2].amount == 40
+
+
+_OUTCOMES = st.sampled_from([FUNDED, RESERVE, NOT_FUNDED, INELIGIBLE, "unknown"])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            _OUTCOMES,
+            st.none() | st.integers(min_value=0, max_value=60),
+            _OUTCOMES,
+            st.none() | st.integers(min_value=0, max_value=60),
+        ),
+        max_size=12,
+    )
+)
+def test_totals_in_one_pass_equal_the_definition_line_by_line(rows):
+    lines = [
+        _line(index, outcome=outcome, amount=amount, recommended=recommended, recommended_amount=r)
+        for index, (outcome, amount, recommended, r) in enumerate(rows)
+    ]
+    awarded = sum(line.amount or 0 for line in lines if line.outcome == FUNDED)
+
+    assert totals(lines, BOUNDS) == Totals(
+        winners=sum(1 for line in lines if line.outcome == FUNDED),
+        awarded=awarded,
+        envelope_left=BOUNDS.envelope - awarded,
+        reserve=sum(1 for line in lines if line.outcome == RESERVE),
+        deviations=sum(1 for line in lines if is_deviation(line)),
+    )
