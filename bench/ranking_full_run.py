@@ -18,7 +18,8 @@ alone. Production settings (``DJANGO_DEBUG=0`` set before Django starts), a priv
 ``--database PATH`` keeps the filled database (SQLite) for the next invocation with the
 same data arguments: filling 10,000 bids takes minutes, a copy of the file a second.
 
-Printed: the median (and the range) of the runs, the creation step alone, the CPU time
+Printed: the median (and the range) of the runs, the creation step alone, with workers the
+medians of the phases after it (``PHASES``: first step, chunks, merge), the CPU time
 the run took (this process's and the workers', steadier than wall time on a loaded machine),
 peak memory (this
 process's maximum RSS, and each worker process's), the load average before and after, and
