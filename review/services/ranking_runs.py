@@ -210,8 +210,11 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
     input_hash = fingerprint(params)
     try:
         preparation: RunPreparation | None = prepare_run(params, known_fingerprint=input_hash)
-    except RankingError:
-        preparation = None  # the run's first step fails it with the engine's message
+    except Exception:  # noqa: BLE001 - the run's first step prepares again and fails the run
+        # with the reason (a disconnected jury, or a fault), which its page then shows: the
+        # administrator's request does not fail for what the computation finds.
+        logger.info("Ranking run input %s not prepared at creation", input_hash, exc_info=True)
+        preparation = None
     with transaction.atomic():
         run = RankingRun(
             call=call,
