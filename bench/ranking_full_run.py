@@ -18,7 +18,8 @@ alone. Production settings (``DJANGO_DEBUG=0`` set before Django starts), a priv
 ``--database PATH`` keeps the filled database (SQLite) for the next invocation with the
 same data arguments: filling 10,000 bids takes minutes, a copy of the file a second.
 
-Printed: the median (and the range) of the runs, the creation step alone, the CPU time
+Printed: the median (and the range) of the runs, the creation step alone, with workers the
+medians of the phases after it (``PHASES``: first step, chunks, merge), the CPU time
 the run took (this process's and the workers', steadier than wall time on a loaded machine),
 peak memory (this
 process's maximum RSS, and each worker process's), the load average before and after, and
@@ -121,6 +122,12 @@ def main() -> None:
             redis.terminate()
             redis.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# After the creation (timed in this process), what the workers do, in sequence: the first
+# step (until the run is running), the bootstrap chunks (until all are stored), the merge
+# with the result's storage and index (until it is done).
+PHASES = ("first step", "chunks", "merge")
 
 
 def _worker_counts(text: str) -> list[int]:
@@ -248,15 +255,29 @@ def _peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def _wait_until_over(run, *, timeout: float = 900):
+def _wait_until_over(run, *, timeout: float = 900) -> tuple[object, dict[str, float]]:
+    """The finished run, and when (``time.perf_counter``) each phase was first seen over:
+    ``first step`` (the run is running), ``chunks`` (every chunk stored), ``merge`` (done:
+    merged, stored and indexed in one transaction). Polled every 20 ms."""
     from review.models import RankingRun
 
+    seen: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = RankingRun.objects.filter(pk=run.pk).values_list("status", flat=True).get()
+        status, done, total = (
+            RankingRun.objects.filter(pk=run.pk)
+            .values_list("status", "chunks_done", "chunks_total")
+            .get()
+        )
+        now = time.perf_counter()
+        if status != RankingRun.Status.PENDING:
+            seen.setdefault("first step", now)
+        if status != RankingRun.Status.PENDING and done >= total:
+            seen.setdefault("chunks", now)
         if status in (RankingRun.Status.DONE, RankingRun.Status.FAILED):
+            seen.setdefault("merge", now)
             run.refresh_from_db()
-            return run
+            return run, seen
         time.sleep(0.02)
     sys.exit(f"run {run.pk} still {status} after {timeout} s")
 
@@ -286,16 +307,22 @@ def _bench(args, workdir: Path, populated: float, *, workers: int) -> None:
     load_before = os.getloadavg()
     worker = _start_worker(workers, workdir) if workers else None
     totals, creations, cpus, hashes = [], [], [], set()
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
     pids = [worker.pid, *_descendants(worker.pid)] if worker is not None else []
     try:
         for _ in range(args.repeat):
             cpu_started = time.process_time() + _cpu_seconds(pids)
             started = time.perf_counter()
             run = create_ranking_run(call=call, by=admin, settings=settings)
-            creations.append(time.perf_counter() - started)
+            created = time.perf_counter()
+            creations.append(created - started)
             if worker is not None:
                 task_run_ranking.delay(run_id=run.pk)
-                run = _wait_until_over(run)
+                run, seen = _wait_until_over(run)
+                previous = created
+                for name in PHASES:
+                    phases[name].append(seen.get(name, previous) - previous)
+                    previous = seen.get(name, previous)
             else:
                 run = compute_ranking_run(run=run)
             totals.append(time.perf_counter() - started)
@@ -333,6 +360,13 @@ def _bench(args, workdir: Path, populated: float, *, workers: int) -> None:
         if worker_peaks
         else ""
     )
+    if worker is not None:
+        print(
+            "  phases, medians (polled every 20 ms): "
+            + ", ".join(
+                f"{name} {statistics.median(times):.2f} s" for name, times in phases.items()
+            )
+        )
     print(f"  peak RSS: this process {own_peak:.0f} MiB{workers}")
     print(
         "  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f} "

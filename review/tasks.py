@@ -42,7 +42,8 @@ def task_send_review_reminders() -> None:
 @shared_task
 def task_run_ranking(*, run_id: int) -> None:
     """Compute a ranking run, or hand its bootstrap chunks to the workers; safe to redeliver."""
-    run = RankingRun.objects.filter(pk=run_id).first()
+    # Without its input: the first step reads what creation prepared from it.
+    run = RankingRun.objects.without_bulk().filter(pk=run_id).first()
     if run is None:
         return
     for chunk in start_ranking_run(run=run):

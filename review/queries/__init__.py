@@ -20,6 +20,7 @@
   recipients, the administrators' letters and appeals page, an institution's published outcome.
 - ``results``: what a published call publishes (the open data's rows, the listed jury, the
   method) and the index of published calls.
+- ``indexes``: finished runs and computed proposals whose page index is not written yet.
 
 Every list is built with a fixed handful of queries whatever its size (``values()`` and
 Python dictionaries, never a query per row); the tests pin the counts at two sizes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,19 +12,23 @@ from typing import Any
 import numpy as np
 
 from review.ranking import aggregate
-from review.ranking.model import BidId, Params
+from review.ranking.errors import RankingInputError
+from review.ranking.model import BidId, LotteryParams, Params
 from review.ranking.problem import Evaluation, Problem, evaluate, grants, prepare, select
 from review.ranking.robustness import (
     BidRobustness,
     BootstrapChunk,
     BootstrapPlan,
+    LotteryBids,
     LotteryOutcome,
+    allot_lottery,
     bootstrap_chunk,
     draw_lottery,
     merge_chunks,
     prepare_bootstrap,
     run_bootstrap,
     summarise,
+    summarise_merged,
 )
 from review.ranking.selection import Selection
 from review.ranking.version import ENGINE_VERSION
@@ -69,9 +74,13 @@ class Result:
 
     def to_json(self) -> str:
         """Canonical JSON: same input and seed give the same bytes."""
-        return json.dumps(
-            self.as_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
-        )
+        return result_json(self.as_dict())
+
+
+def result_json(result: Mapping[str, Any]) -> str:
+    """A result's canonical JSON (`Result.to_json`), from its dict (`Result.as_dict`, or
+    `complete_result`): same input and seed give the same bytes."""
+    return json.dumps(result, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def calibrated_values(params: Params) -> list[float | None]:
@@ -105,8 +114,22 @@ def solve(
     problem = prepare(params, known_fingerprint=known_fingerprint)
     evaluation = evaluate(problem, problem.calibrated)
     chosen = select(problem, evaluation)
+    return _solved(problem, evaluation, chosen, bootstrap_chunks=bootstrap_chunks)
+
+
+def _solved(
+    problem: Problem,
+    evaluation: Evaluation,
+    chosen: Selection,
+    *,
+    bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None,
+    with_bootstrap: bool = True,
+) -> Result:
+    """The result of a prepared problem; without its bootstrap (robustness, lottery) when
+    ``with_bootstrap`` is false, which is what a point estimate holds."""
+    params = problem.params
     summary = None
-    if params.bootstrap is not None:
+    if params.bootstrap is not None and with_bootstrap:
         summary = (
             summarise(problem, merge_chunks(bootstrap_chunks))
             if bootstrap_chunks is not None
@@ -148,6 +171,131 @@ def compute_bootstrap_chunk(
     """
     plan = params if isinstance(params, BootstrapPlan) else bootstrap_plan(params)
     return bootstrap_chunk(plan, start=start, count=count)
+
+
+@dataclass(frozen=True)
+class PointEstimate:
+    """A run's result before its bootstrap: the result's dict (`Result.as_dict`) without the
+    robustness figures and the lottery, and what completing it reads (`complete_result`):
+    the input position of the bid at each rank, and the lottery's settings.
+
+    A distributed run computes it once, with the bootstrap plan (`prepare_run`), and its
+    merge completes it instead of parsing, preparing and solving the input again. It
+    travels as bytes (`to_bytes`, `from_bytes`: compressed JSON, whose floats read back
+    exactly)."""
+
+    result: dict[str, Any]
+    order: tuple[int, ...]
+    lottery: LotteryParams | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.result["input_sha256"])
+
+    def to_bytes(self) -> bytes:
+        lottery = self.lottery
+        document = {
+            "engine_version": ENGINE_VERSION,
+            "result": self.result,
+            "order": list(self.order),
+            "lottery": None
+            if lottery is None
+            else {"seed": lottery.seed, "commitment": lottery.commitment},
+        }
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return zlib.compress(text.encode(), 1)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PointEstimate:
+        document = json.loads(zlib.decompress(data))
+        if document["engine_version"] != ENGINE_VERSION:
+            raise RankingInputError(
+                "bootstrap",
+                f"the point estimate was computed by engine {document['engine_version']}, "
+                f"not {ENGINE_VERSION}",
+            )
+        lottery = document["lottery"]
+        return cls(
+            result=document["result"],
+            order=tuple(document["order"]),
+            lottery=None if lottery is None else LotteryParams(**lottery),
+        )
+
+
+@dataclass(frozen=True)
+class RunPreparation:
+    """The work of a run done once: its point estimate, and its bootstrap plan (``None``
+    without bootstrap)."""
+
+    point: PointEstimate
+    plan: BootstrapPlan | None
+
+
+def prepare_run(params: Params, *, known_fingerprint: str | None = None) -> RunPreparation:
+    """Prepare the input once for the point estimate and the bootstrap plan; raises
+    `RankingError` as `solve` does. `known_fingerprint` as for `solve`."""
+    problem = prepare(params, known_fingerprint=known_fingerprint)
+    evaluation = evaluate(problem, problem.calibrated)
+    chosen = select(problem, evaluation)
+    point = _solved(problem, evaluation, chosen, with_bootstrap=False)
+    return RunPreparation(
+        point=PointEstimate(
+            result=point.as_dict(),
+            order=tuple(evaluation.order.tolist()),
+            lottery=params.lottery,
+        ),
+        plan=None if params.bootstrap is None else prepare_bootstrap(problem),
+    )
+
+
+def complete_result(
+    point: PointEstimate, *, bootstrap_chunks: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The result's dict (`result_json` encodes it), from the point estimate and, with a
+    bootstrap, its chunks (covering all the samples once, in any order): the same as
+    `solve(params, bootstrap_chunks=chunks).as_dict()`, without solving again."""
+    settings = point.result["params"]["bootstrap"]
+    if settings is None:
+        return point.result
+    if bootstrap_chunks is None:
+        raise RankingInputError("bootstrap", "the bootstrap's chunks are missing")
+    summary = summarise_merged(
+        merge_chunks(bootstrap_chunks),
+        samples=settings["samples"],
+        grey_zone=settings["grey_zone"],
+        fingerprint=point.fingerprint,
+    )
+    # Bids by rank position from here on: the summary's figures are by input position.
+    robustness = [summary.per_bid[position] for position in point.order]
+    bids = point.result["bids"]
+    result = {
+        **point.result,
+        "bids": [
+            {**bid, **_robustness_dict(figures)}
+            for bid, figures in zip(bids, robustness, strict=True)
+        ],
+        "bootstrap_samples": summary.samples,
+    }
+    if point.lottery is not None:
+        echo = point.result["params"]
+        lottery = allot_lottery(
+            LotteryBids(
+                ids=[bid["id"] for bid in bids],
+                ranks=[bid["rank"] for bid in bids],
+                ranked_eligible=[position for position, bid in enumerate(bids) if bid["eligible"]],
+                requested=np.array([bid["requested"] for bid in bids], dtype=np.int64),
+                minimum=np.array([bid["minimum"] for bid in bids], dtype=np.int64),
+                robustness=robustness,
+            ),
+            point.lottery,
+            rule=echo["rule"],
+            budget=echo["budget"],
+            min_winners=echo["min_winners"],
+            max_winners=echo["max_winners"],
+            grey_zone=settings["grey_zone"],
+        )
+        result["lottery"] = _lottery_dict(lottery)
+    return result
 
 
 def _bid_outcomes(
@@ -317,11 +465,17 @@ def _bid_dict(outcome: BidOutcome) -> dict[str, Any]:
         "reason_detail": outcome.reason_detail,
     }
     if outcome.robustness is not None:
-        data["p_selected"] = outcome.robustness.p_selected
-        data["rank_interval_50"] = list(outcome.robustness.rank_interval_50)
-        data["rank_interval_90"] = list(outcome.robustness.rank_interval_90)
-        data["grey_zone"] = outcome.robustness.grey_zone
+        data.update(_robustness_dict(outcome.robustness))
     return data
+
+
+def _robustness_dict(robustness: BidRobustness) -> dict[str, Any]:
+    return {
+        "p_selected": robustness.p_selected,
+        "rank_interval_50": list(robustness.rank_interval_50),
+        "rank_interval_90": list(robustness.rank_interval_90),
+        "grey_zone": robustness.grey_zone,
+    }
 
 
 def _lottery_dict(lottery: LotteryOutcome) -> dict[str, Any]:

@@ -312,13 +312,25 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
     settings = problem.params.bootstrap
     if settings is None:
         raise RankingInputError("bootstrap", "the run has no bootstrap settings")
-    if merged["fingerprint"] != problem.fingerprint:
+    return summarise_merged(
+        merged,
+        samples=settings.samples,
+        grey_zone=settings.grey_zone,
+        fingerprint=problem.fingerprint,
+    )
+
+
+def summarise_merged(
+    merged: Mapping[str, Any], *, samples: int, grey_zone: float, fingerprint: str
+) -> BootstrapSummary:
+    """`summarise` from the run's bootstrap settings and fingerprint alone (what a point
+    estimate carries): the problem need not be prepared again to merge its chunks."""
+    if merged["fingerprint"] != fingerprint:
         raise RankingInputError("bootstrap", "the chunks were computed for another input")
-    if merged["start"] != 0 or merged["count"] != settings.samples:
+    if merged["start"] != 0 or merged["count"] != samples:
         raise RankingInputError(
-            "bootstrap", f"chunks cover {merged['count']} samples, not {settings.samples}"
+            "bootstrap", f"chunks cover {merged['count']} samples, not {samples}"
         )
-    samples = settings.samples
     ranks = np.sort(np.asarray(merged["ranks"]), axis=0)
     low_50, high_50 = rank_intervals(ranks, 50)
     low_90, high_90 = rank_intervals(ranks, 90)
@@ -330,7 +342,7 @@ def summarise(problem: Problem, merged: Mapping[str, Any]) -> BootstrapSummary:
                 p_selected=round(share, 9),
                 rank_interval_50=(int(low_50[bid]), int(high_50[bid])),
                 rank_interval_90=(int(low_90[bid]), int(high_90[bid])),
-                grey_zone=settings.grey_zone < share < 1 - settings.grey_zone,
+                grey_zone=grey_zone < share < 1 - grey_zone,
             )
         )
     return BootstrapSummary(samples=samples, per_bid=tuple(per_bid))
@@ -590,6 +602,50 @@ def draw_lottery(
     summary: BootstrapSummary,
     lottery: LotteryParams,
 ) -> LotteryOutcome:
+    """`allot_lottery` for a prepared problem (bids by their input position)."""
+    params = problem.params
+    assert params.bootstrap is not None  # the parser requires it
+    return allot_lottery(
+        LotteryBids(
+            ids=problem.bid_ids,
+            ranks=evaluation.ranks,
+            ranked_eligible=[int(bid) for bid in evaluation.order if evaluation.eligible[bid]],
+            requested=problem.requested,
+            minimum=problem.minimum,
+            robustness=summary.per_bid,
+        ),
+        lottery,
+        rule=params.rule,
+        budget=params.budget,
+        min_winners=params.min_winners,
+        max_winners=params.max_winners,
+        grey_zone=params.bootstrap.grey_zone,
+    )
+
+
+@dataclass(frozen=True)
+class LotteryBids:
+    """What the draw reads of the bids, indexed alike (by input position, or by rank
+    position when a point estimate is completed: any numbering of the bids will do)."""
+
+    ids: Sequence[BidId]
+    ranks: Sequence[int] | IntArray  # 1-based rank of each bid
+    ranked_eligible: list[int]  # the eligible bids, best first
+    requested: IntArray
+    minimum: IntArray
+    robustness: Sequence[BidRobustness]
+
+
+def allot_lottery(
+    bids: LotteryBids,
+    lottery: LotteryParams,
+    *,
+    rule: str,
+    budget: int,
+    min_winners: int,
+    max_winners: int,
+    grey_zone: float,
+) -> LotteryOutcome:
     """Fund the clear winners, then draw lots among grey-zone bids within the envelope.
 
     Clear winners are eligible bids selected in at least (1 - grey_zone) of the resamples;
@@ -601,29 +657,27 @@ def draw_lottery(
     commitment = seed_commitment(lottery.seed)
     if lottery.commitment is not None and lottery.commitment.lower() != commitment:
         raise RankingInputError("lottery.commitment", "does not match the SHA-256 of the seed")
-    params = problem.params
-    assert params.bootstrap is not None  # the parser requires it
-    costs = problem.minimum if params.rule == "partial" else problem.requested
-    ranked = [int(bid) for bid in evaluation.order if evaluation.eligible[bid]]
-    clear_line = 1 - params.bootstrap.grey_zone
-    clear = [bid for bid in ranked if summary.per_bid[bid].p_selected >= clear_line]
+    costs = bids.minimum if rule == "partial" else bids.requested
+    ranked = bids.ranked_eligible
+    clear_line = 1 - grey_zone
+    clear = [bid for bid in ranked if bids.robustness[bid].p_selected >= clear_line]
     pool = sorted(
-        (bid for bid in ranked if summary.per_bid[bid].grey_zone),
-        key=lambda bid: lottery_priority(lottery.seed, problem.bid_ids[bid]),
+        (bid for bid in ranked if bids.robustness[bid].grey_zone),
+        key=lambda bid: lottery_priority(lottery.seed, bids.ids[bid]),
     )
     winners: list[int] = []
-    remaining = params.budget
+    remaining = budget
     for bid in clear + pool:
-        if len(winners) < params.max_winners and costs[bid] <= remaining:
+        if len(winners) < max_winners and costs[bid] <= remaining:
             winners.append(bid)
             remaining -= int(costs[bid])
-    winners.sort(key=lambda bid: int(evaluation.ranks[bid]))
+    winners.sort(key=lambda bid: int(bids.ranks[bid]))
     amounts = (
-        top_up(winners, problem.minimum, problem.requested, budget=params.budget)
-        if params.rule == "partial"
-        else [int(problem.requested[bid]) for bid in winners]
+        top_up(winners, bids.minimum, bids.requested, budget=budget)
+        if rule == "partial"
+        else [int(bids.requested[bid]) for bid in winners]
     )
-    ids = problem.bid_ids
+    ids = bids.ids
     return LotteryOutcome(
         commitment=commitment,
         seed=lottery.seed,
@@ -631,5 +685,5 @@ def draw_lottery(
         pool=tuple(ids[bid] for bid in pool),
         winners=tuple(ids[bid] for bid in winners),
         granted={ids[bid]: amount for bid, amount in zip(winners, amounts, strict=True)},
-        reached_min_winners=len(winners) >= params.min_winners,
+        reached_min_winners=len(winners) >= min_winners,
     )

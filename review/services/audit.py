@@ -243,7 +243,9 @@ def record_run_created(*, run: RankingRun, by: User) -> AuditEvent:
 def record_run_completed(*, run_id: int) -> AuditEvent:
     """Precondition: the run row is locked and its result stored by this transaction (a
     worker: no actor)."""
-    run = RankingRun.objects.select_related("call").get(pk=run_id)
+    # Not the input nor the decoded result: megabytes at 10,000 bids, and only the text's
+    # digest is recorded.
+    run = RankingRun.objects.select_related("call").defer("engine_input", "result").get(pk=run_id)
     return record_event(
         kind=AuditEvent.Kind.RUN_COMPLETED,
         call=run.call,

@@ -9,11 +9,16 @@ chunks that any worker computes (``record_ranking_chunk``); each chunk is stored
 (unique on run and index) and the worker that stores the last one finishes the run, under a
 lock on the run row, once. Every step is safe to run twice (a redelivered message).
 
-What every chunk shares is prepared once, by the first step: the engine's
-``bootstrap_plan``, as bytes in the shared cache (Redis in production, the database
-otherwise) under the input's fingerprint (``plan_cache_key``). A chunk loads it, and neither
-reads the run's input nor parses it; should the cache have lost it, the chunk prepares it
-again from the input and puts it back (same bytes: the plan is a function of the input).
+The input is prepared once, at creation, where it is parsed already (``prepare_run``): the
+engine's ``bootstrap_plan``, which every chunk shares, and its point estimate (the result
+without the bootstrap's figures), as bytes in the shared cache (Redis in production, the
+database otherwise) under the input's fingerprint (``plan_cache_key``,
+``point_cache_key``). A chunk loads the plan, and the merge completes the point estimate
+with the chunks (``complete_result``): neither reads the run's input nor parses it, and the
+point estimate is not solved again. Should the cache have lost either, the step that needs
+it prepares the input again and puts both back (same bytes: they are functions of the
+input); the first step checks they are there, so that a bad input (a disconnected jury)
+fails the run before any worker spends time on the bootstrap.
 Status changes follow ``RankingRun.TRANSITIONS`` as conditional ``UPDATE``s filtered on
 ``transitions.sources``: a run already done or failed is never changed again.
 """
@@ -42,15 +47,18 @@ from review.ranking import (
     ENGINE_VERSION,
     BootstrapPlan,
     Params,
+    PointEstimate,
     RankingError,
-    Result,
-    bootstrap_plan,
+    RankingInputError,
+    RunPreparation,
+    complete_result,
     compute_bootstrap_chunk,
     eligible_bids,
     parse_params,
     plan_chunks,
+    prepare_run,
+    result_json,
     seed_commitment,
-    solve,
 )
 from review.ranking.model import AGGREGATES, CALIBRATIONS, OVERFLOWS, RULES
 from review.ranking.problem import fingerprint
@@ -197,6 +205,16 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
         ) from error
     chunks = plan_chunks(settings.bootstrap_samples, CHUNK_SIZE) if seed is not None else []
     raw_eligible = _raw_eligible(params)
+    # The engine's fingerprint: what `python -m review.ranking solve` prints as
+    # `input_sha256` for the downloaded input.
+    input_hash = fingerprint(params)
+    try:
+        preparation: RunPreparation | None = prepare_run(params, known_fingerprint=input_hash)
+    except Exception:  # noqa: BLE001 - the run's first step prepares again and fails the run
+        # with the reason (a disconnected jury, or a fault), which its page then shows: the
+        # administrator's request does not fail for what the computation finds.
+        logger.info("Ranking run input %s not prepared at creation", input_hash, exc_info=True)
+        preparation = None
     with transaction.atomic():
         run = RankingRun(
             call=call,
@@ -219,9 +237,7 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
                 **_frozen_facts(data, call=call),
             },
             engine_input=engine_input,
-            # The engine's fingerprint: what `python -m review.ranking solve` prints as
-            # `input_sha256` for the downloaded input.
-            input_hash=fingerprint(params),
+            input_hash=input_hash,
             engine_version=ENGINE_VERSION,
             status=RankingRun.Status.PENDING,
             chunks_total=len(chunks),
@@ -232,6 +248,10 @@ def create_ranking_run(*, call: Call, by: User, settings: RunSettings) -> Rankin
         run.full_clean(exclude=["engine_input"])
         run.save()
         audit.record_run_created(run=run, by=by)
+    if preparation is not None:
+        # Keyed by the input, not the run: shared before the commit, it is harmless if the
+        # run is rolled back.
+        _share_preparation(input_hash, preparation)
     logger.info("User %s created ranking run %s for call %s", by.pk, run.pk, call.pk)
     return run
 
@@ -257,8 +277,32 @@ def plan_cache_key(input_hash: str) -> str:
     return f"ranking-plan:{ENGINE_VERSION}:{input_hash}"
 
 
-def _share_plan(run: RankingRun, plan: BootstrapPlan) -> None:
-    cache.set(plan_cache_key(run.input_hash), plan.to_bytes(), PLAN_CACHE_SECONDS)
+def point_cache_key(input_hash: str) -> str:
+    """Where the shared cache keeps the point estimate of an input (engine and fingerprint)."""
+    return f"ranking-point:{ENGINE_VERSION}:{input_hash}"
+
+
+def _share_preparation(input_hash: str, preparation: RunPreparation) -> None:
+    shared = {point_cache_key(input_hash): preparation.point.to_bytes()}
+    if preparation.plan is not None:
+        shared[plan_cache_key(input_hash)] = preparation.plan.to_bytes()
+    cache.set_many(shared, PLAN_CACHE_SECONDS)
+
+
+def _prepared_again(run: RankingRun) -> RunPreparation:
+    """The run's preparation from its input, put back in the shared cache (the cache lost
+    it, or creation could not prepare it: this raises the engine's error then)."""
+    engine_input = RankingRun.objects.filter(pk=run.pk).values_list("engine_input", flat=True).get()
+    preparation = prepare_run(parse_params(engine_input), known_fingerprint=_known_fingerprint(run))
+    _share_preparation(run.input_hash, preparation)
+    return preparation
+
+
+def _is_prepared(run: RankingRun, *, bootstrap: bool) -> bool:
+    keys = [point_cache_key(run.input_hash)]
+    if bootstrap:
+        keys.append(plan_cache_key(run.input_hash))
+    return bool(run.input_hash) and all(cache.has_key(key) for key in keys)
 
 
 def _shared_plan(run: RankingRun) -> BootstrapPlan:
@@ -269,10 +313,21 @@ def _shared_plan(run: RankingRun) -> BootstrapPlan:
         if plan.fingerprint == run.input_hash:
             return plan
     logger.info("Ranking run %s: bootstrap plan not in the cache, prepared again", run.pk)
-    engine_input = RankingRun.objects.filter(pk=run.pk).values_list("engine_input", flat=True).get()
-    plan = bootstrap_plan(parse_params(engine_input), known_fingerprint=_known_fingerprint(run))
-    _share_plan(run, plan)
-    return plan
+    prepared = _prepared_again(run).plan
+    if prepared is None:
+        raise RankingInputError("bootstrap", "the run has no bootstrap to plan")
+    return prepared
+
+
+def _shared_point(run: RankingRun) -> PointEstimate:
+    """The run's point estimate from the shared cache, or prepared again from its input."""
+    data = cache.get(point_cache_key(run.input_hash))
+    if data is not None:
+        point = PointEstimate.from_bytes(data)
+        if point.fingerprint == run.input_hash:
+            return point
+    logger.info("Ranking run %s: point estimate not in the cache, prepared again", run.pk)
+    return _prepared_again(run).point
 
 
 def _known_fingerprint(run: RankingRun) -> str | None:
@@ -319,9 +374,11 @@ def _failing_run(run: RankingRun) -> Iterator[None]:
         )
 
 
-def _store_result(run_id: int, result: Result) -> None:
-    """Precondition: the run row is locked (a run already done or failed is left as it is)."""
-    text = result.to_json()
+def _store_result(run_id: int, result: dict[str, Any]) -> None:
+    """Store ``result`` (the engine's dict: ``complete_result``) and index it.
+
+    Precondition: the run row is locked (a run already done or failed is left as it is)."""
+    text = result_json(result)
     done = RankingRun.Status.DONE
     stored = RankingRun.objects.filter(
         pk=run_id, status__in=transitions.sources(RankingRun, done)
@@ -337,7 +394,9 @@ def _store_result(run_id: int, result: Result) -> None:
     )
     if stored:
         audit.record_run_completed(run_id=run_id)
-        ranking_rows.index_run_result(run_id=run_id)
+        # The rows from the result in memory: equal to the stored text's (JSON floats read
+        # back exactly), which is not decoded again.
+        ranking_rows.index_run_result(run_id=run_id, result=result)
 
 
 def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
@@ -346,16 +405,18 @@ def start_ranking_run(*, run: RankingRun) -> list[ChunkSpec]:
     if not transitions.targets(run):  # done or failed: final
         return []
     with _failing_run(run):
-        params = parse_params(run.engine_input)
-        if params.bootstrap is None:
-            result = solve(params, known_fingerprint=_known_fingerprint(run))
+        bootstrap = bool(planned_chunks(run))
+        if not bootstrap:
+            result = complete_result(_shared_point(run))
             with transaction.atomic():
                 if _lock(run.pk, "status") is not None:
                     _store_result(run.pk, result)
             return []
-        # The shared part first, once: a disconnected jury or a bad input fails here,
-        # before any worker spends time on the bootstrap.
-        _share_plan(run, bootstrap_plan(params, known_fingerprint=_known_fingerprint(run)))
+        # What the steps share was prepared at creation: prepared here only if the cache
+        # lost it (or if creation could not: a disconnected jury or a bad input then fails
+        # here, before any worker spends time on the bootstrap).
+        if not _is_prepared(run, bootstrap=True):
+            _prepared_again(run)
         running = RankingRun.Status.RUNNING
         RankingRun.objects.filter(
             pk=run.pk, status__in=transitions.sources(RankingRun, running)
@@ -406,9 +467,10 @@ def record_ranking_chunk(*, run: RankingRun, index: int, start: int, count: int)
 
 
 def finish_ranking_run(*, run: RankingRun) -> None:
-    """Merge the chunks and store the result, once (the run row locked, status checked)."""
+    """Merge the chunks into the point estimate and store the result, once (the run row
+    locked, status checked)."""
     with _failing_run(run), transaction.atomic():
-        locked = _lock(run.pk)
+        locked = _lock(run.pk, "status", "chunks_total", "input_hash", "engine_version")
         if locked is None or locked.status != RankingRun.Status.RUNNING:
             return
         chunks = list(
@@ -418,12 +480,7 @@ def finish_ranking_run(*, run: RankingRun) -> None:
         )
         if len(chunks) < locked.chunks_total:
             return
-        result = solve(
-            parse_params(locked.engine_input),
-            bootstrap_chunks=chunks,
-            known_fingerprint=_known_fingerprint(locked),
-        )
-        _store_result(locked.pk, result)
+        _store_result(locked.pk, complete_result(_shared_point(locked), bootstrap_chunks=chunks))
 
 
 def compute_ranking_run(*, run: RankingRun) -> RankingRun:

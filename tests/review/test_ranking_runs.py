@@ -22,6 +22,7 @@ from review.services.ranking_runs import (
     create_ranking_run,
     plan_cache_key,
     planned_chunks,
+    point_cache_key,
     record_ranking_chunk,
     start_ranking_run,
 )
@@ -288,3 +289,51 @@ def test_a_shared_plan_of_another_input_is_not_used():
     stored = RankingChunk.objects.get(run=run, index=0).result
     assert stored["fingerprint"] == run.input_hash
     assert stored == compute_bootstrap_chunk(parse_params(engine_input), start=0, count=100)
+
+
+def test_creation_shares_the_plan_and_the_point_estimate_so_no_step_reads_the_input():
+    setup = scored_call(bids=8)
+    run = create_ranking_run(
+        call=setup.call,
+        by=AdministratorFactory(),
+        settings=RunSettings(calibration="additive", bootstrap_samples=200, bootstrap_seed=9),
+    )
+    engine_input = run.engine_input
+    assert cache.get(plan_cache_key(run.input_hash)) is not None
+    assert cache.get(point_cache_key(run.input_hash)) is not None
+    RankingRun.objects.filter(pk=run.pk).update(engine_input=None)  # read by no step
+
+    task_run_ranking.delay(run_id=run.pk)
+    run.refresh_from_db()
+
+    assert run.status == RankingRun.Status.DONE
+    assert run.result_json == solve(parse_params(engine_input)).to_json()
+
+
+def test_a_merge_whose_point_estimate_the_cache_lost_prepares_it_again():
+    run, engine_input = _started_bootstrap_run()
+    cache.delete(point_cache_key(run.input_hash))
+
+    record_ranking_chunk(run=run, index=0, start=0, count=100)
+    record_ranking_chunk(run=run, index=1, start=100, count=100)
+    run.refresh_from_db()
+
+    assert cache.get(point_cache_key(run.input_hash)) is not None
+    assert run.status == RankingRun.Status.DONE
+    assert run.result_json == solve(parse_params(engine_input)).to_json()
+
+
+def test_a_first_step_whose_cache_lost_everything_prepares_the_input_again():
+    setup = scored_call(bids=8)
+    run = create_ranking_run(
+        call=setup.call,
+        by=AdministratorFactory(),
+        settings=RunSettings(bootstrap_samples=200, bootstrap_seed=9),
+    )
+    cache.delete_many([plan_cache_key(run.input_hash), point_cache_key(run.input_hash)])
+
+    task_run_ranking.delay(run_id=run.pk)
+    run.refresh_from_db()
+
+    assert run.status == RankingRun.Status.DONE
+    assert run.result_json == solve(parse_params(run.engine_input)).to_json()

@@ -8,7 +8,18 @@ import hashlib
 import pytest
 from golden_inputs import jury_input
 
-from review.ranking import ENGINE_VERSION, compute_bootstrap_chunk, parse_params, plan_chunks, solve
+from review.ranking import (
+    ENGINE_VERSION,
+    BootstrapPlan,
+    PointEstimate,
+    complete_result,
+    compute_bootstrap_chunk,
+    parse_params,
+    plan_chunks,
+    prepare_run,
+    result_json,
+    solve,
+)
 from review.ranking.problem import fingerprint
 
 LOTTERY_SEED = "published-after-the-draw-0123456789"
@@ -93,3 +104,22 @@ def test_the_result_from_chunks_is_unchanged_to_the_byte(name):
     result = solve(params, bootstrap_chunks=chunks[::-1])
 
     assert _sha256(result.to_json()) == GOLDEN[name][1]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_completed_point_estimate_is_unchanged_to_the_byte(name):
+    params = parse_params(jury_input(**CASES[name]))
+    preparation = prepare_run(params)
+    point = PointEstimate.from_bytes(preparation.point.to_bytes())
+    chunks = None
+    if params.bootstrap is not None:
+        assert preparation.plan is not None
+        plan = BootstrapPlan.from_bytes(preparation.plan.to_bytes())
+        chunks = [
+            compute_bootstrap_chunk(plan, start=start, count=count)
+            for start, count in plan_chunks(params.bootstrap.samples, 64)
+        ][::-1]
+
+    text = result_json(complete_result(point, bootstrap_chunks=chunks))
+
+    assert _sha256(text) == GOLDEN[name][1]

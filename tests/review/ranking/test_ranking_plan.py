@@ -16,14 +16,17 @@ from hypothesis import strategies as st
 
 from review.ranking import (
     BootstrapPlan,
+    PointEstimate,
     RankingInputError,
     aggregate,
     bootstrap_plan,
     chunk_ranks,
+    complete_result,
     compute_bootstrap_chunk,
     eligible_bids,
     parse_params,
     plan_chunks,
+    prepare_run,
     solve,
 )
 from review.ranking.model import Score
@@ -289,3 +292,19 @@ def test_parse_leaves_the_garbage_collector_as_it_found_it(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_point_estimate_from_another_engine_version_is_refused():
+    point = prepare_run(parse_params(_small())).point
+    document = json.loads(zlib.decompress(point.to_bytes()))
+    document["engine_version"] = "0.9.0"
+
+    with pytest.raises(RankingInputError, match="engine 0.9.0"):
+        PointEstimate.from_bytes(zlib.compress(json.dumps(document).encode()))
+
+
+def test_a_completed_point_estimate_without_its_chunks_is_refused():
+    point = prepare_run(parse_params(_small(bootstrap={"samples": 20, "seed": 3}))).point
+
+    with pytest.raises(RankingInputError, match="chunks are missing"):
+        complete_result(point)
