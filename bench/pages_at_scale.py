@@ -3,7 +3,7 @@ the programme's bid list, the juror's list, the assignment preview, the decision
 administrators' list of jurors.
 
 Run: .venv/bin/python bench/pages_at_scale.py [--bids 10000] [--requests 7]
-     [--database /path/to/seeded.sqlite3] [--only "ranking run" --only …]
+     [--database /path/to/seeded.sqlite3 | postgres://…] [--only "ranking run" --only …]
 
 The call is the one ``python manage.py load_demo --size N --with-run`` seeds
 (``portal.demo_scale``: N bids, 5 submitted reviews each by a connected jury of N / 5, five
@@ -14,8 +14,8 @@ result is the saved assignment and a draft decision prepared from the run. Witho
 
 Django's test Client requests each page (page 1) ``requests`` times after one warm-up and
 prints the median and 95th percentile of the server time (wall clock and this process's CPU
-time; SQLite runs in-process), the query count and the page's size, with the load average
-before and after (the machine may be shared). Production settings (``DJANGO_DEBUG=0`` set
+time: SQLite runs in-process, PostgreSQL does not, so read the wall clock there), the query
+count and the page's size, with the load average before and after (the machine may be shared). Production settings (``DJANGO_DEBUG=0`` set
 before Django starts), except HTTPS redirects and the static files' manifest.
 """
 
@@ -43,7 +43,10 @@ def load_average() -> str:
 def _setup_django(folder: str, database: str | None) -> None:
     os.environ["PORTAL_VAR_DIR"] = folder
     (Path(folder) / "staticfiles").mkdir(exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{database or Path(folder) / 'bench.sqlite3'}"
+    if database and database.startswith(("postgres://", "postgresql://")):
+        os.environ["DATABASE_URL"] = database  # PostgreSQL, as in production
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{database or Path(folder) / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     # Production settings from the start, not DEBUG flipped after start-up; plain HTTP.
     os.environ["DJANGO_DEBUG"] = "0"
@@ -126,7 +129,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=7)
-    parser.add_argument("--database", help="a SQLite file to use (seeded if the call is missing)")
+    parser.add_argument(
+        "--database",
+        help="a SQLite file, or a postgres:// URL, to use (seeded if the call is missing)",
+    )
     parser.add_argument(
         "--only", action="append", default=[], help="time only the pages whose label contains this"
     )
@@ -135,13 +141,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pages-at-scale-") as folder:
         _setup_django(folder, args.database)
         import django
+        from django.db import connection
         from django.test import Client
         from django.urls import reverse
 
         started = time.perf_counter()
         call, run, proposal, admin, juror = _prepare(args.bids)
         print(
-            f"Django {django.get_version()}, SQLite, DJANGO_DEBUG=0: call {call.slug} "
+            f"Django {django.get_version()}, {connection.display_name}, DJANGO_DEBUG=0: call "
+            f"{call.slug} "
             f"({args.bids} bids; ready in {time.perf_counter() - started:.1f} s), "
             f"{args.requests} timed requests per page after one warm-up"
         )

@@ -24,6 +24,12 @@ def test_postgresql_uses_the_portal_backend():
     assert connection.health_check_enabled
 
 
+def test_the_portal_connections_do_not_jit_compile_their_queries():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
 def test_a_healthy_connection_is_reused_without_a_select_1(monkeypatch):
     connection.ensure_connection()
     before = connection.connection
