@@ -101,12 +101,11 @@ def _insert_rows(
     No signals, no primary keys read back: for rows written once, as an index is."""
     fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in names]
     quote = connection.ops.quote_name
-    # Names from the model, quoted; every value a parameter.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - no user text in the SQL
-        quote(model._meta.db_table),
-        ", ".join(quote(str(field.column)) for field in fields),  # concrete fields
-        ", ".join(["%s"] * len(fields)),
-    )
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(str(field.column)) for field in fields)  # concrete fields
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Names from the model's _meta (quoted); every value a bound parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608  # nosec B608 - see above
     prepared = [
         [
             field.get_db_prep_save(value, connection)
