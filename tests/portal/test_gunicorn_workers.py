@@ -56,16 +56,7 @@ def sockets_held(pid: int) -> set[str]:
 def socket_owners(pids: list[int]) -> dict[str, int]:
     """Socket inode -> the process among ``pids`` that holds it (an accepted connection is
     held by one worker only)."""
-    owners = {}
-    for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                owners[target[8:-1]] = pid
-    return owners
+    return {inode: pid for pid in pids for inode in sockets_held(pid)}
 
 
 def server_sockets(port: int, state: str) -> list[str]:
