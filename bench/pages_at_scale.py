@@ -36,6 +36,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from jury_pages import percentile, time_page  # noqa: E402 - after the path setup
 
 
+def freeze_loaded_objects(root: Path) -> None:
+    """What each gunicorn worker does once the portal is loaded (``post_worker_init`` in
+    portal/gunicorn.conf.py): the objects alive now leave the garbage collector's reach."""
+    import runpy
+
+    runpy.run_path(str(root / "portal" / "gunicorn.conf.py"))["post_worker_init"](None)
+
+
 def load_average() -> str:
     return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
@@ -147,6 +155,7 @@ def main() -> None:
 
         started = time.perf_counter()
         call, run, proposal, admin, juror = _prepare(args.bids)
+        freeze_loaded_objects(ROOT)
         print(
             f"Django {django.get_version()}, {connection.display_name}, DJANGO_DEBUG=0: call "
             f"{call.slug} "

@@ -1,4 +1,5 @@
-"""The production gunicorn configuration spreads kept-alive connections over its workers.
+"""The production gunicorn configuration: kept-alive connections spread over its workers, and
+what a worker loaded kept out of the garbage collector.
 
 With one listening socket shared by the workers, a burst of new connections (browsers coming
 back after a restart, a benchmark's clients) was accepted by whichever worker woke first and,
@@ -7,7 +8,9 @@ two workers, the portal running at the speed of one core. ``reuse_port`` gives e
 own socket, which the kernel fills in turn by a hash of the connection.
 """
 
+import gc
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -123,3 +126,13 @@ def test_a_burst_of_kept_alive_connections_is_spread_over_the_workers(tmp_path):
             client.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_worker_freezes_what_it_loaded_out_of_the_garbage_collector():
+    hooks = runpy.run_path(str(ROOT / "portal" / "gunicorn.conf.py"))
+    try:
+        hooks["post_worker_init"](None)
+        # Everything alive after loading (Django's modules, models, URL patterns) is frozen.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
