@@ -2,12 +2,15 @@
 submitted reviews written straight in the database (bulk, deterministic scores)."""
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from applications.models import Bid, Call
 from review.models import (
     Assignment,
+    AssignmentProposal,
     ConsensusReport,
     ConsensusScore,
     Criterion,
@@ -110,3 +113,34 @@ def approve_consensus_of(setup, bid, value=Decimal(3)) -> ConsensusReport:
         for c in setup.criteria
     )
     return report
+
+
+def ready_proposal(
+    setup: RankingSetup,
+    pairs: list[dict[str, Any]],
+    *,
+    jurors_per_bid: int = 3,
+    idle_jurors: list[int] | None = None,
+    notes: list[str] | None = None,
+    bounds: tuple[float, float] | None = None,
+) -> AssignmentProposal:
+    """A computed proposal of the call whose stored result holds ``pairs`` (each juror's load
+    counted from them), without its page index; ``bounds``: (total similarity, proved bound)."""
+    load = {str(juror): n for juror, n in Counter(pair["juror"] for pair in pairs).items()}
+    result: dict[str, Any] = {
+        "pairs": pairs,
+        "load": load,
+        "mean_similarity": 0.5,
+        "connected": True,
+        "juror_components": [list(load)],
+        "idle_jurors": idle_jurors or [],
+        "notes": notes or [],
+    }
+    if bounds is not None:
+        result["total_similarity"], result["upper_bound"] = bounds
+    return AssignmentProposal.objects.create(
+        call=setup.call,
+        status=AssignmentProposal.Status.READY,
+        jurors_per_bid=jurors_per_bid,
+        result=result,
+    )

@@ -17,7 +17,7 @@ from review.models import (
 from review.queries.indexes import unindexed_proposal_ids, unindexed_run_ids
 from review.services.ranking_runs import RunSettings, create_and_run_ranking, create_ranking_run
 from tests.factories import AdministratorFactory
-from tests.review.ranking_run_setup import scored_call
+from tests.review.ranking_run_setup import ready_proposal, scored_call
 
 pytestmark = pytest.mark.django_db
 
@@ -36,25 +36,7 @@ def _unindexed_proposal(setup) -> AssignmentProposal:
         {"juror": a.juror_id, "bid": a.bid_id, "similarity": 0.5, "pinned": False}
         for a in setup.assignments
     ]
-    load: dict[str, int] = {}
-    for pair in pairs:
-        load[str(pair["juror"])] = load.get(str(pair["juror"]), 0) + 1
-    return AssignmentProposal.objects.create(
-        call=setup.call,
-        status=AssignmentProposal.Status.READY,
-        jurors_per_bid=3,
-        result={
-            "pairs": pairs,
-            "load": load,
-            "mean_similarity": 0.5,
-            "connected": True,
-            "juror_components": [list(load)],
-            "idle_jurors": [],
-            "notes": [],
-            "total_similarity": 3.0,
-            "upper_bound": 4.0,
-        },
-    )
+    return ready_proposal(setup, pairs, bounds=(3.0, 4.0))
 
 
 def _command() -> str:

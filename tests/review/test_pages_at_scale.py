@@ -11,7 +11,7 @@ from review.services.proposal_index import index_proposal_result
 from review.services.ranking_runs import RunSettings, create_and_run_ranking
 from tests.factories import AdministratorFactory, enable_totp
 from tests.review.jury_setup import administrator_with_totp
-from tests.review.ranking_run_setup import scored_call
+from tests.review.ranking_run_setup import ready_proposal, scored_call
 
 pytestmark = pytest.mark.django_db
 
@@ -33,23 +33,7 @@ def _proposal(setup) -> AssignmentProposal:
         {"juror": juror.pk, "bid": bid.pk, "similarity": 0.5, "pinned": False}
         for bid, juror in ((a.bid, a.juror) for a in setup.assignments)
     ]
-    load: dict[str, int] = {}
-    for pair in pairs:
-        load[str(pair["juror"])] = load.get(str(pair["juror"]), 0) + 1
-    proposal = AssignmentProposal.objects.create(
-        call=setup.call,
-        status=AssignmentProposal.Status.READY,
-        jurors_per_bid=3,
-        result={
-            "pairs": pairs,
-            "load": load,
-            "mean_similarity": 0.5,
-            "connected": True,
-            "juror_components": [list(load)],
-            "idle_jurors": [],
-            "notes": [],
-        },
-    )
+    proposal = ready_proposal(setup, pairs)
     # As the computation does once it stores the result (the first view would otherwise).
     index_proposal_result(proposal_id=proposal.pk)
     return proposal

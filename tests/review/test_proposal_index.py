@@ -10,7 +10,7 @@ from review.models import AssignmentProposal, ProposalIndex, ProposalPair
 from review.services.proposal_index import index_proposal_result
 from tests.factories import JurorProfileFactory
 from tests.review.jury_setup import administrator_with_totp
-from tests.review.ranking_run_setup import scored_call
+from tests.review.ranking_run_setup import ready_proposal, scored_call
 
 pytestmark = pytest.mark.django_db
 
@@ -26,25 +26,7 @@ def _proposal(setup, *, idle=()) -> AssignmentProposal:
         {"juror": a.juror_id, "bid": a.bid_id, "similarity": 0.25 + i / 100, "pinned": i == 0}
         for i, a in enumerate(setup.assignments)
     ]
-    load: dict[str, int] = {}
-    for pair in pairs:
-        load[str(pair["juror"])] = load.get(str(pair["juror"]), 0) + 1
-    return AssignmentProposal.objects.create(
-        call=setup.call,
-        status=AssignmentProposal.Status.READY,
-        jurors_per_bid=3,
-        result={
-            "pairs": pairs,
-            "load": load,
-            "mean_similarity": 0.5,
-            "connected": True,
-            "juror_components": [list(load)],
-            "idle_jurors": list(idle),
-            "notes": ["a note"],
-            "total_similarity": 3.0,
-            "upper_bound": 4.0,
-        },
-    )
+    return ready_proposal(setup, pairs, idle_jurors=list(idle), notes=["a note"], bounds=(3.0, 4.0))
 
 
 def test_the_indexed_pairs_agree_with_the_stored_result():
