@@ -11,6 +11,7 @@ conflict, or a conflict the juror declared, removes the juror from the bid), use
 """
 
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -622,6 +623,28 @@ class JurorImport(models.Model):
         return f"{self.call} — {self.filename}"
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def bulk_create(  # type: ignore[override]  # the same call, objs taken as any iterable
+        self, objs: Iterable["Review"], *args: Any, **kwargs: Any
+    ) -> list["Review"]:
+        """As ``QuerySet.bulk_create``, with each review's ``bid`` and ``call`` copied from its
+        assignment (``save`` does the same for one review): no writer has to remember them."""
+        objs = list(objs)
+        missing = [obj.assignment_id for obj in objs if obj.bid_id is None or obj.call_id is None]
+        if missing:
+            located = {
+                pk: (bid_id, call_id)
+                for pk, bid_id, call_id in Assignment.objects.filter(pk__in=missing).values_list(
+                    "pk", "bid_id", "bid__call_id"
+                )
+            }
+            for obj in objs:
+                if obj.assignment_id in located:
+                    obj.bid_id, obj.call_id = located[obj.assignment_id]
+        created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[arg-type]  # the stubs leave the model unbound in a subclass
+        return created  # type: ignore[return-value]  # the same
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         # "Submitted" of a review is not the bid's ("Déposé"): its own context.
@@ -640,6 +663,20 @@ class Review(models.Model):
 
     assignment = models.OneToOneField(
         Assignment, on_delete=models.CASCADE, related_name="review", verbose_name=_("assignment")
+    )
+    # The assignment's bid and that bid's call, copied when the review is created (neither
+    # ever changes): the figures over a whole call (``review.queries.progress``) read the
+    # call's reviews from one index instead of joining every assignment.
+    bid = models.ForeignKey(
+        Bid, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("bid")
+    )
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_index=False,  # the indexes below start with it
+        verbose_name=_("call"),
     )
     bid_version = models.ForeignKey(
         BidVersion,
@@ -672,24 +709,88 @@ class Review(models.Model):
         editable=False,
     )
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
         indexes = [
-            # Covering for the progress page's aggregates over a call's reviews (status and
-            # total by assignment), so the join reads no review row.
+            # Covering for a page's assignments with their reviews' status and total, so the
+            # join reads no review row.
             models.Index(
                 fields=["assignment", "status", "weighted_total"], name="review_assignment_total"
+            ),
+            # Covering for the figures over a whole call: the distribution of its totals, and
+            # each bid's totals (grouped by bid, in order) for the disputed bids.
+            models.Index(fields=["call", "status", "weighted_total"], name="review_call_total"),
+            models.Index(
+                fields=["call", "status", "bid", "weighted_total"], name="review_call_bid_total"
             ),
         ]
 
     def __str__(self) -> str:
         return _("Review %(assignment)s") % {"assignment": self.assignment}
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.bid_id is None or self.call_id is None:
+            self.bid_id = self.assignment.bid_id
+            self.call_id = self.assignment.bid.call_id
+        super().save(*args, **kwargs)
+
     @staticmethod
     def stored_total(total: Decimal | None) -> Decimal | None:
         """``total`` as the ``weighted_total`` column holds it (ten decimal places)."""
         return None if total is None else total.quantize(Decimal("1e-10"))
+
+
+class BidReviewFigures(models.Model):
+    """What the figures over a whole call need of each bid, kept by the database itself:
+    triggers on the reviews, the assignments and the bids (``review.bid_figures``, installed
+    by migration 0023) rewrite a bid's row whenever one of its rows changes, whoever writes
+    (a service, ``QuerySet.update``, a bulk load, a cascade), so no writer can leave it stale.
+
+    Read by the progress page (``review.queries.progress``) and the staffing rule
+    (``review.queries.staffing``) to pick candidates; the figures shown are computed exactly
+    from the candidates' own reviews. The counted reviews are the submitted ones with a total,
+    conflicts included: the few pairs a conflict removes are taken out in Python.
+    """
+
+    # No constraint in the database: the triggers delete the row with its bid, whatever the
+    # order in which Django's cascade deletes the bid's rows.
+    bid = models.OneToOneField(
+        Bid,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("bid"),
+    )
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the indexes below start with it
+        related_name="+",
+        verbose_name=_("call"),
+    )
+    assignments = models.PositiveIntegerField(_("assignments"))
+    totals = models.PositiveIntegerField(_("submitted reviews with a total"))
+    # The highest total minus the lowest and the population variance of the totals, both
+    # rounded to ten decimal places (SQLite computes in floats: equal sets of totals must give
+    # equal values); null without a total.
+    range_of = models.DecimalField(_("range"), max_digits=14, decimal_places=10, null=True)
+    variance = models.FloatField(_("variance"), null=True)
+
+    class Meta:
+        verbose_name = _("figures of a bid's reviews")
+        verbose_name_plural = _("figures of the bids' reviews")
+        indexes = [
+            models.Index(fields=["call", "assignments"], name="bidfigures_call_assignments"),
+            models.Index(fields=["call", "range_of", "variance"], name="bidfigures_call_spread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}: {self.totals} totals"
 
 
 class CriterionScoreQuerySet(models.QuerySet["CriterionScore"]):

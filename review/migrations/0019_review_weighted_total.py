@@ -26,10 +26,10 @@ def fill_weighted_totals(apps, schema_editor):
     changed = []
     for review in (
         Review.objects.only("pk")
-        .annotate(call_id=models.F("assignment__bid__call_id"))
+        .annotate(grid_call=models.F("assignment__bid__call_id"))
         .iterator(chunk_size=10_000)
     ):
-        total = scoring.weighted_total(values.get(review.pk, {}), weights.get(review.call_id, {}))
+        total = scoring.weighted_total(values.get(review.pk, {}), weights.get(review.grid_call, {}))
         if total is not None:
             review.weighted_total = total.quantize(Decimal("1e-10"))
             changed.append(review)

@@ -8,11 +8,14 @@ the rule's subqueries on every row), by their stored total (``Review.weighted_to
 rule ``review.scoring.weighted_total``, written with the scores by ``review.services.reviews``).
 Figures over the whole call are aggregates in the database, never a walk over every row:
 
-- completion and the distribution of the totals: one ``GROUP BY`` (status, total), from which
-  ``scoring.spread_of_counts`` gives the overall mean and standard deviation exactly;
-- the bids whose jurors disagree most: the database orders the bids by range and variance and
-  keeps ``DISPUTED_CANDIDATES`` of them, whose figures ``scoring.spread`` computes from their
-  totals (so ties and rounding are settled by the one rule, not by the database's floats);
+- completion and the distribution of the totals: the sum of each bid's assignments (kept by
+  the database in ``BidReviewFigures``) and one ``GROUP BY`` (status, total) of the call's
+  reviews (by ``Review.call``, from one index), from which ``scoring.spread_of_counts`` gives
+  the overall mean and standard deviation exactly;
+- the bids whose jurors disagree most: the database ranks the bids by the range and variance
+  ``BidReviewFigures`` keeps and proposes ``DISPUTED_CANDIDATES`` of them, whose figures
+  ``scoring.spread`` computes from their totals (so ties and rounding are settled by the one
+  rule, not by the database's floats);
 - a page's rows (its bids' cells and counts, its jurors' counts, means, leaning and the chart's
   dots) come from that page's assignments only.
 """
@@ -24,25 +27,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import (
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-)
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from applications.models import Bid, Call
 from portal.pagination import page_of
 from review import scoring
-from review.models import Assignment, ConsensusReport, Criterion, JurorProfile, Review
+from review.models import (
+    Assignment,
+    BidReviewFigures,
+    ConflictDeclaration,
+    ConsensusReport,
+    Criterion,
+    JurorProfile,
+    Review,
+)
 from review.queries.dashboard import JurorStatus, status_of
 from review.queries.staffing import understaffed_list
 from review.queries.visibility import excluded_pairs
@@ -159,53 +159,49 @@ def listed_jurors(*, call: Call) -> QuerySet[JurorProfile]:
     )
 
 
-def _submitted(call: Call) -> QuerySet[Assignment]:
-    """Assignments of the call whose review is submitted with a total, conflicts included:
-    the callers take out the few pairs a conflict removes (``excluded_pairs``), which costs
-    less than the exclusion rule's subqueries on every row."""
-    return Assignment.objects.filter(
-        bid__call=call,
-        review__status=Review.Status.SUBMITTED,
-        review__weighted_total__isnull=False,
+def _submitted(call: Call) -> QuerySet[Review]:
+    """The call's submitted reviews with a total, conflicts included: the callers take out the
+    few pairs a conflict removes (``excluded_pairs``), which costs less than the exclusion
+    rule's subqueries on every row. Read by ``Review.call`` from the reviews' own index."""
+    return Review.objects.filter(
+        call=call, status=Review.Status.SUBMITTED, weighted_total__isnull=False
     ).order_by()
+
+
+# The bids whose totals spread most, best first, from each bid's figures
+# (``BidReviewFigures``: range and population variance, kept by the database): ranked with
+# ties sharing a place, so that every bid tied with the last place is a candidate and the
+# acronym decides among them, as the exact sort does; the acronym is read for the ranked
+# places only.
+_CANDIDATES_SQL = """
+WITH ranked AS (
+    SELECT bid_id,
+           RANK() OVER (ORDER BY range_of DESC, variance DESC) AS place
+    FROM review_bidreviewfigures
+    WHERE call_id = %s AND totals >= 2
+)
+SELECT ranked.bid_id
+FROM ranked JOIN applications_bid ON applications_bid.id = ranked.bid_id
+WHERE ranked.place <= %s
+ORDER BY ranked.place, applications_bid.acronym, applications_bid.id
+LIMIT %s
+"""
 
 
 def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]:
     """The ``DISPUTED`` bids whose counted totals spread most (one query): the database
-    proposes candidates among the bids no conflict touches; ``affected`` are the others, with
-    their counted totals already read."""
-    total = F("review__weighted_total")
-    candidates = (
-        _submitted(call)
-        .exclude(bid_id__in=list(affected))
-        .values("bid_id")
-        .alias(
-            reviews=Count("pk"),
-            lowest=Min(total),
-            highest=Max(total),
-            sum_of=Sum(total),
-            sum_of_squares=Sum(ExpressionWrapper(total * total, output_field=FloatField())),
-            # The acronym as an aggregate (one per bid), so the rows are grouped by bid alone.
-            acronym=Min("bid__acronym"),
-        )
-        .filter(reviews__gte=2)
-        .alias(
-            range_of=ExpressionWrapper(F("highest") - F("lowest"), output_field=FloatField()),
-            # n² × the variance: the same order as the variance, with no division.
-            scaled_variance=ExpressionWrapper(
-                F("reviews") * F("sum_of_squares") - F("sum_of") * F("sum_of"),
-                output_field=FloatField(),
-            ),
-        )
-        .order_by("-range_of", "-scaled_variance", "acronym")
-        .values("bid_id")[:DISPUTED_CANDIDATES]
-    )
+    proposes ``DISPUTED_CANDIDATES`` candidates among the bids no conflict touches (it reads
+    their totals with the conflicts' included, so it proposes that many more and they are
+    dropped here); ``affected`` are those others, with their counted totals already read."""
+    wanted = DISPUTED_CANDIDATES + len(affected)
+    candidates = RawSQL(_CANDIDATES_SQL, (call.pk, wanted, wanted))  # noqa: S611 # nosec B611 - a constant statement, every value a parameter
     bids: dict[int, BidProgress] = {}
     for bid_id, acronym, public_id, value in (
         _submitted(call)
-        .filter(bid_id__in=Subquery(candidates))
-        .order_by("review__pk")
-        .values_list("bid_id", "bid__acronym", "bid__public_id", "review__weighted_total")
+        .filter(bid_id__in=candidates)
+        .exclude(bid_id__in=list(affected))
+        .order_by("pk")
+        .values_list("bid_id", "bid__acronym", "bid__public_id", "weighted_total")
     ):
         bid = bids.setdefault(bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id))
         bid.totals.append(value)  # type: ignore[arg-type]  # not null: ``_submitted``
@@ -235,17 +231,20 @@ def call_progress(
     excluded = excluded_pairs(call=call)
     affected_bid_ids = {bid_id for _, bid_id in excluded}
 
-    # The whole call: completion and the distribution of the counted totals (one query).
-    assigned = submitted = 0
+    # The whole call: completion and the distribution of the counted totals (two queries,
+    # each read from one index).
+    assigned = (
+        BidReviewFigures.objects.filter(call=call).aggregate(total=Sum("assignments"))["total"] or 0
+    )
+    submitted = 0
     distribution: dict[Decimal, int] = defaultdict(int)
     for status, total, count in (
-        Assignment.objects.filter(bid__call=call)
+        Review.objects.filter(call=call)
         .order_by()
-        .values("review__status", "review__weighted_total")
-        .annotate(count=Count("pk"))
-        .values_list("review__status", "review__weighted_total", "count")
+        .values("status", "weighted_total")
+        .annotate(count=Count("*"))
+        .values_list("status", "weighted_total", "count")
     ):
-        assigned += count
         if status == Review.Status.SUBMITTED:
             submitted += count
             if total is not None:
@@ -283,8 +282,21 @@ def call_progress(
             | Q(juror_id__in=list(jurors_by_id), bid__call=call)
             | Q(bid_id__in=list(affected_bid_ids))
         )
-        .with_declared_no_conflict()
-        .annotate(review_status=F("review__status"), total=F("review__weighted_total"))
+        .annotate(
+            # ``with_declared_no_conflict``'s rule, as a lookup per row: PostgreSQL turns that
+            # method's ``EXISTS`` into a hash of every declaration of the call (50,000 at
+            # 10,000 bids) for the page's thousand rows.
+            declared_no_conflict=Coalesce(
+                Subquery(
+                    ConflictDeclaration.objects.no_conflict()
+                    .filter(juror_id=OuterRef("juror_id"), bid_id=OuterRef("bid_id"))
+                    .values(declared=Value(True))[:1]
+                ),
+                Value(False),
+            ),
+            review_status=F("review__status"),
+            total=F("review__weighted_total"),
+        )
         .order_by("review__pk", "pk")
         .values_list(
             "juror_id",

@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from applications.models import Bid, Call
-from review.models import Assignment, Conflict, ConflictDeclaration
+from review.models import Assignment, BidReviewFigures, Conflict, ConflictDeclaration
 
 
 def _active_jurors() -> Coalesce:
@@ -64,23 +64,18 @@ def _understaffed(
     The same rule as ``with_staffing`` (active jurors below the plan, assessable bids), asked
     without counting every bid's active jurors: a bid's active jurors are among its assigned
     ones, so only a bid with fewer assignments than the plan, or with an excluding conflict
-    or declaration (the bids of ``excluded_pairs``, a handful), can be understaffed. The
-    database counts the assignments of every bid (an index scan) and the active jurors, with
-    the conflict rule's subqueries, of those candidates only; the comparison with the plan is
-    made here. ``tests/review/test_staffing.py`` checks the result equals ``with_staffing``'s.
+    or declaration (the bids of ``excluded_pairs``, a handful), can be understaffed. Each
+    bid's assignments are counted by the database itself (``BidReviewFigures``, kept by
+    triggers), and the active jurors, with the conflict rule's subqueries, of those candidates
+    only; the comparison with the plan is made here. ``tests/review/test_staffing.py`` checks the result equals ``with_staffing``'s.
     """
     bids = Bid.objects.assessable().filter(call=call)
     if bid_ids is not None:
         bids = bids.filter(pk__in=bid_ids)
-    # Bids with at least the plan's assignments (one grouped scan of the call's assignments).
-    at_plan = (
-        Assignment.objects.filter(bid_id__in=Bid.objects.filter(call=call).values("pk"))
-        .order_by()
-        .values("bid_id")
-        .annotate(assigned=Count("pk"))
-        .filter(assigned__gte=call.jurors_per_bid)
-        .values("bid_id")
-    )
+    # Bids with at least the plan's assignments (their count kept by the database).
+    at_plan = BidReviewFigures.objects.filter(
+        call=call, assignments__gte=call.jurors_per_bid
+    ).values("bid_id")
     touched = Q(pk__in=Conflict.objects.excluding().filter(bid__call=call).values("bid_id")) | Q(
         pk__in=ConflictDeclaration.objects.excluding().filter(bid__call=call).values("bid_id")
     )

@@ -95,7 +95,7 @@ def test_progress_page_shows_one_page_of_the_matrix_in_fixed_queries(
     setup = scored_call(bids=size, jurors=90, criteria=2)
     url = reverse("review:call_progress", args=[setup.call.slug])
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = admin_client.get(url)
 
     html = response.content.decode()

@@ -137,7 +137,7 @@ def test_progress_query_count_does_not_grow_with_bids(client, django_assert_max_
     _populate(call, size)
     client.force_login(administrator_with_totp())
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(_url(call))
 
     assert response.status_code == 200
