@@ -30,6 +30,12 @@ def test_the_portal_connections_do_not_jit_compile_their_queries():
         assert cursor.fetchone() == ("off",)
 
 
+def test_the_portal_connections_price_random_reads_as_on_ssd():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
+
+
 def test_a_healthy_connection_is_reused_without_a_select_1(monkeypatch):
     connection.ensure_connection()
     before = connection.connection
