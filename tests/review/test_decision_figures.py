@@ -55,6 +55,10 @@ def test_the_figures_as_stored_equal_the_former_computation(decision):
     lines, labels = _former(decision)
 
     assert (figures.lines, figures.labels) == (lines, labels)
+    # The same types too (SQLite would give 1 and 0 for a boolean without its converter).
+    assert [tuple(map(type, line)) for line in figures.lines] == [
+        tuple(map(type, line)) for line in lines
+    ]
     assert rules_of_decision.problems(figures.lines, _bounds(decision.call)) == (
         rules_of_decision.problems(lines, _bounds(decision.call))
     )
