@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from applications.models import Bid
 from portal.pagination import PER_PAGE
 from review.models import ConflictDeclaration, Review
 from review.queries import progress
@@ -122,3 +123,31 @@ def test_the_most_disputed_bids_break_ties_by_acronym():
 
     assert [b.acronym for b in disputed[:2]] == [setup.bids[2].acronym, setup.bids[5].acronym]
     assert disputed[0].spread.range == Decimal(4)
+
+
+def test_a_bid_with_fewer_totals_is_ranked_by_its_own_variance():
+    """70 bids tie on range; the last by acronym has only two totals, and the largest
+    variance. Ordered by n² × variance (what the database once compared), it came behind the
+    69 others and out of the candidates; by the variance, it leads."""
+    setup = scored_call(bids=70, jurors=10, per_bid=5, criteria=1, seed=3)
+    # Acronyms in the reverse order of the ids, so that a tie broken by id would show.
+    for index, bid in enumerate(setup.bids):
+        bid.acronym = f"R{69 - index:02d}"
+        Bid.objects.filter(pk=bid.pk).update(acronym=bid.acronym)
+    for bid in setup.bids:
+        reviews = list(Review.objects.filter(assignment__bid=bid).order_by("pk"))
+        for review, value in zip(reviews, (0, 4, 2, 2, 2), strict=True):
+            Review.objects.filter(pk=review.pk).update(weighted_total=Decimal(value))
+    last = max(setup.bids, key=lambda bid: bid.acronym)
+    Review.objects.filter(assignment__bid=last, weighted_total=Decimal(2)).update(
+        status=Review.Status.DRAFT
+    )
+
+    disputed = progress.call_progress(call=setup.call).most_disputed()
+
+    assert disputed[0].acronym == last.acronym
+    assert (disputed[0].spread.count, disputed[0].spread.std) == (2, 2.0)
+    assert [b.spread.range for b in disputed] == [Decimal(4)] * 10
+    # The 69 others tie (more than the candidates the database proposes): by acronym.
+    others = sorted(bid.acronym for bid in setup.bids if bid.pk != last.pk)
+    assert [b.acronym for b in disputed[1:]] == others[:9]
