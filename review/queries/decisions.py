@@ -41,11 +41,12 @@ def decision_lines(*, decision: Decision) -> list[BidDecision]:
 
 
 def decisions_of(*, call: Call) -> list[Decision]:
-    """Every version of the call's decision, newest first (one query)."""
+    """Every version of the call's decision, newest first (one query). Without their runs: the
+    page shows a run's number only (``run_id``), and on SQLite any column of the run's row that
+    follows its result (megabytes at 10 000 bids) costs a walk over that result."""
     return list(
         Decision.objects.filter(call=call)
-        .select_related("prepared_by", "approved_by", "withdrawn_by", "run")
-        .defer("run__engine_input", "run__result", "run__result_json")
+        .select_related("prepared_by", "approved_by", "withdrawn_by")
         .order_by("-number")
     )
 

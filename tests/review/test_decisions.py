@@ -306,6 +306,7 @@ def test_prepare_from_the_page_then_approval_by_the_preparer_is_refused(
 
     page = client.get(_page(setup))
     assert b"another administrator must approve it" in page.content
+    assert f"Recommended by ranking run #{run.pk}.".encode() in page.content
     refused = client.post(reverse("review:decision_approve", args=[setup.call.slug, 1]))
 
     assert refused.status_code == 403
