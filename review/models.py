@@ -18,7 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language, gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -431,12 +432,19 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         return self.exclude(juror_excluded())
 
     def with_declared_no_conflict(self) -> "AssignmentQuerySet":
-        """Annotate ``declared_no_conflict``: the juror declared no conflict on the bid."""
+        """Annotate ``declared_no_conflict``: the juror declared no conflict on the bid.
+
+        A lookup per row (a scalar subquery with a limit) rather than ``EXISTS``: PostgreSQL
+        turned the ``EXISTS`` into a hash of every declaration (50,000 at 10,000 bids) for a
+        page's thousand rows."""
         return self.annotate(
-            declared_no_conflict=Exists(
-                ConflictDeclaration.objects.no_conflict().filter(
-                    juror_id=OuterRef("juror_id"), bid_id=OuterRef("bid_id")
-                )
+            declared_no_conflict=Coalesce(
+                Subquery(
+                    ConflictDeclaration.objects.no_conflict()
+                    .filter(juror_id=OuterRef("juror_id"), bid_id=OuterRef("bid_id"))
+                    .values(declared=Value(True))[:1]
+                ),
+                Value(False),
             )
         )
 

@@ -27,9 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from applications.models import Bid, Call
 from portal.pagination import page_of
@@ -37,7 +36,6 @@ from review import scoring
 from review.models import (
     Assignment,
     BidReviewFigures,
-    ConflictDeclaration,
     ConsensusReport,
     Criterion,
     JurorProfile,
@@ -159,15 +157,6 @@ def listed_jurors(*, call: Call) -> QuerySet[JurorProfile]:
     )
 
 
-def _submitted(call: Call) -> QuerySet[Review]:
-    """The call's submitted reviews with a total, conflicts included: the callers take out the
-    few pairs a conflict removes (``excluded_pairs``), which costs less than the exclusion
-    rule's subqueries on every row. Read by ``Review.call`` from the reviews' own index."""
-    return Review.objects.filter(
-        call=call, status=Review.Status.SUBMITTED, weighted_total__isnull=False
-    ).order_by()
-
-
 # The bids whose totals spread most, best first, from each bid's figures
 # (``BidReviewFigures``: range and population variance, kept by the database): ranked with
 # ties sharing a place, so that every bid tied with the last place is a candidate and the
@@ -196,15 +185,19 @@ def _disputed(call: Call, affected: dict[int, BidProgress]) -> list[BidProgress]
     wanted = DISPUTED_CANDIDATES + len(affected)
     candidates = RawSQL(_CANDIDATES_SQL, (call.pk, wanted, wanted))  # noqa: S611 # nosec B611 - a constant statement, every value a parameter
     bids: dict[int, BidProgress] = {}
+    # The candidates' submitted totals, conflicts included (``affected`` are dropped), read by
+    # ``Review.call`` from the reviews' own index.
     for bid_id, acronym, public_id, value in (
-        _submitted(call)
+        Review.objects.filter(
+            call=call, status=Review.Status.SUBMITTED, weighted_total__isnull=False
+        )
         .filter(bid_id__in=candidates)
         .exclude(bid_id__in=list(affected))
         .order_by("pk")
         .values_list("bid_id", "bid__acronym", "bid__public_id", "weighted_total")
     ):
         bid = bids.setdefault(bid_id, BidProgress(pk=bid_id, acronym=acronym, public_id=public_id))
-        bid.totals.append(value)  # type: ignore[arg-type]  # not null: ``_submitted``
+        bid.totals.append(value)  # type: ignore[arg-type]  # not null: filtered above
     disputed = [bid for bid in [*bids.values(), *affected.values()] if len(bid.totals) >= 2]
     disputed.sort(key=lambda b: (b.acronym, b.pk))  # ties stay in that order (a stable sort)
     for bid in disputed:
@@ -282,21 +275,8 @@ def call_progress(
             | Q(juror_id__in=list(jurors_by_id), bid__call=call)
             | Q(bid_id__in=list(affected_bid_ids))
         )
-        .annotate(
-            # ``with_declared_no_conflict``'s rule, as a lookup per row: PostgreSQL turns that
-            # method's ``EXISTS`` into a hash of every declaration of the call (50,000 at
-            # 10,000 bids) for the page's thousand rows.
-            declared_no_conflict=Coalesce(
-                Subquery(
-                    ConflictDeclaration.objects.no_conflict()
-                    .filter(juror_id=OuterRef("juror_id"), bid_id=OuterRef("bid_id"))
-                    .values(declared=Value(True))[:1]
-                ),
-                Value(False),
-            ),
-            review_status=F("review__status"),
-            total=F("review__weighted_total"),
-        )
+        .with_declared_no_conflict()
+        .annotate(review_status=F("review__status"), total=F("review__weighted_total"))
         .order_by("review__pk", "pk")
         .values_list(
             "juror_id",

@@ -66,8 +66,9 @@ def _understaffed(
     ones, so only a bid with fewer assignments than the plan, or with an excluding conflict
     or declaration (the bids of ``excluded_pairs``, a handful), can be understaffed. Each
     bid's assignments are counted by the database itself (``BidReviewFigures``, kept by
-    triggers), and the active jurors, with the conflict rule's subqueries, of those candidates
-    only; the comparison with the plan is made here. ``tests/review/test_staffing.py`` checks the result equals ``with_staffing``'s.
+    triggers); the active jurors, with the conflict rule's subqueries, are counted for those
+    candidates only, and compared with the plan here. ``tests/review/test_staffing.py``
+    checks the result equals ``with_staffing``'s.
     """
     bids = Bid.objects.assessable().filter(call=call)
     if bid_ids is not None:
